@@ -1,0 +1,449 @@
+//! `meta/metarepo.toml`: the config model, its loading with precise errors, and the few edits
+//! `meta` makes to it (enabling and disabling plugins) without disturbing the user's formatting.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::fsutil;
+
+/// The groups a new meta-repo gets when `[metarepo].groups` is not given.
+pub const DEFAULT_GROUPS: [&str; 4] = ["data_model", "libraries", "projects", "docs"];
+
+/// The whole of `meta/metarepo.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub metarepo: MetarepoSection,
+    #[serde(default)]
+    pub events: EventsConfig,
+    #[serde(default)]
+    pub watch: WatchConfig,
+    /// `[plugins.<name>]` tables, by plugin name.
+    #[serde(default)]
+    pub plugins: BTreeMap<String, PluginConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetarepoSection {
+    pub name: String,
+    /// Folders under `src/` that hold the projects.
+    #[serde(default = "default_groups")]
+    pub groups: Vec<String>,
+}
+
+/// How hard the event log tries to reach the disk before an event counts as logged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// Leave flushing to the OS.
+    None,
+    /// fsync at most every 10 ms or 1000 events.
+    #[default]
+    Batch,
+    /// fsync after every event.
+    Always,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventsConfig {
+    /// Rotate the active log segment past this many bytes.
+    pub log_max_bytes: u64,
+    /// Number of log segments kept.
+    pub log_keep: usize,
+    pub durability: Durability,
+    /// Loopback TCP address to listen on as well as ipc; empty means ipc only.
+    pub tcp: String,
+    /// Allow `tcp` to name a non-loopback address (off: the bus is private to this machine).
+    pub tcp_allow_remote: bool,
+    /// Messages queued per subscriber before the fan-out drops for that subscriber.
+    pub fanout_hwm: u32,
+}
+
+impl Default for EventsConfig {
+    fn default() -> Self {
+        Self {
+            log_max_bytes: 64 * 1024 * 1024,
+            log_keep: 8,
+            durability: Durability::Batch,
+            tcp: String::new(),
+            tcp_allow_remote: false,
+            fanout_hwm: 100_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WatchConfig {
+    pub debounce_ms: u64,
+    /// Ignore patterns (gitignore syntax) applied on top of every `.gitignore`.
+    pub ignore: Vec<String>,
+}
+
+impl Default for WatchConfig {
+    fn default() -> Self {
+        Self {
+            debounce_ms: 50,
+            ignore: vec!["target/".to_owned(), "node_modules/".to_owned()],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginConfig {
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_groups() -> Vec<String> {
+    DEFAULT_GROUPS.iter().map(|g| (*g).to_owned()).collect()
+}
+
+/// Why `meta/metarepo.toml` could not be loaded or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read `{}`", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write `{}`", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}:{line}:{column}: {}{message}", path.display(), key.as_ref().map(|k| format!("key `{k}`: ")).unwrap_or_default())]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        /// The offending key (dotted), when the error is about one.
+        key: Option<String>,
+        message: String,
+    },
+}
+
+impl ConfigError {
+    /// The offending key, if the error names one.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            ConfigError::Invalid { key, .. } => key.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+impl Config {
+    /// A config for a new meta-repo named `name`, with the default groups.
+    pub fn new(name: &str) -> Self {
+        Self {
+            metarepo: MetarepoSection {
+                name: name.to_owned(),
+                groups: default_groups(),
+            },
+            events: EventsConfig::default(),
+            watch: WatchConfig::default(),
+            plugins: BTreeMap::new(),
+        }
+    }
+
+    /// Reads and validates the config file at `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = fs_err::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and validates config text; `path` only labels errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let config: Config = toml_edit::de::from_str(text).map_err(|err| {
+            let span = err.span().unwrap_or(0..0);
+            let message = err.message().trim().to_owned();
+            let key = unknown_field_name(&message).map(str::to_owned);
+            invalid_at(text, path, &span, key, message)
+        })?;
+        config.validate(text, path)?;
+        Ok(config)
+    }
+
+    /// Is the plugin `name` enabled? Plugins without a table are enabled by default.
+    pub fn plugin_enabled(&self, name: &str) -> bool {
+        self.plugins.get(name).is_none_or(|p| p.enabled)
+    }
+
+    /// Rules serde cannot express. Each error points at the offending key.
+    fn validate(&self, text: &str, path: &Path) -> Result<(), ConfigError> {
+        let fail = |key: &str, message: String| {
+            let span = key_span(text, key).unwrap_or(0..0);
+            Err(invalid_at(text, path, &span, Some(key.to_owned()), message))
+        };
+        if self.metarepo.name.trim().is_empty() {
+            return fail("metarepo.name", "must not be empty".to_owned());
+        }
+        let mut seen = std::collections::HashSet::new();
+        for group in &self.metarepo.groups {
+            if !is_valid_group(group) {
+                return fail(
+                    "metarepo.groups",
+                    format!(
+                        "group `{group}` is not a valid folder name (letters, digits, `_`, `-` and `.`, not starting with `.` or `-`)"
+                    ),
+                );
+            }
+            if !seen.insert(group) {
+                return fail(
+                    "metarepo.groups",
+                    format!("group `{group}` is listed twice"),
+                );
+            }
+        }
+        if self.events.log_keep == 0 {
+            return fail("events.log_keep", "must be at least 1".to_owned());
+        }
+        if self.events.log_max_bytes == 0 {
+            return fail("events.log_max_bytes", "must be at least 1".to_owned());
+        }
+        if self.events.fanout_hwm == 0 {
+            return fail("events.fanout_hwm", "must be at least 1".to_owned());
+        }
+        if !self.events.tcp.is_empty() {
+            match self.events.tcp.parse::<SocketAddr>() {
+                Err(_) => {
+                    return fail(
+                        "events.tcp",
+                        format!(
+                            "`{}` is not an address like `127.0.0.1:7700`",
+                            self.events.tcp
+                        ),
+                    );
+                }
+                Ok(addr) if !addr.ip().is_loopback() && !self.events.tcp_allow_remote => {
+                    return fail(
+                        "events.tcp",
+                        format!(
+                            "`{addr}` is not a loopback address; the bus would be reachable from other machines. Set `tcp_allow_remote = true` in [events] if that is what you want"
+                        ),
+                    );
+                }
+                Ok(_) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A group is a folder directly under `src/`.
+pub fn is_valid_group(group: &str) -> bool {
+    let mut chars = group.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+fn unknown_field_name(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("unknown field `")?;
+    rest.split('`').next()
+}
+
+fn invalid_at(
+    text: &str,
+    path: &Path,
+    span: &Range<usize>,
+    key: Option<String>,
+    message: String,
+) -> ConfigError {
+    let (line, column) = line_column(text, span.start);
+    ConfigError::Invalid {
+        path: path.to_path_buf(),
+        line,
+        column,
+        key,
+        message,
+    }
+}
+
+/// 1-based line and column (in characters) of byte offset `at`.
+fn line_column(text: &str, at: usize) -> (usize, usize) {
+    let at = at.min(text.len());
+    let before = text.get(..at).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+    (line, column)
+}
+
+/// Byte span of the value at a dotted key path, for pointing at it in an error.
+fn key_span(text: &str, dotted: &str) -> Option<Range<usize>> {
+    let doc: toml_edit::Document<&str> = toml_edit::Document::parse(text).ok()?;
+    let mut item = doc.as_item();
+    for part in dotted.split('.') {
+        item = item.get(part)?;
+    }
+    item.span()
+}
+
+/// Sets `[plugins.<name>].enabled` in the config file at `path`, keeping everything else as the
+/// user wrote it. The file is replaced atomically.
+pub fn set_plugin_enabled(path: &Path, name: &str, enabled: bool) -> Result<(), ConfigError> {
+    edit(path, |doc| {
+        let plugins = doc
+            .entry("plugins")
+            .or_insert_with(|| {
+                let mut table = toml_edit::Table::new();
+                table.set_implicit(true);
+                toml_edit::Item::Table(table)
+            })
+            .as_table_like_mut();
+        if let Some(plugins) = plugins {
+            let entry = plugins
+                .entry(name)
+                .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()));
+            if let Some(table) = entry.as_table_like_mut() {
+                table.insert("enabled", toml_edit::value(enabled));
+            }
+        }
+    })
+}
+
+/// Removes `[plugins.<name>]` from the config file at `path`, if present.
+pub fn remove_plugin(path: &Path, name: &str) -> Result<(), ConfigError> {
+    edit(path, |doc| {
+        if let Some(plugins) = doc.get_mut("plugins").and_then(|p| p.as_table_like_mut()) {
+            plugins.remove(name);
+        }
+    })
+}
+
+fn edit(path: &Path, change: impl FnOnce(&mut toml_edit::DocumentMut)) -> Result<(), ConfigError> {
+    let text = fs_err::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    // Refuse to edit a file that does not load: we would otherwise write a broken file back.
+    Config::parse(&text, path)?;
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|err: toml_edit::TomlError| {
+        let span = err.span().unwrap_or(0..0);
+        invalid_at(&text, path, &span, None, err.message().to_owned())
+    })?;
+    change(&mut doc);
+    let updated = doc.to_string();
+    Config::parse(&updated, path)?;
+    fsutil::write_atomic(path, updated.as_bytes()).map_err(|source| ConfigError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("meta/metarepo.toml"))
+    }
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let config = parse("[metarepo]\nname = \"acme\"\n").unwrap();
+        assert_eq!(config.metarepo.groups, DEFAULT_GROUPS);
+        assert_eq!(config.events.log_keep, 8);
+        assert_eq!(config.events.durability, Durability::Batch);
+        assert_eq!(config.watch.debounce_ms, 50);
+        assert!(config.plugin_enabled("anything"));
+    }
+
+    #[test]
+    fn unknown_key_names_key_line_and_column() {
+        let err = parse("[metarepo]\nname = \"acme\"\n\n[events]\nlog_kep = 3\n").unwrap_err();
+        let ConfigError::Invalid {
+            line, column, key, ..
+        } = &err
+        else {
+            panic!("wrong error: {err}");
+        };
+        assert_eq!((*line, *column), (5, 1));
+        assert_eq!(key.as_deref(), Some("log_kep"));
+        let shown = err.to_string();
+        assert!(
+            shown.starts_with("meta/metarepo.toml:5:1: key `log_kep`"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn syntax_error_points_at_line() {
+        let err = parse("[metarepo]\nname = \"acme\n").unwrap_err();
+        let ConfigError::Invalid { line, .. } = err else {
+            panic!("wrong error");
+        };
+        assert_eq!(line, 2);
+    }
+
+    #[test]
+    fn bad_durability_is_rejected() {
+        let err =
+            parse("[metarepo]\nname = \"a\"\n[events]\ndurability = \"sometimes\"\n").unwrap_err();
+        assert!(err.to_string().contains("sometimes"), "{err}");
+        assert!(err.to_string().contains(":4:"), "{err}");
+    }
+
+    #[test]
+    fn validation_errors_point_at_the_key() {
+        let err = parse("[metarepo]\nname = \"a\"\n[events]\nlog_keep = 0\n").unwrap_err();
+        assert_eq!(err.key(), Some("events.log_keep"));
+        assert!(err.to_string().contains(":4:"), "{err}");
+        let err = parse("[metarepo]\nname = \"a\"\ngroups = [\"ok\", \"../x\"]\n").unwrap_err();
+        assert_eq!(err.key(), Some("metarepo.groups"));
+    }
+
+    #[test]
+    fn remote_tcp_needs_explicit_consent() {
+        let base = "[metarepo]\nname = \"a\"\n[events]\n";
+        assert!(parse(&format!("{base}tcp = \"127.0.0.1:7700\"\n")).is_ok());
+        assert!(parse(&format!("{base}tcp = \"0.0.0.0:7700\"\n")).is_err());
+        assert!(
+            parse(&format!(
+                "{base}tcp = \"0.0.0.0:7700\"\ntcp_allow_remote = true\n"
+            ))
+            .is_ok()
+        );
+        assert!(parse(&format!("{base}tcp = \"localhost\"\n")).is_err());
+    }
+
+    #[test]
+    fn plugin_toggle_keeps_comments() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("metarepo.toml");
+        std::fs::write(
+            &path,
+            "# top comment\n[metarepo]\nname = \"a\" # trailing\n",
+        )
+        .unwrap();
+        set_plugin_enabled(&path, "hello", false).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains("# top comment") && text.contains("# trailing"),
+            "{text}"
+        );
+        let config = Config::load(&path).unwrap();
+        assert!(!config.plugin_enabled("hello"));
+        set_plugin_enabled(&path, "hello", true).unwrap();
+        assert!(Config::load(&path).unwrap().plugin_enabled("hello"));
+        remove_plugin(&path, "hello").unwrap();
+        assert!(!Config::load(&path).unwrap().plugins.contains_key("hello"));
+    }
+}
