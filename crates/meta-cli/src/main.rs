@@ -1,1 +1,17 @@
-fn main() {}
+//! `meta`: one command line for a meta-repo. This file only hands `argv` to the CLI; the
+//! commands live in `commands/`, one module each.
+
+// Framework pieces (workspace access, output helpers) that the commands landing next use.
+#![allow(dead_code)]
+
+mod cli;
+mod commands;
+mod error;
+mod registry;
+mod ui;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    cli::run(std::env::args_os().collect())
+}

@@ -1,0 +1,32 @@
+//! Built-in commands, one module each. Each module has an `Args` struct (clap derive) and a
+//! `run(ctx, args)` function; the table below registers them.
+
+mod completions;
+mod help;
+
+use crate::registry::Builtin;
+
+/// Registers `module` as `meta <name>`.
+macro_rules! builtin {
+    ($module:ident, $name:literal, $about:literal) => {
+        Builtin {
+            name: $name,
+            about: $about,
+            build: <$module::Args as clap::Args>::augment_args,
+            run: |ctx, matches| {
+                let args = <$module::Args as clap::FromArgMatches>::from_arg_matches(matches)?;
+                $module::run(ctx, args)
+            },
+        }
+    };
+}
+
+/// Every built-in command, in the order `meta --help` lists them.
+pub static BUILTINS: &[Builtin] = &[
+    builtin!(
+        completions,
+        "completions",
+        "Print shell completions for bash, zsh or fish"
+    ),
+    builtin!(help, "help", "Show help for meta or one of its commands"),
+];

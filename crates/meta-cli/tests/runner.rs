@@ -1,0 +1,5 @@
+//! End-to-end tests of the `meta` binary. One test binary (this file) with a module per area
+//! keeps link time down.
+
+mod common;
+mod framework;
