@@ -128,4 +128,33 @@ impl Workspace {
     pub fn runtime_dir(&self) -> PathBuf {
         runtime_dir_for(&self.root)
     }
+
+    /// The daemon's ipc endpoints, derived from the runtime folder (so every process agrees on
+    /// them without asking anyone).
+    pub fn bus_endpoints(&self) -> BusEndpoints {
+        BusEndpoints::in_dir(&self.runtime_dir())
+    }
+}
+
+/// The three sockets of the bus (DESIGN.md 3.2) as ZeroMQ endpoint strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusEndpoints {
+    /// PULL, bound by the daemon; publishers connect PUSH.
+    pub ingest: String,
+    /// XPUB, bound by the daemon; subscribers connect SUB.
+    pub events: String,
+    /// ROUTER, bound by the daemon; clients send `{"op": ...}` requests.
+    pub control: String,
+}
+
+impl BusEndpoints {
+    /// ipc endpoints for sockets in `dir`.
+    pub fn in_dir(dir: &Path) -> Self {
+        let endpoint = |name: &str| format!("ipc://{}", dir.join(name).display());
+        Self {
+            ingest: endpoint("ingest.sock"),
+            events: endpoint("events.sock"),
+            control: endpoint("control.sock"),
+        }
+    }
 }
