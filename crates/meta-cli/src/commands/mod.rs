@@ -2,6 +2,8 @@
 //! `run(ctx, args)` function; the table below registers them.
 
 mod completions;
+mod daemon;
+mod events;
 mod help;
 
 use crate::registry::Builtin;
@@ -23,6 +25,16 @@ macro_rules! builtin {
 
 /// Every built-in command, in the order `meta --help` lists them.
 pub static BUILTINS: &[Builtin] = &[
+    builtin!(
+        events,
+        "events",
+        "Publish events, or show the event log and follow the bus"
+    ),
+    builtin!(
+        daemon,
+        "daemon",
+        "Start, stop or inspect the event bus daemon"
+    ),
     builtin!(
         completions,
         "completions",
