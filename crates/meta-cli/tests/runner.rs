@@ -2,4 +2,5 @@
 //! keeps link time down.
 
 mod common;
+mod events;
 mod framework;

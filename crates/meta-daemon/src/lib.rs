@@ -312,14 +312,8 @@ impl Daemon {
             if ready.monitor {
                 self.subscribers += self.sockets.subscriber_changes();
             }
-            let mut stop = None;
-            if ready.control {
-                stop = self.serve_control(&mut pending)?;
-            }
+            // Components first, so a status asked right after a wake-up sees its effect.
             let woken = ready.wake && self.drain_wake();
-            if self.signalled.load(Ordering::SeqCst) {
-                stop = Some(StopReason::Signal);
-            }
             let now = Instant::now();
             let mut components = std::mem::take(&mut self.components);
             for component in &mut components {
@@ -330,6 +324,14 @@ impl Daemon {
             }
             self.components = components;
             self.emit_pending(&mut pending);
+            let mut stop = None;
+            if ready.control {
+                stop = self.serve_control(&mut pending)?;
+                self.emit_pending(&mut pending);
+            }
+            if self.signalled.load(Ordering::SeqCst) {
+                stop = Some(StopReason::Signal);
+            }
             if let Some(reason) = stop {
                 break reason;
             }

@@ -193,8 +193,12 @@ fn parse(input: &[u8]) -> Result<Parsed<'_>, DecodeError> {
             }
             // The daemon assigns the sequence; whatever a publisher put there is replaced.
             "sequence" | "data" => {}
-            "datacontenttype" | "dataschema" | "subject" | "data_base64" => {
-                string(raw, attribute_name(key.as_ref()), "a string")?;
+            // CloudEvents SDKs refuse these when empty.
+            "datacontenttype" | "dataschema" | "subject" => {
+                non_empty(raw, attribute_name(key.as_ref()))?;
+            }
+            "data_base64" => {
+                string(raw, "data_base64", "a string")?;
             }
             name => {
                 crate::event::validate_extension_name(name)?;
@@ -392,6 +396,7 @@ mod tests {
             (r#"{"type":"a:b","ext":{}}"#, "not a string"),
             (r#"{"type":"a:b","specversion":"0.3"}"#, "specversion"),
             (r#"{"type":"a:b","id":""}"#, "`id`"),
+            (r#"{"type":"a:b","subject":""}"#, "`subject`"),
             (r#"{"type":"a:b","time":"yesterday"}"#, "RFC 3339"),
             (r#"{"type":"a:b","type":"a:b"}"#, "twice"),
             (r#"{"type":7}"#, "`type`"),

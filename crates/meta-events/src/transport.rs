@@ -112,6 +112,21 @@ impl Pusher {
             .map_err(|e| TransportError::new("send to", &self.endpoint, e))
     }
 
+    /// Queues one single-frame message, waiting at most `timeout` for room; false when there was
+    /// none (the peer is gone or far behind).
+    pub fn send_timeout(&self, frame: &[u8], timeout: Duration) -> Result<bool> {
+        match self.socket.poll(zmq::POLLOUT, i64::from(ms(timeout))) {
+            Ok(0) | Err(zmq::Error::EINTR) => return Ok(false),
+            Ok(_) => {}
+            Err(e) => return Err(TransportError::new("send to", &self.endpoint, e)),
+        }
+        match self.socket.send(frame, zmq::DONTWAIT) {
+            Ok(()) => Ok(true),
+            Err(zmq::Error::EAGAIN) => Ok(false),
+            Err(e) => Err(TransportError::new("send to", &self.endpoint, e)),
+        }
+    }
+
     /// Sends `frames` as one multi-frame message (only tests of the daemon's rejection want it).
     pub fn send_frames(&self, frames: &[&[u8]]) -> Result<()> {
         self.socket
