@@ -188,12 +188,27 @@ pub struct Subscription {
     subscriber: Subscriber,
 }
 
-/// One delivered event: its topic, its JSON as sent, and the decoded event.
+/// One delivered event: its topic frame and its JSON as the daemon sent it. Decoding is left to
+/// [`Received::event`], so a consumer that only counts or forwards pays nothing for it.
 #[derive(Debug)]
 pub struct Received {
     pub topic: Vec<u8>,
     pub json: Vec<u8>,
-    pub event: Result<Event, DecodeError>,
+}
+
+impl Received {
+    /// The decoded (and validated) event.
+    pub fn event(&self) -> Result<Event, DecodeError> {
+        Event::from_json(&self.json)
+    }
+
+    /// The event's type, read from the topic frame (`type` + `:`).
+    pub fn ty(&self) -> &str {
+        std::str::from_utf8(&self.topic)
+            .unwrap_or("")
+            .strip_suffix(':')
+            .unwrap_or("")
+    }
 }
 
 impl Subscription {
@@ -202,12 +217,7 @@ impl Subscription {
         let Some(Delivery { topic, body }) = self.subscriber.recv(timeout)? else {
             return Ok(None);
         };
-        let event = Event::from_json(&body);
-        Ok(Some(Received {
-            topic,
-            json: body,
-            event,
-        }))
+        Ok(Some(Received { topic, json: body }))
     }
 }
 

@@ -263,7 +263,7 @@ impl Event {
     /// Sets `id` to a fresh UUIDv7 unless one is set; returns it.
     pub fn ensure_id(&mut self) -> &str {
         self.id
-            .get_or_insert_with(|| uuid::Uuid::now_v7().hyphenated().to_string())
+            .get_or_insert_with(|| crate::id::new_v7().hyphenated().to_string())
     }
 
     /// The CloudEvents JSON object (structured mode), attributes in a fixed order.

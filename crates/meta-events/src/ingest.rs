@@ -57,7 +57,7 @@ pub fn normalize(
         out.push(b'"');
         let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
         out.extend_from_slice(
-            uuid::Uuid::now_v7()
+            crate::id::new_v7()
                 .hyphenated()
                 .encode_lower(&mut buf)
                 .as_bytes(),

@@ -11,6 +11,7 @@
 pub mod client;
 pub mod core;
 pub mod event;
+pub mod id;
 pub mod ingest;
 pub mod lock;
 pub mod log;

@@ -142,6 +142,64 @@ impl Pusher {
     }
 }
 
+/// A bound PULL socket: the receiving half of a plain PUSH→PULL pipe (benchmarks use it as the
+/// raw libzmq baseline the bus is measured against).
+pub struct Puller {
+    socket: zmq::Socket,
+    endpoint: String,
+    message: zmq::Message,
+}
+
+impl std::fmt::Debug for Puller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Puller")
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Puller {
+    pub fn bind(context: &Context, endpoint: &str) -> Result<Self> {
+        let socket = context.socket(zmq::PULL, endpoint)?;
+        socket
+            .set_rcvhwm(100_000)
+            .map_err(|e| TransportError::new("configure", endpoint, e))?;
+        socket
+            .set_linger(0)
+            .map_err(|e| TransportError::new("configure", endpoint, e))?;
+        socket
+            .bind(endpoint)
+            .map_err(|e| TransportError::new("bind", endpoint, e))?;
+        Ok(Self {
+            socket,
+            endpoint: endpoint.to_owned(),
+            message: zmq::Message::new(),
+        })
+    }
+
+    /// The next message, waiting up to `timeout`; `None` when none came.
+    pub fn recv(&mut self, timeout: Duration) -> Result<Option<&[u8]>> {
+        let got = match self.socket.recv(&mut self.message, zmq::DONTWAIT) {
+            Ok(()) => true,
+            Err(zmq::Error::EAGAIN) => false,
+            Err(e) => return Err(TransportError::new("receive from", &self.endpoint, e)),
+        };
+        if !got {
+            match self.socket.poll(zmq::POLLIN, i64::from(ms(timeout))) {
+                Ok(0) | Err(zmq::Error::EINTR) => return Ok(None),
+                Ok(_) => {}
+                Err(e) => return Err(TransportError::new("receive from", &self.endpoint, e)),
+            }
+            match self.socket.recv(&mut self.message, zmq::DONTWAIT) {
+                Ok(()) => {}
+                Err(zmq::Error::EAGAIN) => return Ok(None),
+                Err(e) => return Err(TransportError::new("receive from", &self.endpoint, e)),
+            }
+        }
+        Ok(Some(&self.message[..]))
+    }
+}
+
 /// One message from the events socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
@@ -199,15 +257,26 @@ impl Subscriber {
     /// frames are skipped.
     pub fn recv(&mut self, timeout: Option<Duration>) -> Result<Option<Delivery>> {
         let timeout = timeout.map_or(-1, |t| i64::from(ms(t)));
+        let mut waited = false;
         loop {
-            match self.socket.poll(zmq::POLLIN, timeout) {
-                Ok(0) | Err(zmq::Error::EINTR) => return Ok(None),
-                Ok(_) => {}
-                Err(e) => return Err(TransportError::new("receive from", &self.endpoint, e)),
-            }
+            // Take what is queued first; poll (a system call) only when nothing is.
             let frames = match self.socket.recv_multipart(zmq::DONTWAIT) {
                 Ok(frames) => frames,
-                Err(zmq::Error::EAGAIN) => continue,
+                Err(zmq::Error::EAGAIN) if !waited => {
+                    match self.socket.poll(zmq::POLLIN, timeout) {
+                        Ok(0) | Err(zmq::Error::EINTR) => return Ok(None),
+                        Ok(_) => {}
+                        Err(e) => {
+                            return Err(TransportError::new("receive from", &self.endpoint, e));
+                        }
+                    }
+                    waited = true;
+                    continue;
+                }
+                Err(zmq::Error::EAGAIN) => {
+                    waited = false;
+                    continue;
+                }
                 Err(e) => return Err(TransportError::new("receive from", &self.endpoint, e)),
             };
             if let Ok([topic, body]) = <[Vec<u8>; 2]>::try_from(frames) {

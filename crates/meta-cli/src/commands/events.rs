@@ -165,7 +165,7 @@ fn tail(
     loop {
         match subscription.recv(Some(LOG_POLL))? {
             Some(received) => {
-                let Ok(event) = received.event else {
+                let Ok(event) = received.event() else {
                     continue;
                 };
                 let Some(sequence) = event.sequence else {
