@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 use std::path::{Component, Path, PathBuf};
 
-use minijinja::value::{Rest, Value, ValueKind};
+use minijinja::value::{Rest, Value, ValueKind, ValueOrKwargs};
 use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior};
 
 use crate::error::TemplateError;
@@ -511,15 +511,15 @@ fn bool_arg(value: Option<&Value>, default: bool) -> bool {
 fn register_filters(env: &mut Environment<'static>) {
     env.add_filter(
         "jsonify",
-        |value: Value, args: Rest<Value>| -> Result<String, Error> {
-            let a = bind(&args, &["indent"])?;
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<String, Error> {
+            let a = bind(&args.into_values(), &["indent"])?;
             json_filter(&value, a[0].as_ref(), 4, false)
         },
     );
     env.add_filter(
         "tojson",
-        |value: Value, args: Rest<Value>| -> Result<Value, Error> {
-            let a = bind(&args, &["indent"])?;
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<Value, Error> {
+            let a = bind(&args.into_values(), &["indent"])?;
             let text = json_filter(&value, a[0].as_ref(), -1, false)?;
             let text = text
                 .replace('<', "\\u003c")
@@ -533,8 +533,8 @@ fn register_filters(env: &mut Environment<'static>) {
     env.add_filter("string", |value: Value| py_str(&value));
     env.add_filter(
         "join",
-        |state: &State, value: Value, args: Rest<Value>| -> Result<String, Error> {
-            let a = bind(&args, &["d", "attribute"])?;
+        |state: &State, value: Value, args: Rest<ValueOrKwargs>| -> Result<String, Error> {
+            let a = bind(&args.into_values(), &["d", "attribute"])?;
             let sep = a[0].as_ref().map(text_of).unwrap_or_default();
             let attribute = a[1].as_ref().map(text_of);
             if value.kind() == ValueKind::String {
@@ -556,8 +556,8 @@ fn register_filters(env: &mut Environment<'static>) {
     env.add_filter("capitalize", |value: Value| py_capitalize(&text_of(&value)));
     env.add_filter(
         "center",
-        |value: Value, args: Rest<Value>| -> Result<String, Error> {
-            let a = bind(&args, &["width"])?;
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<String, Error> {
+            let a = bind(&args.into_values(), &["width"])?;
             Ok(py_center(
                 &text_of(&value),
                 int_arg(a[0].as_ref(), 80)?,
@@ -580,8 +580,11 @@ fn register_filters(env: &mut Environment<'static>) {
     });
     env.add_filter(
         "truncate",
-        |value: Value, args: Rest<Value>| -> Result<String, Error> {
-            let a = bind(&args, &["length", "killwords", "end", "leeway"])?;
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<String, Error> {
+            let a = bind(
+                &args.into_values(),
+                &["length", "killwords", "end", "leeway"],
+            )?;
             let s: Vec<char> = text_of(&value).chars().collect();
             let length = usize::try_from(int_arg(a[0].as_ref(), 255)?).unwrap_or(0);
             let killwords = bool_arg(a[1].as_ref(), false);
@@ -610,8 +613,8 @@ fn register_filters(env: &mut Environment<'static>) {
     );
     env.add_filter(
         "indent",
-        |value: Value, args: Rest<Value>| -> Result<String, Error> {
-            let a = bind(&args, &["width", "first", "blank"])?;
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<String, Error> {
+            let a = bind(&args.into_values(), &["width", "first", "blank"])?;
             let indention = match &a[0] {
                 Some(w) if w.kind() == ValueKind::String => text_of(w),
                 other => " ".repeat(usize::try_from(int_arg(other.as_ref(), 4)?).unwrap_or(0)),
@@ -649,8 +652,8 @@ fn register_filters(env: &mut Environment<'static>) {
     );
     env.add_filter(
         "trim",
-        |value: Value, args: Rest<Value>| -> Result<String, Error> {
-            let a = bind(&args, &["chars"])?;
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<String, Error> {
+            let a = bind(&args.into_values(), &["chars"])?;
             let s = text_of(&value);
             Ok(py_strip(
                 &s,
@@ -665,8 +668,8 @@ fn register_filters(env: &mut Environment<'static>) {
     );
     env.add_filter(
         "replace",
-        |value: Value, args: Rest<Value>| -> Result<String, Error> {
-            let a = bind(&args, &["old", "new", "count"])?;
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<String, Error> {
+            let a = bind(&args.into_values(), &["old", "new", "count"])?;
             let s = text_of(&value);
             let old = a[0].as_ref().map(text_of).unwrap_or_default();
             let new = a[1].as_ref().map(text_of).unwrap_or_default();
@@ -700,8 +703,8 @@ fn register_filters(env: &mut Environment<'static>) {
     env.add_filter("e", escape);
     env.add_filter(
         "format",
-        |value: Value, args: Rest<Value>| -> Result<String, Error> {
-            crate::printf::percent_format(&text_of(&value), &args)
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<String, Error> {
+            crate::printf::percent_format(&text_of(&value), &args.into_values())
         },
     );
 }
@@ -735,9 +738,9 @@ fn json_filter(
         .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
 }
 
-fn slugify_filter(value: Value, args: Rest<Value>) -> Result<String, Error> {
+fn slugify_filter(value: Value, args: Rest<ValueOrKwargs>) -> Result<String, Error> {
     let a = bind(
-        &args,
+        &args.into_values(),
         &[
             "entities",
             "decimal",
@@ -794,8 +797,8 @@ fn slugify_filter(value: Value, args: Rest<Value>) -> Result<String, Error> {
     slugify(text, &options).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
 }
 
-fn random_ascii_string(args: Rest<Value>) -> Result<String, Error> {
-    let a = bind(&args, &["length", "punctuation"])?;
+fn random_ascii_string(args: Rest<ValueOrKwargs>) -> Result<String, Error> {
+    let a = bind(&args.into_values(), &["length", "punctuation"])?;
     let Some(length) = a[0].as_ref() else {
         return Err(Error::new(
             ErrorKind::MissingArgument,
