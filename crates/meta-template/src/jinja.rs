@@ -36,6 +36,8 @@ pub struct Syntax {
     pub line_comment_prefix: Option<String>,
     pub trim_blocks: bool,
     pub lstrip_blocks: bool,
+    /// `{% break %}` and `{% continue %}`: Jinja2 knows them only with `jinja2.ext.loopcontrols`.
+    pub loop_controls: bool,
 }
 
 impl Default for Syntax {
@@ -48,6 +50,7 @@ impl Default for Syntax {
             line_comment_prefix: None,
             trim_blocks: false,
             lstrip_blocks: false,
+            loop_controls: false,
         }
     }
 }
@@ -64,6 +67,7 @@ impl EnvSettings {
         extensions: Option<&Raw>,
         env_vars: Option<&Raw>,
     ) -> Result<Self, TemplateError> {
+        let mut syntax = Syntax::default();
         if let Some(extensions) = extensions {
             let names: Vec<String> = match extensions {
                 Raw::List(items) => items.iter().map(Raw::py_str).collect(),
@@ -71,14 +75,13 @@ impl EnvSettings {
                 other => vec![other.py_str()],
             };
             for name in names {
-                if !DEFAULT_EXTENSIONS.contains(&name.as_str())
-                    && !BUILTIN_EXTENSIONS.contains(&name.as_str())
-                {
+                if BUILTIN_EXTENSIONS.contains(&name.as_str()) {
+                    syntax.loop_controls = true;
+                } else if !DEFAULT_EXTENSIONS.contains(&name.as_str()) {
                     return Err(TemplateError::UnknownExtension { name });
                 }
             }
         }
-        let mut syntax = Syntax::default();
         if let Some(vars) = env_vars {
             let Raw::Dict(vars) = vars else {
                 return Err(TemplateError::Unsupported {
@@ -240,7 +243,8 @@ pub fn prepare_source(source: &str, syntax: &Syntax) -> String {
     } else {
         source.to_owned()
     };
-    if !text.contains("now") {
+    let loop_words = !syntax.loop_controls && (text.contains("break") || text.contains("continue"));
+    if !text.contains("now") && !loop_words {
         return text;
     }
     rewrite_now_tags(&text, syntax)
@@ -304,6 +308,17 @@ fn rewrite_now_tags(text: &str, syntax: &Syntax) -> String {
                     let end = find_endraw(&rest[after..], bs, be).map_or(rest.len(), |e| after + e);
                     out.push_str(&rest[..end]);
                     rest = &rest[end..];
+                } else if (word == "break" || word == "continue") && !syntax.loop_controls {
+                    // Jinja2 without `jinja2.ext.loopcontrols` has no such tag: make minijinja
+                    // fail the same way, with a name that says what is missing.
+                    out.push_str(&rest[..inner_start]);
+                    let at = inner.find(word.as_str()).unwrap_or(0);
+                    out.push_str(&inner[..at]);
+                    out.push_str(&word);
+                    out.push_str("_needs_jinja2_ext_loopcontrols");
+                    out.push_str(&inner[at + word.len()..]);
+                    out.push_str(be);
+                    rest = &rest[after..];
                 } else if word == "now" {
                     out.push_str(&rest[..pos]);
                     if syntax.lstrip_blocks && left_ws != Some('+') {
@@ -530,6 +545,13 @@ fn register_filters(env: &mut Environment<'static>) {
         },
     );
     env.add_filter("slugify", slugify_filter);
+    // Jinja2's `sequence` test asks for `len()` and indexing: strings and dicts pass.
+    env.add_test("sequence", |value: Value| {
+        matches!(
+            value.kind(),
+            ValueKind::String | ValueKind::Seq | ValueKind::Map
+        )
+    });
     env.add_filter("string", |value: Value| py_str(&value));
     env.add_filter(
         "join",
