@@ -52,7 +52,7 @@ pub use error::TemplateError;
 pub use prompt::{
     Answer, NoPrompt, Prompter, Question, QuestionKind, parse_dict_answer, parse_yes_no,
 };
-pub use slugify::{SlugifyOptions, slugify};
+pub use slugify::{SlugifyOptions, slugify, transliterate};
 pub use value::Raw;
 
 use crate::context::{apply_overwrites, load_context_file, prompt_for_config};
