@@ -11,6 +11,7 @@
 pub mod catalog;
 mod git;
 pub mod hash;
+pub mod launch;
 pub mod lock;
 pub mod manager;
 pub mod manifest;
@@ -22,6 +23,7 @@ pub use catalog::{
 };
 pub use git::GitError;
 pub use hash::{HashError, hash_dir};
+pub use launch::LaunchError;
 pub use lock::{LockEntry, LockError, LockFile};
 pub use manager::{
     Clash, InstallError, InstallRequest, Installed, Integrity, ManageError, Manager, PluginPaths,

@@ -160,6 +160,24 @@ impl LockFile {
     }
 }
 
+impl LockFile {
+    /// Like [`LockFile::save`], but an empty lock removes the file: uninstalling the last plugin
+    /// leaves nothing behind.
+    pub fn save_or_remove(&self, path: &Path) -> Result<(), LockError> {
+        if !self.plugins.is_empty() {
+            return self.save(path);
+        }
+        match std::fs::remove_file(path) {
+            Ok(()) => Ok(()),
+            Err(source) if source.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(source) => Err(LockError::Write {
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
+    }
+}
+
 /// A TOML basic string for `text`.
 fn quote(text: &str) -> String {
     toml_edit::Value::from(text).to_string()

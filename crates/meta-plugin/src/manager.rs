@@ -120,8 +120,8 @@ pub enum InstallError {
         #[source]
         source: GitError,
     },
-    #[error("the plugin's manifest is not valid")]
-    Manifest(#[source] ManifestError),
+    #[error(transparent)]
+    Manifest(ManifestError),
     #[error("`{name}` is not a valid plugin name: {NAME_RULE}")]
     BadName { name: String },
     #[error("plugin name `{name}` clashes with {with}")]
@@ -298,7 +298,15 @@ impl<'a> Manager<'a> {
         };
 
         // 2. What it is, and whether it may take its name and commands.
-        let manifest = Manifest::load(&content).map_err(InstallError::Manifest)?;
+        // Errors name the manifest as the user knows it, not its copy in staging.
+        let label = match (&source, &rev) {
+            (Source::Git(url), Some(commit)) => {
+                PathBuf::from(format!("{url}@{}", &commit[..commit.len().min(12)]))
+            }
+            (Source::Folder(path), _) => path.clone(),
+            (Source::Git(url), None) => PathBuf::from(url),
+        };
+        let manifest = load_manifest(&content, &label).map_err(InstallError::Manifest)?;
         let name = request
             .name
             .clone()
@@ -327,6 +335,7 @@ impl<'a> Manager<'a> {
 
         // 3. Commit: move into place, record in the lock, enable; undo on any failure.
         let old_lock = self.lock().map_err(InstallError::Lock)?;
+        let lock_existed = self.paths.lock.exists();
         std::fs::create_dir_all(&self.paths.plugins_dir)
             .map_err(|e| io_error("create", self.paths.plugins_dir.clone(), e))?;
         let previous = staging.path.join("previous");
@@ -359,7 +368,7 @@ impl<'a> Manager<'a> {
             return Err(InstallError::Lock(error));
         }
         if let Err(error) = set_plugin_enabled(&self.paths.config, &name, true) {
-            let _ = restore_lock(&old_lock, &self.paths.lock);
+            let _ = restore_lock(&old_lock, &self.paths.lock, lock_existed);
             undo_place();
             return Err(InstallError::Config(error));
         }
@@ -496,6 +505,7 @@ impl<'a> Manager<'a> {
         let target = self.paths.plugins_dir.join(name);
         let has_folder = is_valid_name(name) && target.symlink_metadata().is_ok();
         let old_lock = self.lock().map_err(ManageError::Lock)?;
+        let lock_existed = self.paths.lock.exists();
         let entry = old_lock.plugins.get(name).cloned();
         let has_table = config.plugins.contains_key(name);
         if !has_folder && entry.is_none() && !has_table {
@@ -529,14 +539,14 @@ impl<'a> Manager<'a> {
         if entry.is_some() {
             let mut lock = old_lock.clone();
             lock.plugins.remove(name);
-            if let Err(error) = lock.save(&self.paths.lock) {
+            if let Err(error) = lock.save_or_remove(&self.paths.lock) {
                 undo_folder();
                 return Err(ManageError::Lock(error));
             }
         }
         if has_table && let Err(error) = remove_plugin(&self.paths.config, name) {
             if entry.is_some() {
-                let _ = restore_lock(&old_lock, &self.paths.lock);
+                let _ = restore_lock(&old_lock, &self.paths.lock, lock_existed);
             }
             undo_folder();
             return Err(ManageError::Config(error));
@@ -701,11 +711,24 @@ fn io_error(action: &'static str, path: PathBuf, source: std::io::Error) -> Inst
     }
 }
 
-fn restore_lock(lock: &LockFile, path: &Path) -> Result<(), LockError> {
-    if lock.plugins.is_empty() && !path.exists() {
-        return Ok(());
+/// Reads `<dir>/meta-plugin.toml`, naming it `<label>/meta-plugin.toml` in errors.
+fn load_manifest(dir: &Path, label: &Path) -> Result<Manifest, ManifestError> {
+    let shown = label.join(MANIFEST_FILE);
+    let text =
+        std::fs::read_to_string(dir.join(MANIFEST_FILE)).map_err(|source| ManifestError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+    Manifest::parse(&text, &shown)
+}
+
+/// Puts the lock back as it was: `lock` saved, or no file if there was none.
+fn restore_lock(lock: &LockFile, path: &Path, existed: bool) -> Result<(), LockError> {
+    if existed {
+        lock.save(path)
+    } else {
+        LockFile::default().save_or_remove(path)
     }
-    lock.save(path)
 }
 
 fn placed_ok(path: &Path) -> bool {
@@ -756,7 +779,6 @@ struct Staging {
 impl Staging {
     fn create(base: &Path, what: &str) -> Result<Self, (PathBuf, std::io::Error)> {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
-        std::fs::create_dir_all(base).map_err(|e| (base.to_path_buf(), e))?;
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
@@ -765,8 +787,16 @@ impl Staging {
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
-        std::fs::create_dir(&path).map_err(|e| (path.clone(), e))?;
-        Ok(Self { path })
+        // Another `meta` may remove the empty base between our two calls; try again once.
+        let mut attempt = 0;
+        loop {
+            std::fs::create_dir_all(base).map_err(|e| (base.to_path_buf(), e))?;
+            match std::fs::create_dir(&path) {
+                Ok(()) => return Ok(Self { path }),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && attempt == 0 => attempt += 1,
+                Err(e) => return Err((path, e)),
+            }
+        }
     }
 }
 
@@ -774,6 +804,10 @@ impl Drop for Staging {
     fn drop(&mut self) {
         // `remove_dir_all` removes symlinks without following them.
         let _ = std::fs::remove_dir_all(&self.path);
+        // Leave no empty `.meta/staging/` behind; fails harmlessly while another install uses it.
+        if let Some(base) = self.path.parent() {
+            let _ = std::fs::remove_dir(base);
+        }
     }
 }
 
@@ -861,8 +895,7 @@ mod tests {
             "{config}"
         );
         // Nothing is left in staging.
-        let staging = fx.root.join(".meta/staging");
-        assert_eq!(std::fs::read_dir(staging).unwrap().count(), 0);
+        assert!(!fx.root.join(".meta/staging").exists());
 
         let catalog = fx.manager().catalog().unwrap();
         let plugin = catalog.get("hello").unwrap();
@@ -941,15 +974,9 @@ mod tests {
             std::fs::read_to_string(fx.root.join("meta/plugins.lock")).unwrap(),
             lock_before
         );
-        assert_eq!(
-            std::fs::read_dir(fx.root.join(".meta/staging"))
-                .unwrap()
-                .count(),
-            0
-        );
+        assert!(!fx.root.join(".meta/staging").exists());
 
-        // --force replaces; --name installs a second copy under another name once the
-        // command clash is gone.
+        // --force replaces.
         let mut request = fx.request(&fx.source("one", &["go", "run"]));
         request.force = true;
         let installed = fx.manager().install(&request).unwrap();
@@ -1076,5 +1103,39 @@ mod tests {
             InstallError::BadName { .. }
         ));
         assert!(!fx.root.join("meta/plugins.lock").exists());
+    }
+
+    #[test]
+    fn builtins_can_be_disabled_but_not_uninstalled_shadowed_or_trusted() {
+        static BUILTINS: &[BuiltinPlugin] = &[BuiltinPlugin {
+            manifest: "api = 1\n[plugin]\nname = \"watch\"\nversion = \"1.0.0\"\n[service]\nexec = [\"meta\", \"watch\"]\n",
+        }];
+        let fx = fixture();
+        let ws = Workspace::open(&fx.root).unwrap();
+        let manager = Manager::new(PluginPaths::of(&ws), BUILTINS, RESERVED);
+        let catalog = manager.catalog().unwrap();
+        let watch = catalog.get("watch").unwrap();
+        assert!(watch.is_builtin() && watch.enabled);
+        assert_eq!(
+            manager.verify(watch, &LockFile::default()).unwrap(),
+            Integrity::Builtin
+        );
+        assert!(manager.set_enabled("watch", false).unwrap());
+        assert!(!manager.catalog().unwrap().get("watch").unwrap().enabled);
+        assert!(matches!(
+            manager.uninstall("watch").unwrap_err(),
+            ManageError::BuiltinUninstall { .. }
+        ));
+        assert!(matches!(
+            manager.trust("watch").unwrap_err(),
+            ManageError::BuiltinTrust { .. }
+        ));
+        let err = manager
+            .install(&fx.request(&fx.source("watch", &["w"])))
+            .unwrap_err();
+        assert!(
+            matches!(err, InstallError::BuiltinPluginName { .. }),
+            "{err}"
+        );
     }
 }

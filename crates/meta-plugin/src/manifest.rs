@@ -86,7 +86,7 @@ pub enum ManifestError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{}:{line}:{column}: {}{rule}", path.display(), field.as_ref().map(|f| format!("field `{f}` ")).unwrap_or_default())]
+    #[error("{}:{line}:{column}: {}{rule}", path.display(), field_prefix(field.as_deref(), rule))]
     Invalid {
         path: PathBuf,
         line: usize,
@@ -97,6 +97,16 @@ pub enum ManifestError {
         /// The rule broken, in words.
         rule: String,
     },
+}
+
+/// `field `x` ` before a rule that reads on from it ("is required"), `field `x`: ` before one
+/// that stands alone ("`Bad` is not a valid name").
+fn field_prefix(field: Option<&str>, rule: &str) -> String {
+    match field {
+        None => String::new(),
+        Some(field) if rule.starts_with('`') => format!("field `{field}`: "),
+        Some(field) => format!("field `{field}` "),
+    }
 }
 
 impl ManifestError {
