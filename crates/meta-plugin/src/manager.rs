@@ -32,6 +32,9 @@ pub struct PluginPaths {
     /// `.meta/staging/`: where installs are prepared (same file system as `meta/plugins/`, so
     /// the final move is a rename).
     pub staging: PathBuf,
+    /// `.meta/run/plugin-manager.lock`: held while a change is made, so two `meta plugin`
+    /// commands at once never lose each other's lock entry or config table.
+    pub guard: PathBuf,
 }
 
 impl PluginPaths {
@@ -42,6 +45,7 @@ impl PluginPaths {
             plugins_dir: workspace.plugins_dir(),
             lock: workspace.plugins_lock_path(),
             staging: workspace.state_dir().join("staging"),
+            guard: workspace.run_dir().join("plugin-manager.lock"),
         }
     }
 }
@@ -267,9 +271,29 @@ impl<'a> Manager<'a> {
         LockFile::load(&self.paths.lock)
     }
 
+    /// Waits for other plugin changes in this meta-repo to finish, then holds them off until
+    /// the returned file is dropped.
+    fn exclusive(&self) -> Result<std::fs::File, (PathBuf, std::io::Error)> {
+        let path = &self.paths.guard;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| (dir.to_path_buf(), e))?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(|e| (path.clone(), e))?;
+        file.lock().map_err(|e| (path.clone(), e))?;
+        Ok(file)
+    }
+
     /// Installs a plugin from `request.source`. Never runs plugin code.
     pub fn install(&self, request: &InstallRequest) -> Result<Installed, InstallError> {
         let source = self.classify(request)?;
+        let _guard = self
+            .exclusive()
+            .map_err(|(path, source)| io_error("lock", path, source))?;
         let staging = Staging::create(&self.paths.staging, "install")
             .map_err(|(path, source)| io_error("create", path, source))?;
 
@@ -495,6 +519,11 @@ impl<'a> Manager<'a> {
 
     /// Removes a project plugin: its folder (or link), its lock entry and its config table.
     pub fn uninstall(&self, name: &str) -> Result<Uninstalled, ManageError> {
+        let _guard = self.exclusive().map_err(|(path, source)| ManageError::Io {
+            action: "lock",
+            path,
+            source,
+        })?;
         let config = Config::load(&self.paths.config).map_err(ManageError::Config)?;
         let catalog = Catalog::load_from(&self.paths.plugins_dir, &config, self.builtins);
         if catalog.get(name).is_some_and(Plugin::is_builtin) {
@@ -563,6 +592,11 @@ impl<'a> Manager<'a> {
 
     /// Sets `[plugins.<name>].enabled`. Returns whether the state changed.
     pub fn set_enabled(&self, name: &str, enabled: bool) -> Result<bool, ManageError> {
+        let _guard = self.exclusive().map_err(|(path, source)| ManageError::Io {
+            action: "lock",
+            path,
+            source,
+        })?;
         let config = Config::load(&self.paths.config).map_err(ManageError::Config)?;
         let catalog = Catalog::load_from(&self.paths.plugins_dir, &config, self.builtins);
         let plugin = catalog.get(name);
@@ -624,6 +658,11 @@ impl<'a> Manager<'a> {
     /// Accepts a project plugin's current content: records its hash in the lock. Returns the
     /// hash recorded before (if any) and the new one.
     pub fn trust(&self, name: &str) -> Result<(Option<String>, String), ManageError> {
+        let _guard = self.exclusive().map_err(|(path, source)| ManageError::Io {
+            action: "lock",
+            path,
+            source,
+        })?;
         let catalog = self.catalog().map_err(ManageError::Config)?;
         let dir = match catalog.get(name) {
             Some(plugin) if plugin.is_builtin() => {
@@ -1137,5 +1176,23 @@ mod tests {
             matches!(err, InstallError::BuiltinPluginName { .. }),
             "{err}"
         );
+    }
+
+    #[test]
+    fn concurrent_installs_lose_nothing() {
+        let fx = fixture();
+        let sources: Vec<PathBuf> = (0..6)
+            .map(|i| fx.source(&format!("p{i}"), &[&format!("c{i}")]))
+            .collect();
+        std::thread::scope(|scope| {
+            for source in &sources {
+                let fx = &fx;
+                scope.spawn(move || fx.manager().install(&fx.request(source)).unwrap());
+            }
+        });
+        let lock = fx.manager().lock().unwrap();
+        assert_eq!(lock.plugins.len(), 6, "{lock:?}");
+        let config = Config::load(&fx.root.join("meta/metarepo.toml")).unwrap();
+        assert_eq!(config.plugins.len(), 6);
     }
 }
