@@ -1047,3 +1047,115 @@ fn git_failures_leave_nothing_behind() {
     assert_eq!(fx.tree(), ["meta", "meta/metarepo.toml"]);
     assert!(!fx.root.join(".meta/staging").exists());
 }
+
+/// The Python venv with pyzmq that tests driving Python peers need (`.ci/run` makes one).
+fn venv() -> PathBuf {
+    let venv = std::env::var_os("META_TEST_VENV").map(PathBuf::from).expect(
+        "META_TEST_VENV is not set: these tests need a Python venv with pyzmq; `bash .ci/run` creates one, or run `META_TEST_VENV=/path/to/venv cargo test`",
+    );
+    assert!(
+        venv.join("bin/python3").is_file(),
+        "META_TEST_VENV={} has no bin/python3",
+        venv.display()
+    );
+    venv
+}
+
+/// PATH with the venv's `python3` first, so plugins' `python3` finds pyzmq.
+fn venv_path(venv: &Path) -> std::ffi::OsString {
+    let mut paths = vec![venv.join("bin")];
+    paths.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(paths).unwrap()
+}
+
+const LISTEN_PY: &str = r#"
+import os, sys, zmq
+endpoint = os.environ["META_BUS_INGEST"]
+os.makedirs(os.path.dirname(endpoint[len("ipc://"):]), mode=0o700, exist_ok=True)
+ctx = zmq.Context()
+pull = ctx.socket(zmq.PULL)
+pull.bind(endpoint)
+print("ready", flush=True)
+if not pull.poll(20000):
+    sys.exit("listen.py: no event within 20 s")
+print(pull.recv().decode(), flush=True)
+"#;
+
+#[test]
+fn the_python_example_greets_and_publishes_with_pyzmq() {
+    let venv = venv();
+    let fx = fixture();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hello-python");
+    fx.install_ok(&example, &[]);
+    // Stands in for the daemon's ingest socket: a PULL bound where every plugin is told to push.
+    let listener = fx.src().join("listener");
+    std::fs::create_dir_all(&listener).unwrap();
+    std::fs::write(
+        listener.join("meta-plugin.toml"),
+        "api = 1\n[plugin]\nname = \"listener\"\nversion = \"0.1.0\"\n[[command]]\nname = \"listen\"\nexec = [\"python3\", \"listen.py\"]\n",
+    )
+    .unwrap();
+    std::fs::write(listener.join("listen.py"), LISTEN_PY).unwrap();
+    fx.install_ok(&listener, &[]);
+
+    let path = venv_path(&venv);
+    let runtime = fx.tmp.path().join("run");
+    let mut listen = std::process::Command::new(env!("CARGO_BIN_EXE_meta"));
+    listen
+        .current_dir(&fx.root)
+        .arg("listen")
+        .env("PATH", &path)
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .stdout(std::process::Stdio::piped());
+    let mut child = listen.spawn().unwrap();
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    let stdout_pipe = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout_pipe).lines() {
+            if lines_tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let ready = lines.recv_timeout(Duration::from_secs(30));
+    assert_eq!(ready.as_deref(), Ok("ready"), "the listener did not start");
+
+    let out = fx
+        .meta()
+        .args(["hello-py", "Ada"])
+        .env("PATH", &path)
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).trim(),
+        "Hello, Ada! (plugin hello-py in meta-repo repo)"
+    );
+    let event = lines
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the example's event reached the ingest socket");
+    let event: serde_json::Value = serde_json::from_str(&event).unwrap();
+    assert_eq!(event["type"], "hello:greeted");
+    assert_eq!(event["source"], "/plugins/hello-py");
+    assert_eq!(event["data"], serde_json::json!({"name": "Ada"}));
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+
+    // Its help comes from the plugin, as for any plugin command.
+    let out = fx
+        .meta()
+        .args(["help", "hello-py"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("Usage: meta hello-py"),
+        "{}",
+        stdout(&out)
+    );
+}
