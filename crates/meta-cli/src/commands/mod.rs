@@ -3,6 +3,7 @@
 
 mod completions;
 mod help;
+mod plugin;
 
 use crate::registry::Builtin;
 
@@ -27,6 +28,11 @@ pub static BUILTINS: &[Builtin] = &[
         completions,
         "completions",
         "Print shell completions for bash, zsh or fish"
+    ),
+    builtin!(
+        plugin,
+        "plugin",
+        "Manage plugins: list, info, install, uninstall, enable, disable, trust"
     ),
     builtin!(help, "help", "Show help for meta or one of its commands"),
 ];
