@@ -3,5 +3,6 @@
 
 mod common;
 mod framework;
+mod plugins;
 mod scaffold;
 mod templates;

@@ -5,6 +5,7 @@ mod completions;
 mod help;
 mod init;
 mod new;
+mod plugin;
 mod templating;
 
 use crate::registry::Builtin;
@@ -40,6 +41,11 @@ pub static BUILTINS: &[Builtin] = &[
         completions,
         "completions",
         "Print shell completions for bash, zsh or fish"
+    ),
+    builtin!(
+        plugin,
+        "plugin",
+        "Manage plugins: list, info, install, uninstall, enable, disable, trust"
     ),
     builtin!(help, "help", "Show help for meta or one of its commands"),
 ];
