@@ -12,7 +12,7 @@ use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior};
 use crate::error::TemplateError;
 use crate::now;
 use crate::slugify::{SlugifyOptions, slugify};
-use crate::value::{JsonIndent, Raw, json_dumps, map_entries, py_str};
+use crate::value::{JsonIndent, PyTuple, Raw, json_dumps, map_entries, py_str};
 
 /// Extensions cookiecutter always loads; naming them in `_extensions` changes nothing.
 const DEFAULT_EXTENSIONS: [&str; 5] = [
@@ -188,6 +188,10 @@ pub fn environment(
     env.add_function("random_ascii_string", random_ascii_string);
     env.add_function("uuid4", uuid4);
     env.add_function(NOW_FUNCTION, now::now_function);
+    env.add_function("cycler", |items: Rest<Value>| {
+        minijinja_contrib::globals::cycler(items.0)
+    });
+    env.add_function("joiner", minijinja_contrib::globals::joiner);
     if let Some(loader) = loader {
         let syntax = settings.syntax.clone();
         env.set_loader(move |name| load_template(&loader, &syntax, name));
@@ -545,6 +549,99 @@ fn register_filters(env: &mut Environment<'static>) {
         },
     );
     env.add_filter("slugify", slugify_filter);
+    env.add_filter(
+        "int",
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<Value, Error> {
+            let a = bind(&args.into_values(), &["default", "base"])?;
+            let default = a[0].clone().unwrap_or(Value::from(0));
+            let base = u32::try_from(int_arg(a[1].as_ref(), 10)?).unwrap_or(10);
+            Ok(jinja_int(&value, base).map_or(default, Value::from))
+        },
+    );
+    env.add_filter(
+        "float",
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<Value, Error> {
+            let a = bind(&args.into_values(), &["default"])?;
+            let default = a[0].clone().unwrap_or(Value::from(0.0));
+            Ok(py_float(&value).map_or(default, Value::from))
+        },
+    );
+    env.add_filter(
+        "dictsort",
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<Value, Error> {
+            let a = bind(&args.into_values(), &["case_sensitive", "by", "reverse"])?;
+            let case_sensitive = bool_arg(a[0].as_ref(), false);
+            let by_value = match a[1].as_ref().map(text_of).as_deref() {
+                None | Some("key") => false,
+                Some("value") => true,
+                Some(other) => {
+                    return Err(Error::new(
+                        ErrorKind::InvalidOperation,
+                        format!("You can only sort by either \"key\" or \"value\", not {other:?}"),
+                    ));
+                }
+            };
+            let mut entries = map_entries(&value);
+            let key = |entry: &(Value, Value)| {
+                let v = if by_value { &entry.1 } else { &entry.0 };
+                match v.as_str() {
+                    Some(s) if !case_sensitive => Value::from(s.to_lowercase()),
+                    _ => v.clone(),
+                }
+            };
+            entries.sort_by(|x, y| crate::value::py_cmp(&key(x), &key(y)));
+            if bool_arg(a[2].as_ref(), false) {
+                entries.reverse();
+            }
+            Ok(Value::from(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| PyTuple::value(vec![k, v]))
+                    .collect::<Vec<_>>(),
+            ))
+        },
+    );
+    env.add_filter("items", |value: Value| -> Result<Value, Error> {
+        if value.is_undefined() {
+            return Ok(Value::from(Vec::<Value>::new()));
+        }
+        if value.kind() != ValueKind::Map {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "Can only get item pairs from a mapping.",
+            ));
+        }
+        Ok(items_of(&value))
+    });
+    env.add_filter(
+        "filesizeformat",
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<String, Error> {
+            let a = bind(&args.into_values(), &["binary"])?;
+            let bytes = py_float(&value).ok_or_else(|| {
+                Error::new(ErrorKind::InvalidOperation, "filesizeformat needs a number")
+            })?;
+            Ok(filesizeformat(bytes, bool_arg(a[0].as_ref(), false)))
+        },
+    );
+    env.add_filter("striptags", |value: Value| {
+        minijinja_contrib::filters::striptags(text_of(&value))
+    });
+    env.add_filter("urlencode", |value: Value| -> String {
+        if value.kind() == ValueKind::Map {
+            return map_entries(&value)
+                .iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{}={}",
+                        url_quote(&text_of(k), true),
+                        url_quote(&text_of(v), true)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("&");
+        }
+        url_quote(&text_of(&value), false)
+    });
     // Jinja2's `sequence` test asks for `len()` and indexing: strings and dicts pass.
     env.add_test("sequence", |value: Value| {
         matches!(
@@ -956,7 +1053,200 @@ fn python_methods(
             _ => {}
         }
     }
+    if value.kind() == ValueKind::Map && method == "items" && args.is_empty() {
+        return Ok(items_of(value));
+    }
+    if value.kind() == ValueKind::Seq {
+        let items: Vec<Value> = value.try_iter()?.collect();
+        match (method, args) {
+            ("index", [needle]) => {
+                return items
+                    .iter()
+                    .position(|v| v == needle)
+                    .map(Value::from)
+                    .ok_or_else(|| {
+                        Error::new(
+                            ErrorKind::InvalidOperation,
+                            format!("{} is not in list", crate::value::py_repr(needle)),
+                        )
+                    });
+            }
+            ("count", [needle]) => {
+                return Ok(Value::from(items.iter().filter(|v| *v == needle).count()));
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = value.as_str()
+        && method == "rsplit"
+    {
+        let a = bind(args, &["sep", "maxsplit"])?;
+        let sep = a[0].as_ref().filter(|v| !v.is_none()).map(text_of);
+        let max = int_arg(a[1].as_ref(), -1)?;
+        return Ok(Value::from(py_rsplit(s, sep.as_deref(), max)));
+    }
     minijinja_contrib::pycompat::unknown_method_callback(state, value, method, args)
+}
+
+/// `dict.items()`: (key, value) tuples in order.
+fn items_of(value: &Value) -> Value {
+    Value::from(
+        map_entries(value)
+            .into_iter()
+            .map(|(k, v)| PyTuple::value(vec![k, v]))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// Python's `str.rsplit(sep, maxsplit)`.
+fn py_rsplit(s: &str, sep: Option<&str>, max: i64) -> Vec<Value> {
+    let limit = usize::try_from(max).ok();
+    let mut parts: Vec<String> = Vec::new();
+    match sep {
+        Some(sep) if !sep.is_empty() => {
+            let mut rest = s;
+            while limit.is_none_or(|l| parts.len() < l) {
+                match rest.rfind(sep) {
+                    Some(at) => {
+                        parts.push(rest[at + sep.len()..].to_owned());
+                        rest = &rest[..at];
+                    }
+                    None => break,
+                }
+            }
+            parts.push(rest.to_owned());
+        }
+        _ => {
+            let mut rest = s.trim_end_matches(py_is_space);
+            while !rest.is_empty() && limit.is_none_or(|l| parts.len() < l) {
+                if let Some(at) = rest.rfind(py_is_space) {
+                    let c = rest[at..].chars().next().map_or(1, char::len_utf8);
+                    parts.push(rest[at + c..].to_owned());
+                    rest = rest[..at].trim_end_matches(py_is_space);
+                } else {
+                    parts.push(rest.to_owned());
+                    rest = "";
+                }
+            }
+            if !rest.is_empty() {
+                parts.push(rest.to_owned());
+            }
+        }
+    }
+    parts.reverse();
+    parts.into_iter().map(Value::from).collect()
+}
+
+/// Jinja2's `int` filter: `int(value)` (strings in `base`), else `int(float(value))`.
+fn jinja_int(value: &Value, base: u32) -> Option<i128> {
+    if let Some(s) = value.as_str() {
+        let t = s.trim().replace('_', "");
+        let (neg, digits) = match t.strip_prefix('-') {
+            Some(d) => (true, d),
+            None => (false, t.strip_prefix('+').unwrap_or(&t)),
+        };
+        let digits = match base {
+            16 => digits
+                .strip_prefix("0x")
+                .or_else(|| digits.strip_prefix("0X"))
+                .unwrap_or(digits),
+            8 => digits
+                .strip_prefix("0o")
+                .or_else(|| digits.strip_prefix("0O"))
+                .unwrap_or(digits),
+            2 => digits
+                .strip_prefix("0b")
+                .or_else(|| digits.strip_prefix("0B"))
+                .unwrap_or(digits),
+            _ => digits,
+        };
+        if let Ok(n) = i128::from_str_radix(digits, base) {
+            return Some(if neg { -n } else { n });
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        return py_float(value)
+            .filter(|f| f.is_finite())
+            .map(|f| f.trunc() as i128);
+    }
+    match value.kind() {
+        ValueKind::Bool => Some(i128::from(value.is_true())),
+        ValueKind::Number => {
+            if value.is_integer() {
+                i128::try_from(value.clone()).ok()
+            } else {
+                #[allow(clippy::cast_possible_truncation)]
+                f64::try_from(value.clone())
+                    .ok()
+                    .filter(|f| f.is_finite())
+                    .map(|f| f.trunc() as i128)
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Python's `float(value)` for the values templates pass.
+fn py_float(value: &Value) -> Option<f64> {
+    if let Some(s) = value.as_str() {
+        let t = s.trim().replace('_', "").to_lowercase();
+        return match t.as_str() {
+            "inf" | "+inf" | "infinity" | "+infinity" => Some(f64::INFINITY),
+            "-inf" | "-infinity" => Some(f64::NEG_INFINITY),
+            "nan" | "+nan" | "-nan" => Some(f64::NAN),
+            _ => t.parse().ok(),
+        };
+    }
+    match value.kind() {
+        ValueKind::Bool => Some(if value.is_true() { 1.0 } else { 0.0 }),
+        ValueKind::Number => f64::try_from(value.clone()).ok(),
+        _ => None,
+    }
+}
+
+/// Jinja2's `filesizeformat`.
+fn filesizeformat(bytes: f64, binary: bool) -> String {
+    let base: f64 = if binary { 1024.0 } else { 1000.0 };
+    let prefixes = if binary {
+        ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"]
+    } else {
+        ["kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"]
+    };
+    if (bytes - 1.0).abs() < f64::EPSILON {
+        return "1 Byte".to_owned();
+    }
+    if bytes < base {
+        #[allow(clippy::cast_possible_truncation)]
+        return format!("{} Bytes", bytes.trunc() as i64);
+    }
+    let mut unit = base;
+    for (i, prefix) in prefixes.iter().enumerate() {
+        unit = base.powi(i32::try_from(i).unwrap_or(0) + 2);
+        if bytes < unit {
+            return format!("{:.1} {prefix}", base * bytes / unit);
+        }
+    }
+    format!(
+        "{:.1} {}",
+        base * bytes / unit,
+        prefixes[prefixes.len() - 1]
+    )
+}
+
+/// Jinja2's `url_quote`: percent-encoding of UTF-8 bytes, `/` kept except in query strings
+/// (where spaces become `+`).
+fn url_quote(text: &str, for_qs: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for &b in text.as_bytes() {
+        if b.is_ascii_alphanumeric()
+            || matches!(b, b'_' | b'.' | b'-' | b'~')
+            || (!for_qs && b == b'/')
+        {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    if for_qs { out.replace("%20", "+") } else { out }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -24,6 +24,13 @@
 //! (custom Python `_extensions`, nested `templates`) fail with [`TemplateError::Unsupported`]
 //! or [`TemplateError::UnknownExtension`]; it never renders something different instead.
 //!
+//! Known differences from Jinja2, all rare in templates (each is either an error here or
+//! noted): tuple literals and `range(...)` print as lists; `dict.keys()` prints as a list;
+//! `d.items` with a key named `items` reads the key, not the method; macros have no `varargs`
+//! or `kwargs`; `lipsum`, `self`, `wordwrap`, `xmlattr`, `pprint` and `random` do not exist
+//! (using them is an error); `loop.last` and `loop.length` are unknown when looping over a
+//! string; `str.isprintable` for `repr` does not know unassigned code points.
+//!
 //! A failure leaves nothing half-written: everything is rendered in memory before the first
 //! file is written, and when a hook or a write fails, the project folder this run created is
 //! removed (a folder that already existed, with `overwrite_if_exists`, is left as it is).
@@ -299,6 +306,20 @@ pub fn render(
         files_skipped: generated.files_skipped,
         context_json,
     })
+}
+
+/// Renders `source` as cookiecutter renders a file's text, with `cookiecutter` (a JSON object)
+/// as the `cookiecutter` variable: same environment, same filters, same printing of values.
+pub fn render_str(source: &str, cookiecutter: &Raw) -> Result<String, TemplateError> {
+    let settings = EnvSettings::default();
+    let env = environment(&settings, None)?;
+    let prepared = jinja::prepare_source(source, &settings.syntax);
+    env.render_named_str(
+        "<string>",
+        &prepared,
+        minijinja::context! { cookiecutter => cookiecutter.to_value() },
+    )
+    .map_err(|e| TemplateError::render("the text", "<string>", &prepared, &e))
 }
 
 fn copy_dir(src: &Path, dst: &Path) -> Result<(), TemplateError> {

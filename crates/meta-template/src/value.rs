@@ -148,6 +148,39 @@ impl Object for PyDict {
     }
 }
 
+/// A Python tuple (what `dict.items()` and `dictsort` yield): a sequence that prints in
+/// parentheses.
+#[derive(Debug, Clone)]
+pub struct PyTuple(pub Vec<Value>);
+
+impl PyTuple {
+    pub fn value(items: Vec<Value>) -> Value {
+        Value::from_object(PyTuple(items))
+    }
+}
+
+impl Object for PyTuple {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let index = usize::try_from(key.clone()).ok()?;
+        self.0.get(index).cloned()
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Seq(self.0.len())
+    }
+
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result
+    where
+        Self: Sized + 'static,
+    {
+        f.write_str(&py_repr(&Value::from_dyn_object(self.clone())))
+    }
+}
+
 /// The entries of a map value in iteration order, whatever kind of map it is.
 pub fn map_entries(value: &Value) -> Vec<(Value, Value)> {
     if let Some(dict) = value.downcast_object_ref::<PyDict>() {
@@ -197,16 +230,22 @@ fn write_repr(out: &mut String, value: &Value) {
             );
         }
         ValueKind::Seq | ValueKind::Iterable => {
-            out.push('[');
+            let tuple = value.downcast_object_ref::<PyTuple>().is_some();
+            out.push(if tuple { '(' } else { '[' });
+            let mut count = 0;
             if let Ok(iter) = value.try_iter() {
                 for (i, item) in iter.enumerate() {
                     if i > 0 {
                         out.push_str(", ");
                     }
                     write_repr(out, &item);
+                    count += 1;
                 }
             }
-            out.push(']');
+            if tuple && count == 1 {
+                out.push(',');
+            }
+            out.push(if tuple { ')' } else { ']' });
         }
         ValueKind::Map => {
             let ordered = value

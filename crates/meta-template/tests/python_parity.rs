@@ -165,3 +165,52 @@ json.dump([[slugify(s, **json.loads(v)) for s in job["samples"]] for v in job["v
     }
     assert!(differ.is_empty(), "{}", differ.join("\n"));
 }
+
+/// Expressions and statements as templates write them, rendered by Jinja2 (cookiecutter's
+/// `StrictEnvironment`, `keep_trailing_newline=True`) and by meta: same text, or both fail.
+#[test]
+fn jinja_expressions_match_jinja2() {
+    let context = r#"{"name": "Hello wORLD's-fine (ok)", "n": 7, "f": 2.5, "flag": true, "off": false, "none": null,
+        "items": ["b", "A", "c"], "nums": [3, 1, 2], "d": {"k": "v", "a": [1, {"x": null}]}, "text": " a\tb \n c "}"#;
+    let cases: Vec<&str> = include_str!("jinja_cases.txt")
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("##"))
+        .collect();
+    let script = r#"
+import json, sys
+from collections import OrderedDict
+from cookiecutter.environment import StrictEnvironment
+job = json.load(sys.stdin)
+job["context"] = json.loads(job["context"], object_pairs_hook=OrderedDict)
+env = StrictEnvironment(context={"cookiecutter": job["context"]}, keep_trailing_newline=True)
+out = []
+for case in job["cases"]:
+    try:
+        out.append(["ok", env.from_string(case).render(cookiecutter=job["context"])])
+    except Exception as e:
+        out.append(["error", type(e).__name__ + ": " + str(e)])
+json.dump(out, sys.stdout)
+"#;
+    let job = serde_json::json!({"context": context, "cases": cases});
+    let expected: Vec<(String, String)> =
+        serde_json::from_str(&run_python(script, &job.to_string())).expect("JSON from python");
+    let raw = meta_template::Raw::from_json(context).expect("context");
+    let mut differ = Vec::new();
+    for (case, (status, want)) in cases.iter().zip(&expected) {
+        let got = meta_template::render_str(case, &raw);
+        match (status.as_str(), got) {
+            ("ok", Ok(got)) if &got == want => {}
+            ("error", Err(_)) => {}
+            (_, got) => differ.push(format!(
+                "{case}\n    jinja2: {status} {want:?}\n    meta:   {got:?}"
+            )),
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "{} of {} differ:\n{}",
+        differ.len(),
+        cases.len(),
+        differ.join("\n")
+    );
+}
