@@ -459,3 +459,45 @@ sys.exit(os.waitstatus_to_exitcode(status))
         "Space Rocket|BSD|True|OrderedDict([('k', 'w'), ('n', 1)])\n"
     );
 }
+
+/// Without a terminal, answers are read from standard input, one line per question; when it ends
+/// early the command fails without writing anything and says how to take the defaults.
+#[test]
+fn new_reads_answers_from_a_pipe_and_fails_cleanly_when_they_run_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let tpl = dir.path().join("tpl");
+    std::fs::create_dir_all(tpl.join("{{cookiecutter.slug}}")).unwrap();
+    std::fs::write(
+        tpl.join("cookiecutter.json"),
+        r#"{"slug": "piped", "colour": ["red", "blue"], "ok": true}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        tpl.join("{{cookiecutter.slug}}/a.txt"),
+        "{{ cookiecutter.colour }} {{ cookiecutter.ok }}\n",
+    )
+    .unwrap();
+    let out = meta(dir.path())
+        .args(["new", "tpl"])
+        .write_stdin("\n2\nno\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("piped/a.txt")).unwrap(),
+        "blue False\n"
+    );
+
+    let out = meta(dir.path())
+        .args(["new", "tpl", "-o", "second"])
+        .write_stdin("\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("no answer for `colour`") && err.contains("--no-input"),
+        "{err}"
+    );
+    assert!(!dir.path().join("second/piped").exists());
+}

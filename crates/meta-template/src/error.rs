@@ -32,7 +32,7 @@ pub enum TemplateError {
     EmptyChoices { key: String },
 
     #[error(
-        "unknown Jinja extension `{name}` in `_extensions`: only cookiecutter's default extensions are supported, not custom Python extensions"
+        "unknown Jinja extension `{name}` in `_extensions`: meta supports cookiecutter's default extensions and `jinja2.ext.loopcontrols`, not other extensions or custom Python code"
     )]
     UnknownExtension { name: String },
 

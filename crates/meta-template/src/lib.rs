@@ -21,7 +21,7 @@
 //!
 //! What it is not: a general Jinja2 engine, nor a template fetcher (callers clone repositories
 //! themselves), nor a prompt UI (callers implement [`Prompter`]). Features it cannot reproduce
-//! (custom Python `_extensions`, nested `templates`) fail with [`TemplateError::Unsupported`]
+//! (custom Python `_extensions`, `jinja2.ext` extensions other than `loopcontrols`) fail with [`TemplateError::Unsupported`]
 //! or [`TemplateError::UnknownExtension`]; it never renders something different instead.
 //!
 //! Known differences from Jinja2, all rare in templates (each is either an error here or
@@ -208,10 +208,12 @@ pub fn render(
     let mut obj = load_context_file(&context_path)?;
     apply_overwrites(&mut obj, &options.extra_context, false)?;
     if obj.contains_key("template") || obj.contains_key("templates") {
-        return Err(TemplateError::Unsupported {
-            feature: "nested templates (a `template` or `templates` key in cookiecutter.json)"
-                .into(),
-        });
+        // A template of templates: pick one and render it instead (cookiecutter's
+        // `choose_nested_template`, then the same call on the chosen folder).
+        let nested = choose_nested_template(&obj, &repo_dir, options.no_input, prompter)?;
+        let mut nested_options = options.clone();
+        nested_options.template_name = Some(nested.display().to_string());
+        return render(&Template::open(nested)?, &nested_options, prompter);
     }
     let original: IndexMap<Value, Value> = obj
         .iter()
@@ -306,6 +308,116 @@ pub fn render(
         files_skipped: generated.files_skipped,
         context_json,
     })
+}
+
+/// The folder of the nested template to render: from `templates` (`{name: {"path", "title",
+/// "description"}}`, the first by default) or the older `template` list (`"Name (path)"`).
+fn choose_nested_template(
+    obj: &IndexMap<String, Raw>,
+    repo_dir: &Path,
+    no_input: bool,
+    prompter: &mut dyn Prompter,
+) -> Result<PathBuf, TemplateError> {
+    let settings = EnvSettings::from_context(obj.get("_extensions"), obj.get("_jinja2_env_vars"))?;
+    let illegal = |what: String| TemplateError::Unsupported {
+        feature: format!("a nested template path {what} (it must be a relative path)"),
+    };
+    let ask = |prompter: &mut dyn Prompter, key: &str, label: String, options: Vec<String>| {
+        let question = Question {
+            key: key.to_owned(),
+            label,
+            index: 0,
+            total: 0,
+            kind: QuestionKind::Choice { options },
+        };
+        match prompter.ask(&question) {
+            Ok(Answer::Choice(i)) => Ok(i),
+            Ok(_) => Ok(0),
+            Err(source) => Err(TemplateError::Prompt {
+                key: key.to_owned(),
+                source,
+            }),
+        }
+    };
+    let path = match obj.get("templates") {
+        Some(Raw::Dict(config)) if !config.is_empty() => {
+            let names: Vec<&String> = config.keys().collect();
+            let chosen = if no_input {
+                0
+            } else {
+                let labels = config
+                    .iter()
+                    .map(|(name, option)| {
+                        let field = |f: &str| match option {
+                            Raw::Dict(d) => d.get(f).map(Raw::py_str),
+                            _ => None,
+                        };
+                        let title = field("title").unwrap_or_else(|| name.clone());
+                        let description = field("description").unwrap_or_else(|| name.clone());
+                        if title == description {
+                            title
+                        } else {
+                            format!("{title} ({description})")
+                        }
+                    })
+                    .collect();
+                ask(prompter, "templates", "Select a template".into(), labels)?
+            };
+            let name = names.get(chosen).copied().unwrap_or(names[0]);
+            match &config[name] {
+                Raw::Dict(option) => option.get("path").map(Raw::py_str).unwrap_or_default(),
+                _ => String::new(),
+            }
+        }
+        _ => {
+            let env = environment(&settings, None)?;
+            let options = match obj.get("template") {
+                Some(Raw::List(options)) => options.clone(),
+                _ => Vec::new(),
+            };
+            let rendered = options
+                .iter()
+                .map(|o| {
+                    context::render_variable(
+                        &env,
+                        &settings.syntax,
+                        o,
+                        &IndexMap::new(),
+                        "template",
+                    )
+                    .map(|v| value::py_str(&v))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if rendered.is_empty() {
+                return Err(TemplateError::EmptyChoices {
+                    key: "template".into(),
+                });
+            }
+            let chosen = if no_input {
+                0
+            } else {
+                ask(
+                    prompter,
+                    "template",
+                    "Select template".into(),
+                    rendered.clone(),
+                )?
+            };
+            let value = rendered.get(chosen).unwrap_or(&rendered[0]);
+            // `re.search(r'\((.+)\)', value)`: from the first `(` to the last `)`.
+            match (value.find('('), value.rfind(')')) {
+                (Some(open), Some(close)) if close > open + 1 => value[open + 1..close].to_owned(),
+                _ => return Err(illegal(format!("in `{value}` (expected `Name (path)`)"))),
+            }
+        }
+    };
+    if path.is_empty() || Path::new(&path).is_absolute() {
+        return Err(illegal(format!("`{path}`")));
+    }
+    let base =
+        fs_err::canonicalize(repo_dir).map_err(|e| TemplateError::io("resolve", repo_dir, e))?;
+    let joined = base.join(&path);
+    Ok(fs_err::canonicalize(&joined).unwrap_or_else(|_| normpath(&joined)))
 }
 
 /// Renders `source` as cookiecutter renders a file's text, with `cookiecutter` (a JSON object)
