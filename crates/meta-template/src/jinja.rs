@@ -168,9 +168,8 @@ pub fn environment(
     if let Some(prefix) = &s.line_statement_prefix {
         builder.line_statement_prefix(prefix.clone());
     }
-    if let Some(prefix) = &s.line_comment_prefix {
-        builder.line_comment_prefix(prefix.clone());
-    }
+    // Line comments are stripped in `prepare_source`: minijinja also eats the newline after
+    // them, Jinja2 keeps it.
     let syntax = builder.build().map_err(|e| TemplateError::Unsupported {
         feature: format!("these `_jinja2_env_vars` delimiters ({e})"),
     })?;
@@ -248,10 +247,36 @@ pub fn prepare_source(source: &str, syntax: &Syntax) -> String {
         source.to_owned()
     };
     let loop_words = !syntax.loop_controls && (text.contains("break") || text.contains("continue"));
-    if !text.contains("now") && !loop_words {
+    let line_comments = syntax
+        .line_comment_prefix
+        .as_ref()
+        .is_some_and(|p| text.contains(p.as_str()));
+    if !text.contains("now") && !loop_words && !line_comments {
         return text;
     }
     rewrite_now_tags(&text, syntax)
+}
+
+/// Template data between tags; Jinja2's line comments (`PREFIX …` up to the end of the line,
+/// with the blanks before it) are dropped here, the newline kept.
+fn push_data(out: &mut String, data: &str, syntax: &Syntax) {
+    let Some(prefix) = syntax
+        .line_comment_prefix
+        .as_deref()
+        .filter(|p| !p.is_empty())
+    else {
+        out.push_str(data);
+        return;
+    };
+    let mut rest = data;
+    while let Some(at) = rest.find(prefix) {
+        let before = rest[..at].trim_end_matches([' ', '\t']);
+        out.push_str(before);
+        let after = &rest[at..];
+        let end = after.find('\n').unwrap_or(after.len());
+        rest = &after[end..];
+    }
+    out.push_str(rest);
 }
 
 fn rewrite_now_tags(text: &str, syntax: &Syntax) -> String {
@@ -269,10 +294,13 @@ fn rewrite_now_tags(text: &str, syntax: &Syntax) -> String {
         .into_iter()
         .filter_map(|(pos, kind)| pos.map(|p| (p, kind)))
         .min();
-        let Some((pos, kind)) = next else {
-            out.push_str(rest);
+        let Some((found, kind)) = next else {
+            push_data(&mut out, rest, syntax);
             return out;
         };
+        push_data(&mut out, &rest[..found], syntax);
+        rest = &rest[found..];
+        let pos = 0;
         match kind {
             1 | 2 => {
                 let end_marker = if kind == 1 { ve } else { ce };
