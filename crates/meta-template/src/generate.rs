@@ -350,7 +350,14 @@ impl Generation<'_> {
             let entries = fs_err::read_dir(&dir).map_err(|e| TemplateError::io("read", &dir, e))?;
             for entry in entries {
                 let entry = entry.map_err(|e| TemplateError::io("read", &dir, e))?;
-                let name = entry.file_name().to_string_lossy().into_owned();
+                let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                    return Err(TemplateError::Unsupported {
+                        feature: format!(
+                            "a file name that is not UTF-8 (`{}`)",
+                            entry.path().display()
+                        ),
+                    });
+                };
                 let path = entry.path();
                 let is_link = entry.file_type().is_ok_and(|t| t.is_symlink());
                 if path.is_dir() {
