@@ -14,15 +14,17 @@
 //!
 //! What it covers: `cookiecutter.json` (order, rendering against earlier answers, choices,
 //! booleans, dicts, `_` and `__` private variables, `__prompts__`, `_copy_without_render`,
-//! `_new_lines`, `_jinja2_env_vars`), Jinja2 semantics through minijinja (strict undefined,
-//! Python's printing of values, Jinja2's filters, includes and inheritance from `templates/`),
-//! cookiecutter's default extensions, binary detection (binaryornot), newline and permission
-//! preservation, the three hooks, `--no-input`, extra context, overwrite and skip modes.
+//! `_new_lines`, `_jinja2_env_vars` with custom delimiters, nested `templates`), Jinja2
+//! semantics through minijinja (strict undefined, Python's printing of values, Jinja2's
+//! filters, includes and inheritance from `templates/`), cookiecutter's default extensions,
+//! binary detection (binaryornot), newline and permission preservation, the three hooks,
+//! `--no-input`, extra context, overwrite and skip modes.
 //!
 //! What it is not: a general Jinja2 engine, nor a template fetcher (callers clone repositories
 //! themselves), nor a prompt UI (callers implement [`Prompter`]). Features it cannot reproduce
-//! (custom Python `_extensions`, `jinja2.ext` extensions other than `loopcontrols`) fail with [`TemplateError::Unsupported`]
-//! or [`TemplateError::UnknownExtension`]; it never renders something different instead.
+//! (custom Python `_extensions`, `jinja2.ext` extensions other than `loopcontrols`) fail with
+//! [`TemplateError::Unsupported`] or [`TemplateError::UnknownExtension`]; it never renders
+//! something different instead.
 //!
 //! Known differences from Jinja2, all rare in templates (each is either an error here or
 //! noted): tuple literals and `range(...)` print as lists; `dict.keys()` prints as a list;
@@ -33,7 +35,9 @@
 //!
 //! A failure leaves nothing half-written: everything is rendered in memory before the first
 //! file is written, and when a hook or a write fails, the project folder this run created is
-//! removed (a folder that already existed, with `overwrite_if_exists`, is left as it is).
+//! removed (a folder that already existed, with `overwrite_if_exists`, is left as it is, as
+//! cookiecutter leaves it). Where cookiecutter itself leaves a half-written project (a template
+//! syntax error in a file), this crate still removes it.
 
 mod binary;
 mod binary_tree;
