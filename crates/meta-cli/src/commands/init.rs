@@ -225,6 +225,8 @@ fn git_init(dir: &Path) -> Result<(), CliError> {
     if !has_identity("user.email") {
         args.extend(["-c", "user.email=meta@localhost"]);
     }
+    // A signing prompt must not stall `meta init`; the first commit is made by meta itself.
+    args.extend(["-c", "commit.gpgsign=false"]);
     args.extend([
         "commit",
         "--quiet",
