@@ -51,7 +51,7 @@ pub fn is_binary_string(chunk: &[u8]) -> bool {
     binary_tree::is_binary(&features(chunk))
 }
 
-#[allow(clippy::cast_precision_loss)]
+#[allow(clippy::cast_precision_loss)] // counts of at most 512 bytes
 fn ratio(count: usize, total: usize) -> f64 {
     if total == 0 {
         0.0

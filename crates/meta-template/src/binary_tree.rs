@@ -92,11 +92,6 @@ pub const BINARY_SIGNATURES: &[&[u8]] = &[
 ];
 
 /// The trained tree over the features of `binary::features`; true means binary.
-#[allow(
-    clippy::too_many_lines,
-    clippy::if_same_then_else,
-    clippy::needless_return
-)]
 pub fn is_binary(f: &[f64; 24]) -> bool {
     if f[1] <= 0.000977_f64 {
         if f[17] <= 0.000977_f64 {

@@ -1191,7 +1191,7 @@ fn jinja_int(value: &Value, base: u32) -> Option<i128> {
         if let Ok(n) = i128::from_str_radix(digits, base) {
             return Some(if neg { -n } else { n });
         }
-        #[allow(clippy::cast_possible_truncation)]
+        #[allow(clippy::cast_possible_truncation)] // Python truncates toward zero too
         return py_float(value)
             .filter(|f| f.is_finite())
             .map(|f| f.trunc() as i128);
@@ -1202,7 +1202,7 @@ fn jinja_int(value: &Value, base: u32) -> Option<i128> {
             if value.is_integer() {
                 i128::try_from(value.clone()).ok()
             } else {
-                #[allow(clippy::cast_possible_truncation)]
+                #[allow(clippy::cast_possible_truncation)] // Python truncates toward zero too
                 f64::try_from(value.clone())
                     .ok()
                     .filter(|f| f.is_finite())
@@ -1243,7 +1243,7 @@ fn filesizeformat(bytes: f64, binary: bool) -> String {
         return "1 Byte".to_owned();
     }
     if bytes < base {
-        #[allow(clippy::cast_possible_truncation)]
+        #[allow(clippy::cast_possible_truncation)] // Python truncates toward zero too
         return format!("{} Bytes", bytes.trunc() as i64);
     }
     let mut unit = base;

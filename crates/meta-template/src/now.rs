@@ -88,11 +88,11 @@ fn shift(now: &ZonedDateTime, negative: bool, offset: &str) -> Result<ZonedDateT
                     "non-integer {unit} are ambiguous in {{% now %}}"
                 )));
             }
-            #[allow(clippy::cast_possible_truncation)]
+            #[allow(clippy::cast_possible_truncation)] // checked whole above / rounded microseconds
             Ok(a as i64)
         };
         let micros = |scale: f64| -> i64 {
-            #[allow(clippy::cast_possible_truncation)]
+            #[allow(clippy::cast_possible_truncation)] // checked whole above / rounded microseconds
             let n = (amount * scale).round() as i64;
             n
         };

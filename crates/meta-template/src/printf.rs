@@ -212,7 +212,7 @@ fn convert(
 }
 
 fn format_int(n: f64) -> String {
-    #[allow(clippy::cast_possible_truncation)]
+    #[allow(clippy::cast_possible_truncation)] // `%d` truncates like `int()`
     let i = n as i128;
     i.to_string()
 }
