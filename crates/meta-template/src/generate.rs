@@ -222,12 +222,12 @@ impl Generation<'_> {
                 undefined: false,
             });
         }
-        let ops = self.plan(&template_dir, &project_dir)?;
-
+        // cookiecutter checks the project folder before anything else is rendered.
         let existed = project_dir.exists();
         if existed && !self.overwrite_if_exists {
             return Err(TemplateError::OutputExists { path: project_dir });
         }
+        let ops = self.plan(&template_dir, &project_dir)?;
         let created_root = if existed {
             None
         } else {
