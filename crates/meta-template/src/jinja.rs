@@ -560,14 +560,14 @@ fn register_filters(env: &mut Environment<'static>) {
         "jsonify",
         |value: Value, args: Rest<ValueOrKwargs>| -> Result<String, Error> {
             let a = bind(&args.into_values(), &["indent"])?;
-            json_filter(&value, a[0].as_ref(), 4, false)
+            json_filter(&value, a[0].as_ref(), 4)
         },
     );
     env.add_filter(
         "tojson",
         |value: Value, args: Rest<ValueOrKwargs>| -> Result<Value, Error> {
             let a = bind(&args.into_values(), &["indent"])?;
-            let text = json_filter(&value, a[0].as_ref(), -1, false)?;
+            let text = json_filter(&value, a[0].as_ref(), -1)?;
             let text = text
                 .replace('<', "\\u003c")
                 .replace('>', "\\u003e")
@@ -680,7 +680,7 @@ fn register_filters(env: &mut Environment<'static>) {
     env.add_filter("string", |value: Value| py_str(&value));
     env.add_filter(
         "join",
-        |state: &State, value: Value, args: Rest<ValueOrKwargs>| -> Result<String, Error> {
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<String, Error> {
             let a = bind(&args.into_values(), &["d", "attribute"])?;
             let sep = a[0].as_ref().map(text_of).unwrap_or_default();
             let attribute = a[1].as_ref().map(text_of);
@@ -691,7 +691,7 @@ fn register_filters(env: &mut Environment<'static>) {
             let mut parts = Vec::new();
             for item in value.try_iter()? {
                 let item = match &attribute {
-                    Some(attr) => attr_path(state, &item, attr)?,
+                    Some(attr) => attr_path(&item, attr)?,
                     None => item,
                 };
                 parts.push(py_str(&item));
@@ -856,8 +856,8 @@ fn register_filters(env: &mut Environment<'static>) {
     );
 }
 
-fn attr_path(state: &State, item: &Value, path: &str) -> Result<Value, Error> {
-    let _ = state;
+/// Jinja2's attribute paths (`attribute='a.0.b'`): dotted names, digits index.
+fn attr_path(item: &Value, path: &str) -> Result<Value, Error> {
     let mut current = item.clone();
     for part in path.split('.') {
         current = match part.parse::<i64>() {
@@ -868,12 +868,8 @@ fn attr_path(state: &State, item: &Value, path: &str) -> Result<Value, Error> {
     Ok(current)
 }
 
-fn json_filter(
-    value: &Value,
-    indent: Option<&Value>,
-    default: i64,
-    _: bool,
-) -> Result<String, Error> {
+/// `json.dumps(value, sort_keys=True, indent=...)`; a negative `default` means no indent.
+fn json_filter(value: &Value, indent: Option<&Value>, default: i64) -> Result<String, Error> {
     let indent = match indent {
         None if default < 0 => JsonIndent::None,
         None => JsonIndent::Text(" ".repeat(usize::try_from(default).unwrap_or(0))),
