@@ -251,7 +251,7 @@ pub fn prepare_source(source: &str, syntax: &Syntax) -> String {
         .line_comment_prefix
         .as_ref()
         .is_some_and(|p| text.contains(p.as_str()));
-    if !text.contains("now") && !loop_words && !line_comments {
+    if !text.contains("now") && !loop_words && !line_comments && !text.contains("without context") {
         return text;
     }
     rewrite_now_tags(&text, syntax)
@@ -340,6 +340,19 @@ fn rewrite_now_tags(text: &str, syntax: &Syntax) -> String {
                     let end = find_endraw(&rest[after..], bs, be).map_or(rest.len(), |e| after + e);
                     out.push_str(&rest[..end]);
                     rest = &rest[end..];
+                } else if matches!(word.as_str(), "include" | "import" | "from")
+                    && trimmed.contains("without context")
+                {
+                    // minijinja would still pass the context; Jinja2 would not (and the strict
+                    // undefined then fails). Refuse rather than render something else.
+                    out.push_str(&rest[..inner_start]);
+                    let at = inner.find(word.as_str()).unwrap_or(0);
+                    out.push_str(&inner[..at]);
+                    out.push_str(&word);
+                    out.push_str("_without_context_is_not_supported");
+                    out.push_str(&inner[at + word.len()..]);
+                    out.push_str(be);
+                    rest = &rest[after..];
                 } else if (word == "break" || word == "continue") && !syntax.loop_controls {
                     // Jinja2 without `jinja2.ext.loopcontrols` has no such tag: make minijinja
                     // fail the same way, with a name that says what is missing.

@@ -31,7 +31,9 @@
 //! `d.items` with a key named `items` reads the key, not the method; macros have no `varargs`
 //! or `kwargs`; `lipsum`, `self`, `wordwrap`, `xmlattr`, `pprint` and `random` do not exist
 //! (using them is an error); `loop.last` and `loop.length` are unknown when looping over a
-//! string; `str.isprintable` for `repr` does not know unassigned code points.
+//! string; `str.isprintable` for `repr` does not know unassigned code points; macros imported
+//! without `with context` can still read the context (Jinja2 fails there, so such templates
+//! render here where cookiecutter stops); `include … without context` is refused.
 //!
 //! A failure leaves nothing half-written: everything is rendered in memory before the first
 //! file is written, and when a hook or a write fails, the project folder this run created is
