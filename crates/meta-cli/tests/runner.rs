@@ -4,3 +4,5 @@
 mod common;
 mod framework;
 mod plugins;
+mod scaffold;
+mod templates;

@@ -3,7 +3,10 @@
 
 mod completions;
 mod help;
+mod init;
+mod new;
 mod plugin;
+mod templating;
 
 use crate::registry::Builtin;
 
@@ -24,6 +27,16 @@ macro_rules! builtin {
 
 /// Every built-in command, in the order `meta --help` lists them.
 pub static BUILTINS: &[Builtin] = &[
+    builtin!(
+        init,
+        "init",
+        "Create a new meta-repo from the built-in template"
+    ),
+    builtin!(
+        new,
+        "new",
+        "Render a cookiecutter template (a folder or a git URL)"
+    ),
     builtin!(
         completions,
         "completions",
