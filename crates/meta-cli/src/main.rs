@@ -8,6 +8,8 @@ mod cli;
 mod commands;
 mod error;
 mod event_errors;
+mod plugin_error;
+mod plugins;
 mod registry;
 mod ui;
 

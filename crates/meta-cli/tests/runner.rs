@@ -4,3 +4,6 @@
 mod common;
 mod events;
 mod framework;
+mod plugins;
+mod scaffold;
+mod templates;

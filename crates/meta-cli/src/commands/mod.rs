@@ -5,6 +5,10 @@ mod completions;
 mod daemon;
 mod events;
 mod help;
+mod init;
+mod new;
+mod plugin;
+mod templating;
 
 use crate::registry::Builtin;
 
@@ -26,6 +30,26 @@ macro_rules! builtin {
 /// Every built-in command, in the order `meta --help` lists them.
 pub static BUILTINS: &[Builtin] = &[
     builtin!(
+        init,
+        "init",
+        "Create a new meta-repo from the built-in template"
+    ),
+    builtin!(
+        new,
+        "new",
+        "Render a cookiecutter template (a folder or a git URL)"
+    ),
+    builtin!(
+        completions,
+        "completions",
+        "Print shell completions for bash, zsh or fish"
+    ),
+    builtin!(
+        plugin,
+        "plugin",
+        "Manage plugins: list, info, install, uninstall, enable, disable, trust"
+    ),
+    builtin!(
         events,
         "events",
         "Publish events, or show the event log and follow the bus"
@@ -34,11 +58,6 @@ pub static BUILTINS: &[Builtin] = &[
         daemon,
         "daemon",
         "Start, stop or inspect the event bus daemon"
-    ),
-    builtin!(
-        completions,
-        "completions",
-        "Print shell completions for bash, zsh or fish"
     ),
     builtin!(help, "help", "Show help for meta or one of its commands"),
 ];
