@@ -7,7 +7,8 @@
 //! 3. idle daemon: resident memory and CPU time from /proc.
 //!
 //! `cargo bench -p meta-cli --bench bus`. Environment: `META_BENCH_EVENTS` (default 300,000),
-//! `META_BENCH_IDLE_SECS` (default 20; CPU is scaled to a minute).
+//! `META_BENCH_IDLE_SECS` (default 20; CPU is scaled to a minute), `META_BENCH_DURABILITY`
+//! (default `batch`).
 
 // A benchmark reports on the terminal; a failed step is a panic with the reason.
 #![allow(
@@ -20,8 +21,6 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use meta_events::Client;
@@ -151,39 +150,15 @@ fn bus_throughput(client: &Client, count: u64) -> (f64, u64) {
     (received as f64 / elapsed.as_secs_f64(), received)
 }
 
-/// Publish-to-delivery latency at a paced rate; returns sorted latencies.
+/// Publish-to-delivery latency at a paced rate through the daemon; returns sorted latencies.
 fn bus_latency(client: &Client, rate: u64, seconds: u64) -> Vec<Duration> {
     let mut subscription = client.subscribe(&["bench:lat"]).unwrap();
     wait_live(client, &mut subscription, "bench:lat:probe");
     let publisher = client.publisher().unwrap();
     let origin = Instant::now();
     let count = rate * seconds;
-    let interval = Duration::from_nanos(1_000_000_000 / rate);
-    let done = Arc::new(AtomicBool::new(false));
-    let sender_done = Arc::clone(&done);
-    let pad = "x".repeat(270);
     let sender = std::thread::spawn(move || {
-        let start = Instant::now();
-        for i in 0..count {
-            let due = start + interval * u32::try_from(i).unwrap();
-            loop {
-                let now = Instant::now();
-                if now >= due {
-                    break;
-                }
-                let left = due - now;
-                if left > Duration::from_micros(200) {
-                    std::thread::sleep(left.saturating_sub(Duration::from_micros(100)));
-                } else {
-                    std::hint::spin_loop();
-                }
-            }
-            let sent = origin.elapsed().as_nanos();
-            let json =
-                format!(r#"{{"type":"bench:lat:item","data":{{"t":{sent},"pad":"{pad}"}}}}"#);
-            publisher.publish_raw(json.as_bytes()).unwrap();
-        }
-        sender_done.store(true, Ordering::SeqCst);
+        paced(origin, rate, count, |m| publisher.publish_raw(m).unwrap());
         publisher
     });
     let mut latencies = Vec::with_capacity(usize::try_from(count).unwrap());
@@ -191,22 +166,80 @@ fn bus_latency(client: &Client, rate: u64, seconds: u64) -> Vec<Duration> {
         let Some(delivery) = subscription.recv(Some(Duration::from_secs(5))).unwrap() else {
             break;
         };
-        let now = origin.elapsed().as_nanos();
-        let body = String::from_utf8_lossy(&delivery.json);
-        let Some(at) = body.find(r#""t":"#) else {
-            continue;
-        };
-        let digits: String = body[at + 4..]
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
-        let sent: u128 = digits.parse().unwrap();
-        latencies.push(Duration::from_nanos(
-            u64::try_from(now.saturating_sub(sent)).unwrap(),
-        ));
+        if let Some(latency) = latency_of(origin, &delivery.json) {
+            latencies.push(latency);
+        }
     }
     drop(sender.join().unwrap());
-    assert!(done.load(Ordering::SeqCst));
+    latencies.sort();
+    latencies
+}
+
+/// Sends `count` messages at `rate` per second through `send`, each stamped with the
+/// nanoseconds since `origin` at the moment it leaves.
+fn paced(origin: Instant, rate: u64, count: u64, mut send: impl FnMut(&[u8])) {
+    let interval = Duration::from_nanos(1_000_000_000 / rate);
+    let pad = "x".repeat(270);
+    let start = Instant::now();
+    for i in 0..count {
+        let due = start + interval * u32::try_from(i).unwrap();
+        loop {
+            let now = Instant::now();
+            if now >= due {
+                break;
+            }
+            let left = due - now;
+            if left > Duration::from_micros(200) {
+                std::thread::sleep(left.saturating_sub(Duration::from_micros(100)));
+            } else {
+                std::hint::spin_loop();
+            }
+        }
+        let stamp = origin.elapsed().as_nanos();
+        let json = format!(r#"{{"type":"bench:lat:item","data":{{"t":{stamp},"pad":"{pad}"}}}}"#);
+        send(json.as_bytes());
+    }
+}
+
+/// The send stamp of a paced message, and how long ago that was.
+fn latency_of(origin: Instant, body: &[u8]) -> Option<Duration> {
+    let now = origin.elapsed().as_nanos();
+    let body = std::str::from_utf8(body).ok()?;
+    let at = body.find(r#""t":"#)?;
+    let digits: String = body[at + 4..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let sent: u128 = digits.parse().ok()?;
+    Some(Duration::from_nanos(
+        u64::try_from(now.saturating_sub(sent)).ok()?,
+    ))
+}
+
+/// The same paced stream over raw PUSH → PULL (ipc): the latency baseline.
+fn raw_latency(dir: &Path, rate: u64, seconds: u64) -> Vec<Duration> {
+    let context = Context::new();
+    let endpoint = format!("ipc://{}", dir.join("raw-latency.sock").display());
+    let mut puller = Puller::bind(&context, &endpoint).unwrap();
+    let pusher = Pusher::connect(&context, &endpoint, Duration::from_secs(5)).unwrap();
+    pusher.send(b"warm-up").unwrap();
+    puller.recv(WAIT).unwrap().unwrap();
+    let origin = Instant::now();
+    let count = rate * seconds;
+    let sender = std::thread::spawn(move || {
+        paced(origin, rate, count, |m| pusher.send(m).unwrap());
+        pusher
+    });
+    let mut latencies = Vec::with_capacity(usize::try_from(count).unwrap());
+    while (latencies.len() as u64) < count {
+        let Some(body) = puller.recv(Duration::from_secs(5)).unwrap() else {
+            break;
+        };
+        if let Some(latency) = latency_of(origin, body) {
+            latencies.push(latency);
+        }
+    }
+    drop(sender.join().unwrap());
     latencies.sort();
     latencies
 }
@@ -255,15 +288,16 @@ fn main() {
     // `cargo bench` passes `--bench`; nothing else to parse.
     let count = env_number("META_BENCH_EVENTS", 300_000);
     let idle_secs = env_number("META_BENCH_IDLE_SECS", 20);
+    let durability = std::env::var("META_BENCH_DURABILITY").unwrap_or_else(|_| "batch".into());
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     std::fs::create_dir_all(root.join("meta")).unwrap();
     std::fs::write(
         root.join("meta/metarepo.toml"),
-        "[metarepo]\nname = \"bench\"\n",
+        format!("[metarepo]\nname = \"bench\"\n[events]\ndurability = \"{durability}\"\n"),
     )
     .unwrap();
-    println!("bus benchmark: {count} events of 300-byte data, ipc, durability = batch");
+    println!("bus benchmark: {count} events of 300-byte data, ipc, durability = {durability}");
 
     // 3. Idle first, on a fresh daemon.
     meta(root, &["daemon", "start"]);
@@ -277,21 +311,37 @@ fn main() {
         / idle_secs as f64;
     let rss_mib = rss as f64 / (1024.0 * 1024.0);
 
-    // 1. Throughput, baseline first.
-    let raw = raw_push_pull(root, count);
+    // 1. Throughput: baseline and bus taken in turns, three rounds, medians compared (the
+    //    machine is shared; turns spread any disturbance over both).
     let client = Client::for_workspace(&meta_workspace::Workspace::open(root).unwrap());
-    let (bus, received) = bus_throughput(&client, count);
+    let mut raws = Vec::new();
+    let mut buses = Vec::new();
+    let mut received = 0;
+    for _ in 0..3 {
+        raws.push(raw_push_pull(root, count));
+        let (rate, got) = bus_throughput(&client, count);
+        buses.push(rate);
+        received += got;
+    }
+    let median = |values: &mut Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    let (raw, bus) = (median(&mut raws), median(&mut buses));
     let status = client.status(WAIT).unwrap().unwrap();
     let counters = status.counters.unwrap();
     let ratio = bus / raw;
+    let count = count * 3;
 
-    // 2. Latency at 10,000 events/s for 3 s.
+    // 2. Latency at 10,000 events/s for 3 s, baseline first.
+    let raw_latencies = raw_latency(root, 10_000, 3);
     let latencies = bus_latency(&client, 10_000, 3);
     let (rss_after, _) = proc_usage(pid);
     drop(daemon);
 
     println!();
     println!("throughput");
+    println!("  rounds raw {raws:.0?} msg/s, bus {buses:.0?} events/s; medians:");
     println!("  raw libzmq PUSH->PULL (ipc)     {raw:>12.0} msg/s");
     println!("  bus PUSH->daemon->SUB (ipc)     {bus:>12.0} events/s   {ratio:.2} x raw");
     println!(
@@ -306,13 +356,15 @@ fn main() {
     );
     println!();
     println!("latency at 10,000 events/s ({} events)", latencies.len());
-    println!(
-        "  p50 {:?}   p99 {:?}   p99.9 {:?}   max {:?}",
-        percentile(&latencies, 0.50),
-        percentile(&latencies, 0.99),
-        percentile(&latencies, 0.999),
-        latencies.last().copied().unwrap_or_default()
-    );
+    for (name, sorted) in [("raw PUSH->PULL", &raw_latencies), ("bus", &latencies)] {
+        println!(
+            "  {name:<15} p50 {:>10.3?}   p99 {:>10.3?}   p99.9 {:>10.3?}   max {:>10.3?}",
+            percentile(sorted, 0.50),
+            percentile(sorted, 0.99),
+            percentile(sorted, 0.999),
+            sorted.last().copied().unwrap_or_default()
+        );
+    }
     println!(
         "  budget p99 <= 2 ms: {}",
         verdict(
