@@ -151,8 +151,8 @@ fn bus_throughput(client: &Client, count: u64) -> (f64, u64) {
     });
     let mut received = 0;
     while received < count {
-        match subscription.recv(Some(Duration::from_secs(5))).unwrap() {
-            Some(delivery) if delivery.topic == b"bench:load:item:" => {
+        match subscription.recv_ref(Some(Duration::from_secs(5))).unwrap() {
+            Some((topic, _)) if topic == b"bench:load:item:" => {
                 received += 1;
                 if received % 1024 == 0 {
                     progress.store(received, Ordering::Relaxed);
@@ -180,10 +180,10 @@ fn bus_latency(client: &Client, rate: u64, seconds: u64) -> Vec<Duration> {
     });
     let mut latencies = Vec::with_capacity(usize::try_from(count).unwrap());
     while (latencies.len() as u64) < count {
-        let Some(delivery) = subscription.recv(Some(Duration::from_secs(5))).unwrap() else {
+        let Some((_, body)) = subscription.recv_ref(Some(Duration::from_secs(5))).unwrap() else {
             break;
         };
-        if let Some(latency) = latency_of(origin, &delivery.json) {
+        if let Some(latency) = latency_of(origin, body) {
             latencies.push(latency);
         }
     }

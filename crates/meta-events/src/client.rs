@@ -212,6 +212,14 @@ impl Received {
 }
 
 impl Subscription {
+    /// The next event's topic frame and JSON, lent until the next call (no allocation).
+    pub fn recv_ref(
+        &mut self,
+        timeout: Option<Duration>,
+    ) -> Result<Option<crate::transport::Frames<'_>>, ClientError> {
+        Ok(self.subscriber.recv_ref(timeout)?)
+    }
+
     /// The next event, waiting up to `timeout` (`None`: forever).
     pub fn recv(&mut self, timeout: Option<Duration>) -> Result<Option<Received>, ClientError> {
         let Some(Delivery { topic, body }) = self.subscriber.recv(timeout)? else {

@@ -207,10 +207,15 @@ pub struct Delivery {
     pub body: Vec<u8>,
 }
 
+/// A message's topic frame and body, lent by the subscriber until its next receive.
+pub type Frames<'a> = (&'a [u8], &'a [u8]);
+
 /// Receives events (SUB) filtered by topic prefix.
 pub struct Subscriber {
     socket: zmq::Socket,
     endpoint: String,
+    topic: zmq::Message,
+    body: zmq::Message,
 }
 
 impl std::fmt::Debug for Subscriber {
@@ -250,7 +255,52 @@ impl Subscriber {
         Ok(Self {
             socket,
             endpoint: endpoint.to_owned(),
+            topic: zmq::Message::new(),
+            body: zmq::Message::new(),
         })
+    }
+
+    /// Like [`Subscriber::recv`], but lends the topic and body instead of copying them out: no
+    /// allocation per message, for consumers that keep up with a daemon at full speed.
+    pub fn recv_ref(&mut self, timeout: Option<Duration>) -> Result<Option<Frames<'_>>> {
+        let timeout = timeout.map_or(-1, |t| i64::from(ms(t)));
+        let mut waited = false;
+        loop {
+            match self.socket.recv(&mut self.topic, zmq::DONTWAIT) {
+                Ok(()) => {}
+                Err(zmq::Error::EAGAIN) if !waited => {
+                    match self.socket.poll(zmq::POLLIN, timeout) {
+                        Ok(0) | Err(zmq::Error::EINTR) => return Ok(None),
+                        Ok(_) => {}
+                        Err(e) => {
+                            return Err(TransportError::new("receive from", &self.endpoint, e));
+                        }
+                    }
+                    waited = true;
+                    continue;
+                }
+                Err(zmq::Error::EAGAIN) => {
+                    waited = false;
+                    continue;
+                }
+                Err(e) => return Err(TransportError::new("receive from", &self.endpoint, e)),
+            }
+            if !self.topic.get_more() {
+                continue; // one frame: not an event
+            }
+            self.socket
+                .recv(&mut self.body, 0)
+                .map_err(|e| TransportError::new("receive from", &self.endpoint, e))?;
+            if !self.body.get_more() {
+                return Ok(Some((&self.topic[..], &self.body[..])));
+            }
+            // More than two frames: skip the rest of it.
+            while self.body.get_more() {
+                self.socket
+                    .recv(&mut self.body, 0)
+                    .map_err(|e| TransportError::new("receive from", &self.endpoint, e))?;
+            }
+        }
     }
 
     /// The next message, waiting up to `timeout` (`None`: forever). Messages that are not two
