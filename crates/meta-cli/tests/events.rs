@@ -233,6 +233,11 @@ fn publish_without_a_daemon_appends_to_the_log() {
         "{text}"
     );
     assert!(!text.contains('\u{1b}'), "no colour off a terminal: {text}");
+    let coloured = stdout(&repo.ok(&["--color", "always", "events", "tail"]));
+    assert!(
+        coloured.contains("\u{1b}["),
+        "colour when asked: {coloured}"
+    );
     let json = stdout(&repo.ok(&["events", "tail", "--json", "--since", "2"]));
     assert_eq!(json.lines().count(), 1, "{json}");
     assert!(json.contains(r#""sequence":"00000000000000000002""#));
@@ -378,6 +383,25 @@ fn daemon_start_status_stop() {
     drop(guard);
     let out = repo.ok(&["daemon", "stop"]);
     assert!(stderr(&out).contains("no daemon runs"));
+}
+
+#[test]
+fn sigterm_stops_the_daemon_gracefully() {
+    let repo = Repo::new("");
+    let _guard = repo.start_daemon();
+    let pid = repo.daemon_pid();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    wait_until("the daemon to stop on SIGTERM", || {
+        !meta_events::lock::daemon_running(&repo.workspace().run_dir())
+    });
+    let log = repo.log();
+    let last = log.last().unwrap();
+    assert_eq!(last.ty(), "core:system:shutdown");
+    assert_eq!(last.data.as_ref().unwrap()["reason"], "signal");
+    assert!(meta_events::state::read(&repo.workspace().run_dir()).is_none());
 }
 
 #[test]
