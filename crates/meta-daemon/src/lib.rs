@@ -154,6 +154,9 @@ impl Daemon {
             },
             other => DaemonError::Lock(other),
         })?;
+        // A state file left by a daemon killed with -9 names a pid that may belong to someone
+        // else by now; until ours is written, there is none.
+        state::remove(&run_dir);
         let config = &workspace.config().events;
         let log = LogWriter::open(&workspace.events_dir(), LogConfig::from(config))?;
         if log.repaired_bytes() > 0 {

@@ -432,6 +432,7 @@ impl LogWriter {
     pub fn append(&mut self, lines: &[u8], count: u64) -> Result<(), LogError> {
         let mut rest = lines;
         let mut seq = self.next;
+        let first = self.next;
         while !rest.is_empty() {
             if self.size >= self.config.max_bytes {
                 self.rotate(seq)?;
@@ -450,14 +451,15 @@ impl LogWriter {
             let (chunk, tail) = rest.split_at(chunk_len);
             self.write(chunk)?;
             seq += if tail.is_empty() {
-                count - (seq - self.next)
+                count - (seq - first)
             } else {
                 count_lines(chunk)
             };
+            // What is written stays written, even if a later chunk fails.
+            self.next = seq;
             rest = tail;
         }
-        let written = seq - self.next;
-        self.next = seq;
+        let written = seq - first;
         match self.config.durability {
             Durability::None => {}
             Durability::Always => self.sync()?,
