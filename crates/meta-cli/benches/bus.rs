@@ -382,12 +382,16 @@ fn main() {
     let mut raws = Vec::new();
     let mut buses = Vec::new();
     let mut received = 0;
+    let mut daemon_ticks = 0;
     for _ in 0..3 {
         raws.push(raw_push_pull(root, count));
+        let (_, before) = proc_usage(pid);
         let (rate, got) = bus_throughput(&client, count);
+        daemon_ticks += proc_usage(pid).1 - before;
         buses.push(rate);
         received += got;
     }
+    let daemon_us_per_event = daemon_ticks as f64 * 1e6 / clock_ticks() as f64 / (3 * count) as f64;
     let median = |values: &mut Vec<f64>| {
         values.sort_by(f64::total_cmp);
         values[values.len() / 2]
@@ -411,7 +415,7 @@ fn main() {
     println!("  raw libzmq PUSH->PULL (ipc)     {raw:>12.0} msg/s");
     println!("  bus PUSH->daemon->SUB (ipc)     {bus:>12.0} events/s   {ratio:.2} x raw");
     println!(
-        "  delivered {received} of {count}; daemon rejected {}",
+        "  delivered {received} of {count}; daemon rejected {}; daemon CPU {daemon_us_per_event:.2} µs per event",
         counters.rejected
     );
     println!(
