@@ -386,10 +386,20 @@ fn daemon_start_status_stop() {
 }
 
 #[test]
-fn sigterm_stops_the_daemon_gracefully() {
+fn sighup_is_survived_and_sigterm_stops_the_daemon_gracefully() {
     let repo = Repo::new("");
     let _guard = repo.start_daemon();
     let pid = repo.daemon_pid();
+    std::process::Command::new("kill")
+        .args(["-HUP", &pid.to_string()])
+        .status()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let client = meta_events::Client::for_workspace(&repo.workspace());
+    assert!(
+        client.ping(WAIT).unwrap(),
+        "the daemon must outlive its terminal"
+    );
     std::process::Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status()

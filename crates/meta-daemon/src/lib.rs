@@ -211,6 +211,14 @@ impl Daemon {
                         .map_err(DaemonError::Signals)?,
                 );
             }
+            // The terminal that started `meta daemon start` may close; the daemon outlives it.
+            signal_ids.push(
+                signal_hook::flag::register(
+                    signal_hook::consts::SIGHUP,
+                    Arc::new(AtomicBool::new(false)),
+                )
+                .map_err(DaemonError::Signals)?,
+            );
         }
         let started_unix = SystemTime::now()
             .duration_since(UNIX_EPOCH)

@@ -45,7 +45,7 @@ enum EventsCommand {
         /// Only events whose type starts with one of these (`core:file` means `core:file:…`).
         #[arg(value_name = "PREFIX")]
         prefixes: Vec<String>,
-        /// Start at this sequence (default: the oldest event kept).
+        /// Start at this sequence, inclusive (default: the oldest event kept).
         #[arg(long, value_name = "SEQ")]
         since: Option<String>,
         /// Keep following new events (Ctrl-C stops).
