@@ -399,6 +399,47 @@ mod tests {
         assert!(validate_type(&format!("a:{}", "b".repeat(32))).is_ok());
     }
 
+    /// Random strings near the rule's edges: the validator agrees with a regular expression
+    /// written straight from DESIGN.md 3.1, and never panics.
+    #[test]
+    fn type_validator_matches_the_rule_on_random_input() {
+        let rule =
+            regex::Regex::new(r"^[a-z][a-z0-9_-]{0,31}(:[a-z][a-z0-9_-]{0,31}){1,7}$").unwrap();
+        let name = regex::Regex::new(r"^[a-z0-9]{1,20}$").unwrap();
+        let alphabet: Vec<char> = "abcz09_-:A.é \u{0}".chars().collect();
+        let mut rng = fastrand::Rng::with_seed(3);
+        let mut valid = 0;
+        for _ in 0..50_000 {
+            let len = rng.usize(0..48);
+            let text: String = (0..len)
+                .map(|_| {
+                    // Mostly valid characters, so valid types come up often too.
+                    if rng.u8(..10) < 8 {
+                        alphabet[rng.usize(..9)]
+                    } else {
+                        alphabet[rng.usize(..alphabet.len())]
+                    }
+                })
+                .collect();
+            assert_eq!(
+                validate_type(&text).is_ok(),
+                rule.is_match(&text),
+                "{text:?}"
+            );
+            valid += usize::from(rule.is_match(&text));
+            let ext = validate_extension_name(&text);
+            assert_eq!(
+                ext.is_ok(),
+                name.is_match(&text) && !CORE_ATTRIBUTES.contains(&text.as_str()),
+                "{text:?}"
+            );
+        }
+        assert!(
+            valid > 500,
+            "the generator must reach valid types too ({valid})"
+        );
+    }
+
     #[test]
     fn extension_names() {
         assert!(validate_extension_name("user1").is_ok());
