@@ -10,6 +10,38 @@
 //!
 //! It is not the CLI: it prints nothing (diagnostics go through `tracing`) and does not daemonise
 //! itself; `meta daemon start` does that.
+//!
+//! ```no_run
+//! use meta_daemon::{Component, ComponentContext, Daemon, DaemonOptions};
+//! use serde_json::{Value, json};
+//!
+//! /// Answers `{"op": "hello"}` and emits an event each time.
+//! struct Hello;
+//!
+//! impl Component for Hello {
+//!     fn name(&self) -> &'static str { "hello" }
+//!     fn ops(&self) -> &[&str] { &["hello"] }
+//!     fn handle(&mut self, _op: &str, _req: &Value, ctx: &mut ComponentContext<'_>)
+//!         -> Result<Value, String> {
+//!         ctx.emit(meta_events::Event::new("hello:greeted:once", None).map_err(|e| e.to_string())?);
+//!         Ok(json!({ "greeting": "hello" }))
+//!     }
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let workspace = meta_workspace::Workspace::discover(std::path::Path::new("."))?;
+//! let mut daemon = Daemon::start(&workspace, DaemonOptions::default())?;
+//! daemon.add_component(Box::new(Hello));
+//! // Threads of this process publish through the same pipeline:
+//! let publisher = daemon.publish_handle().connect()?;
+//! std::thread::spawn(move || {
+//!     let event = meta_events::Event::new("hello:thread:up", None).expect("valid type");
+//!     let _ = publisher.publish(&event);
+//! });
+//! daemon.run()?; // until `meta daemon stop`, SIGTERM or SIGINT
+//! # Ok(())
+//! # }
+//! ```
 
 mod component;
 
