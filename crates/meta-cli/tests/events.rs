@@ -428,6 +428,36 @@ fn daemon_start_explains_an_unwritable_run_folder() {
 }
 
 #[test]
+fn loopback_tcp_serves_alongside_ipc_when_configured() {
+    // Three consecutive free ports, found by asking the OS and checking the next two.
+    let port = (0..50)
+        .find_map(|_| {
+            let first = std::net::TcpListener::bind("127.0.0.1:0").ok()?;
+            let port = first.local_addr().ok()?.port();
+            let _second = std::net::TcpListener::bind(("127.0.0.1", port.checked_add(1)?)).ok()?;
+            let _third = std::net::TcpListener::bind(("127.0.0.1", port.checked_add(2)?)).ok()?;
+            Some(port)
+        })
+        .expect("three free ports in a row");
+    let repo = Repo::new(&format!("tcp = \"127.0.0.1:{port}\"\n"));
+    let _daemon = repo.start_daemon();
+    let status = repo.status_json();
+    assert_eq!(status["tcp"]["ingest"], format!("tcp://127.0.0.1:{port}"));
+    let tcp = meta_events::Client::new(meta_workspace::BusEndpoints {
+        ingest: format!("tcp://127.0.0.1:{port}"),
+        events: format!("tcp://127.0.0.1:{}", port + 1),
+        control: format!("tcp://127.0.0.1:{}", port + 2),
+    });
+    assert!(tcp.ping(WAIT).unwrap());
+    tcp.publish(&Event::new("over:tcp:sent", None).unwrap())
+        .unwrap();
+    wait_until("the tcp event to be logged", || {
+        repo.status_json()["counters"]["published"] == 2
+    });
+    assert_eq!(repo.log().last().unwrap().ty(), "over:tcp:sent");
+}
+
+#[test]
 fn daemon_start_fails_with_the_reason_when_tcp_is_taken() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
