@@ -8,8 +8,6 @@ use crate::error::CliResult;
 use crate::plugins;
 use crate::ui::styles;
 
-use super::ListEntry;
-
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Print JSON: `[{"name", "version", "enabled", "source", "path", "commands", "service"}]`.
@@ -19,17 +17,11 @@ pub struct Args {
 
 pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     let workspace = ctx.workspace()?;
-    let manager = plugins::manager(workspace);
-    let catalog = manager.catalog()?;
-    let lock = manager.lock()?;
-    for problem in &catalog.problems {
+    let lock = plugins::manager(workspace).lock()?;
+    let (entries, problems) = super::list_entries(workspace)?;
+    for problem in &problems {
         ctx.ui.warn(problem);
     }
-    let entries: Vec<ListEntry> = catalog
-        .plugins
-        .iter()
-        .map(|plugin| ListEntry::of(plugin, &lock))
-        .collect();
     if args.json {
         ctx.ui.print_json(&entries)?;
         return Ok(ExitCode::SUCCESS);
@@ -53,10 +45,13 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
                 } else {
                     entry.commands.join(", ")
                 },
-                entry
-                    .service
-                    .as_ref()
-                    .map_or_else(|| "-".to_owned(), |s| s.state.to_owned()),
+                entry.service.as_ref().map_or_else(
+                    || "-".to_owned(),
+                    |s| match s.pid {
+                        Some(pid) => format!("{} (pid {pid})", s.state),
+                        None => s.state.to_owned(),
+                    },
+                ),
                 if linked {
                     format!("{} (linked)", entry.source)
                 } else {
@@ -102,9 +97,22 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
             (0, _) => ctx.ui.paint(styles::EMPHASIS, cell),
             (2, "enabled") => ctx.ui.paint(styles::OK, cell),
             (2, _) => ctx.ui.paint(styles::DIM, cell),
+            (4, "failed") => ctx.ui.paint(styles::ERROR, cell),
             _ => cell.to_owned(),
         };
         let _ = writeln!(text, "{}", line(cells, &styled).trim_end());
+    }
+    // A failed service says why, so the list alone tells what to fix.
+    for entry in &entries {
+        if let Some(service) = &entry.service
+            && service.state == "failed"
+            && let Some(reason) = &service.reason
+        {
+            let _ = writeln!(text, "\n{}: service failed: {reason}", entry.name);
+            if let Some(log) = &service.log {
+                let _ = writeln!(text, "  its log: {log}");
+            }
+        }
     }
     ctx.ui.print(text)?;
     Ok(ExitCode::SUCCESS)
