@@ -597,9 +597,12 @@ impl PluginHost {
         let spawned = self
             .command(&hosted.plugin, &service.spec.exec)
             .and_then(|command| {
-                let shown = service.spec.exec.join(" ");
+                // Before the process starts, so its first words follow this line.
+                process::note(
+                    &service.log,
+                    &format!("starting: {}", service.spec.exec.join(" ")),
+                );
                 process::spawn(command, &service.log)
-                    .map(|proc| (proc, shown))
                     .map_err(|e| format!("cannot start `{}`: {e}", service.spec.exec[0]))
             });
         let waker = self.waker.clone();
@@ -607,12 +610,11 @@ impl PluginHost {
             return;
         };
         match spawned {
-            Ok((proc, shown)) => {
+            Ok(proc) => {
                 let pid = proc.pid;
                 let Some(service) = hosted.service.as_mut() else {
                     return;
                 };
-                process::note(&service.log, &format!("started (pid {pid}): {shown}"));
                 tracing::info!(plugin = name, pid, "service started");
                 service.phase = Phase::Running(proc);
                 let watched = waker.is_some_and(|w| process::watch_exit(pid, w));
@@ -760,7 +762,8 @@ impl PluginHost {
             process::note(
                 &service.log,
                 &format!(
-                    "it {what} after {:.1} s; restarting in {:.1} s",
+                    "it (pid {}) {what} after {:.1} s; restarting in {:.1} s",
+                    proc.pid,
                     ran.as_secs_f64(),
                     delay.as_secs_f64()
                 ),
