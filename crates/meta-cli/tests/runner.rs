@@ -4,6 +4,7 @@
 mod common;
 mod events;
 mod framework;
+mod plugin_services;
 mod plugins;
 mod scaffold;
 mod templates;
