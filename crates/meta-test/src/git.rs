@@ -36,6 +36,7 @@ pub struct Git {
     dir: PathBuf,
     args: Vec<std::ffi::OsString>,
     stdin: Option<Vec<u8>>,
+    as_user: bool,
 }
 
 /// `git` in `dir` (which must exist) with the fixture environment.
@@ -44,6 +45,16 @@ pub fn git(dir: &Path) -> Git {
         dir: dir.to_path_buf(),
         args: Vec::new(),
         stdin: None,
+        as_user: false,
+    }
+}
+
+/// `git` in `dir` as the user runs it: their config applies (as it does to `meta`, so answers
+/// compare), and `--no-optional-locks` keeps it from refreshing the index behind our back.
+pub fn git_as_user(dir: &Path) -> Git {
+    Git {
+        as_user: true,
+        ..git(dir)
     }
 }
 
@@ -74,7 +85,15 @@ impl Git {
 
     fn command(&self) -> Command {
         let mut cmd = Command::new("git");
-        cmd.current_dir(&self.dir)
+        cmd.current_dir(&self.dir).env("LC_ALL", "C");
+        for name in REPO_ENV {
+            cmd.env_remove(name);
+        }
+        if self.as_user {
+            cmd.arg("--no-optional-locks").args(&self.args);
+            return cmd;
+        }
+        cmd
             // Fixture-only settings: never written into any repository's config.
             .args(["-c", "init.defaultBranch=main"])
             .args(["-c", "protocol.file.allow=always"])
@@ -91,11 +110,7 @@ impl Git {
             // The developer's config (signing, hooks, aliases) must not shape fixtures.
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .env("LC_ALL", "C");
-        for name in REPO_ENV {
-            cmd.env_remove(name);
-        }
+            .env("GIT_TERMINAL_PROMPT", "0");
         cmd
     }
 

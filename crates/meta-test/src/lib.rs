@@ -8,18 +8,24 @@
 //! merge conflict, a moved submodule, a URL that differs from `.git/config`, work in a detached
 //! HEAD).
 //!
+//! [`git_truth`] asks git itself what it thinks of each project, for tests to compare with.
+//!
 //! This crate runs `git`; it is not how `meta` itself reads repositories. It panics nowhere:
 //! every failure is a [`FixtureError`] naming the git command and its stderr.
 
 mod git;
 mod metarepo;
 mod remote;
+mod snapshot;
+mod truth;
 
 use std::path::PathBuf;
 
-pub use git::{AUTHOR_EMAIL, AUTHOR_NAME, DATE, DATE_EPOCH, Git, git};
+pub use git::{AUTHOR_EMAIL, AUTHOR_NAME, DATE, DATE_EPOCH, Git, git, git_as_user};
 pub use metarepo::{GROUPS, MetaRepo, Project, State};
 pub use remote::{RemoteCommit, RemoteFile, create_remote, standard_history};
+pub use snapshot::TreeSnapshot;
+pub use truth::{GitTruth, git_truth};
 
 /// Why a fixture could not be built.
 #[derive(Debug, thiserror::Error)]
