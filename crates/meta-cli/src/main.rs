@@ -8,6 +8,7 @@ mod cli;
 mod commands;
 mod error;
 mod registry;
+mod repo_error;
 mod ui;
 
 use std::process::ExitCode;

@@ -3,3 +3,4 @@
 
 mod common;
 mod framework;
+mod status;

@@ -17,7 +17,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use gix::ObjectId;
 use gix::bstr::{BString, ByteSlice};
-use gix::status::index_worktree::Item as WorktreeItem;
 use gix::status::plumbing::index_as_worktree::{Change, EntryStatus};
 
 use crate::error::StatusError;
@@ -202,61 +201,166 @@ fn count_only_in(
 
 /// Counts index and worktree changes the way `git status --porcelain=v1` lists them.
 fn count_changes(repo: &gix::Repository, status: &mut ProjectStatus) -> Result<(), gix::Error> {
-    let mut staged: HashSet<BString> = HashSet::new();
-    let mut modified: HashSet<BString> = HashSet::new();
-    let mut conflicted: HashSet<BString> = HashSet::new();
-    let mut untracked = 0;
+    let index = repo.index_or_empty()?;
+    let mut staged = staged_paths(repo, &index)?;
 
-    let items = repo
+    // `status.showUntrackedFiles` and the file system's capabilities, as `git status` has them.
+    let mut options = None;
+    let _ = repo
         .status(gix::progress::Discard)?
-        // Git does not pair worktree deletions with untracked files in porcelain v1.
-        .index_worktree_rewrites(None)
-        // A nested submodule shows as one modified entry when it has new commits, changes
-        // or untracked files, subject to its `ignore` setting, as in git.
-        .index_worktree_submodules(gix::status::Submodule::AsConfigured { check_dirty: true })
-        .into_iter(None::<BString>)?;
-    for item in items {
-        match item? {
-            gix::status::Item::TreeIndex(change) => {
-                staged.insert(change.location().to_owned());
-            }
-            gix::status::Item::IndexWorktree(item) => match item {
-                WorktreeItem::Modification {
-                    rela_path, status, ..
-                } => match status {
-                    EntryStatus::Conflict { .. } => {
-                        conflicted.insert(rela_path);
-                    }
-                    EntryStatus::Change(
-                        Change::Removed
-                        | Change::Type { .. }
-                        | Change::Modification { .. }
-                        | Change::SubmoduleModification(_),
-                    )
-                    // `git add -N` shows as ` A`: a worktree-column change.
-                    | EntryStatus::IntentToAdd => {
-                        modified.insert(rela_path);
-                    }
-                    // Only a stat refresh, which we never write back: not a change.
-                    EntryStatus::NeedsUpdate(_) => {}
-                },
-                WorktreeItem::DirectoryContents { entry, .. } => {
-                    if entry.status == gix::dir::entry::Status::Untracked {
-                        untracked += 1;
-                    }
-                }
-                WorktreeItem::Rewrite { .. } => {}
-            },
-        }
-    }
-    // A conflicted path is one porcelain line with both columns set.
+        .index_worktree_options_mut(|configured| options = Some(*configured));
+    let mut options = options.unwrap_or_default();
+    // Git does not pair worktree deletions with untracked files in porcelain v1.
+    options.rewrites = None;
+    options.sorting = None;
+
+    let mut worktree = WorktreeCounts::default();
+    repo.index_worktree_status(
+        &index,
+        Vec::<BString>::new(),
+        &mut worktree,
+        gix::status::plumbing::index_as_worktree::traits::FastEq,
+        NestedSubmodules {
+            git_dir: repo.git_dir().to_path_buf(),
+            builtin: None,
+        },
+        &mut gix::progress::Discard,
+        &std::sync::atomic::AtomicBool::new(false),
+        options,
+    )?;
+
+    // A conflicted path is one porcelain line with both columns set. (Tree-index diffs skip
+    // unmerged entries, so only the worktree side can have listed it.)
+    let conflicted = worktree.conflicted;
     for path in &conflicted {
         staged.remove(path);
-        modified.remove(path);
+        worktree.modified.remove(path);
     }
     status.staged = staged.len() + conflicted.len();
-    status.modified = modified.len() + conflicted.len();
+    status.modified = worktree.modified.len() + conflicted.len();
     status.conflicted = conflicted.len();
-    status.untracked = untracked;
+    status.untracked = worktree.untracked;
     Ok(())
+}
+
+/// Paths with an index change against `HEAD` (the X column), renames paired as configured
+/// (`status.renames`, then `diff.renames`, on by default), each listed once by its new path.
+fn staged_paths(
+    repo: &gix::Repository,
+    index: &gix::index::State,
+) -> Result<HashSet<BString>, gix::Error> {
+    let head_tree = repo.head_tree_id_or_empty()?.detach();
+    // The index's cached tree, when valid for every entry and equal to HEAD's tree, proves
+    // there is nothing staged without reading a single object (git trusts it the same way).
+    if let Some(cached) = index.tree()
+        && cached.id == head_tree
+        && cached.num_entries.and_then(|n| usize::try_from(n).ok()) == Some(index.entries().len())
+    {
+        return Ok(HashSet::new());
+    }
+    let collect = |renames| -> Result<(HashSet<BString>, usize, usize), gix::Error> {
+        let mut paths = HashSet::new();
+        let (mut added, mut deleted) = (0, 0);
+        repo.tree_index_status(&head_tree, index, None, renames, |change, _, _| {
+            match &change {
+                gix::diff::index::ChangeRef::Addition { .. } => added += 1,
+                gix::diff::index::ChangeRef::Deletion { .. } => deleted += 1,
+                _ => {}
+            }
+            paths.insert(change.location().to_owned());
+            Ok(std::ops::ControlFlow::Continue(()))
+        })?;
+        Ok((paths, added, deleted))
+    };
+    let (paths, added, deleted) = collect(gix::status::tree_index::TrackRenames::Disabled)?;
+    // Only an addition and a deletion together can pair into a rename; pay for the rename
+    // detection only then.
+    if added > 0 && deleted > 0 {
+        return Ok(collect(gix::status::tree_index::TrackRenames::AsConfigured)?.0);
+    }
+    Ok(paths)
+}
+
+/// Collects the worktree column of porcelain v1 and the `??` entries.
+#[derive(Default)]
+struct WorktreeCounts {
+    modified: HashSet<BString>,
+    conflicted: HashSet<BString>,
+    untracked: usize,
+}
+
+impl<'index> gix::status::plumbing::index_as_worktree_with_renames::VisitEntry<'index>
+    for WorktreeCounts
+{
+    type ContentChange = ();
+    type SubmoduleStatus = gix::submodule::Status;
+
+    fn visit_entry(
+        &mut self,
+        entry: gix::status::plumbing::index_as_worktree_with_renames::Entry<
+            'index,
+            Self::ContentChange,
+            Self::SubmoduleStatus,
+        >,
+    ) {
+        use gix::status::plumbing::index_as_worktree_with_renames::Entry;
+        match entry {
+            Entry::Modification {
+                rela_path, status, ..
+            } => match status {
+                EntryStatus::Conflict { .. } => {
+                    self.conflicted.insert(rela_path.to_owned());
+                }
+                EntryStatus::Change(
+                    Change::Removed
+                    | Change::Type { .. }
+                    | Change::Modification { .. }
+                    | Change::SubmoduleModification(_),
+                )
+                // `git add -N` shows as ` A`: a worktree-column change.
+                | EntryStatus::IntentToAdd => {
+                    self.modified.insert(rela_path.to_owned());
+                }
+                // Only a stat refresh, which we never write back: not a change.
+                EntryStatus::NeedsUpdate(_) => {}
+            },
+            Entry::DirectoryContents { entry, .. } => {
+                if entry.status == gix::dir::entry::Status::Untracked {
+                    self.untracked += 1;
+                }
+            }
+            Entry::Rewrite { .. } => {}
+        }
+    }
+}
+
+/// A nested submodule counts as one modified entry when it has new commits, changes or
+/// untracked files, subject to its `ignore` setting, as in git. gix's checker reads the
+/// project's `.gitmodules` when made, so it is made only when a gitlink is actually met.
+#[derive(Clone)]
+struct NestedSubmodules {
+    git_dir: std::path::PathBuf,
+    builtin: Option<gix::status::index_worktree::BuiltinSubmoduleStatus>,
+}
+
+impl gix::status::plumbing::index_as_worktree::traits::SubmoduleStatus for NestedSubmodules {
+    type Output = gix::submodule::Status;
+
+    fn status(
+        &mut self,
+        entry: &gix::index::Entry,
+        rela_path: &gix::bstr::BStr,
+    ) -> Result<Option<Self::Output>, gix::Error> {
+        if self.builtin.is_none() {
+            let repo = crate::open_repo(&self.git_dir)?.into_sync();
+            self.builtin = Some(gix::status::index_worktree::BuiltinSubmoduleStatus::new(
+                repo,
+                gix::status::Submodule::AsConfigured { check_dirty: true },
+            )?);
+        }
+        let Some(builtin) = self.builtin.as_mut() else {
+            return Ok(None);
+        };
+        builtin.status(entry, rela_path)
+    }
 }

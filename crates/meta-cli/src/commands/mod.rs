@@ -3,6 +3,7 @@
 
 mod completions;
 mod help;
+mod status;
 
 use crate::registry::Builtin;
 
@@ -23,6 +24,11 @@ macro_rules! builtin {
 
 /// Every built-in command, in the order `meta --help` lists them.
 pub static BUILTINS: &[Builtin] = &[
+    builtin!(
+        status,
+        "status",
+        "Show every project's checkout, changes and upstream, then plugins and events"
+    ),
     builtin!(
         completions,
         "completions",
