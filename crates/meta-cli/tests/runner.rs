@@ -3,4 +3,5 @@
 
 mod common;
 mod framework;
+mod health;
 mod status;

@@ -2,6 +2,7 @@
 //! `run(ctx, args)` function; the table below registers them.
 
 mod completions;
+mod health;
 mod help;
 mod status;
 
@@ -28,6 +29,11 @@ pub static BUILTINS: &[Builtin] = &[
         status,
         "status",
         "Show every project's checkout, changes and upstream, then plugins and events"
+    ),
+    builtin!(
+        health,
+        "health",
+        "Check config, git, layout, submodules and the watch limit: pass, warn or fail"
     ),
     builtin!(
         completions,
