@@ -7,6 +7,8 @@
 mod cli;
 mod commands;
 mod error;
+mod plugin_error;
+mod plugins;
 mod registry;
 mod repo_error;
 mod ui;

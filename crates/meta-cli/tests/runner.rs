@@ -4,4 +4,7 @@
 mod common;
 mod framework;
 mod health;
+mod plugins;
+mod scaffold;
 mod status;
+mod templates;

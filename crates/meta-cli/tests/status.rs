@@ -365,3 +365,39 @@ fn outside_a_git_repository_there_are_no_projects() {
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("no projects yet"));
 }
+
+#[test]
+fn plugins_section_is_the_plugin_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = MetaRepo::build(dir.path(), 0).unwrap();
+    let root = repo.root();
+    for (name, enabled) in [("hello", true), ("quiet", false)] {
+        let plugin = root.join("meta/plugins").join(name);
+        std::fs::create_dir_all(&plugin).unwrap();
+        std::fs::write(
+            plugin.join("meta-plugin.toml"),
+            format!(
+                "api = 1\n\n[plugin]\nname = \"{name}\"\nversion = \"0.1.0\"\ndescription = \"d\"\n\n[[command]]\nname = \"{name}\"\nabout = \"a\"\nexec = [\"true\"]\n"
+            ),
+        )
+        .unwrap();
+        if !enabled {
+            let out = meta(root)
+                .args(["plugin", "disable", name])
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        }
+    }
+    let listed = meta(root)
+        .args(["plugin", "list", "--json"])
+        .output()
+        .unwrap();
+    let listed: Value = serde_json::from_str(&stdout(&listed)).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed:#}");
+    let report = status_json(root, &[]);
+    assert_eq!(report["plugins"], listed);
+
+    let text = stdout(&meta(root).arg("status").output().unwrap());
+    assert!(text.contains("plugins: hello, quiet (disabled)"), "{text}");
+}

@@ -4,7 +4,11 @@
 mod completions;
 mod health;
 mod help;
+mod init;
+mod new;
+mod plugin;
 mod status;
+mod templating;
 
 use crate::registry::Builtin;
 
@@ -26,6 +30,16 @@ macro_rules! builtin {
 /// Every built-in command, in the order `meta --help` lists them.
 pub static BUILTINS: &[Builtin] = &[
     builtin!(
+        init,
+        "init",
+        "Create a new meta-repo from the built-in template"
+    ),
+    builtin!(
+        new,
+        "new",
+        "Render a cookiecutter template (a folder or a git URL)"
+    ),
+    builtin!(
         status,
         "status",
         "Show every project's checkout, changes and upstream, then plugins and events"
@@ -39,6 +53,11 @@ pub static BUILTINS: &[Builtin] = &[
         completions,
         "completions",
         "Print shell completions for bash, zsh or fish"
+    ),
+    builtin!(
+        plugin,
+        "plugin",
+        "Manage plugins: list, info, install, uninstall, enable, disable, trust"
     ),
     builtin!(help, "help", "Show help for meta or one of its commands"),
 ];

@@ -14,6 +14,8 @@ use crate::cli::Ctx;
 use crate::error::{CliError, CliResult};
 use crate::ui::styles;
 
+use super::plugin::ListEntry as PluginEntry;
+
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Print JSON (the contract in DESIGN.md) instead of text.
@@ -55,7 +57,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         let report = Report {
             root: root.display().to_string(),
             projects: rows.iter().map(|(p, s)| ProjectJson::new(p, s)).collect(),
-            plugins: plugins_summary(&workspace),
+            plugins: plugins_summary(&ctx.ui, &workspace),
             events: events_summary(&workspace),
         };
         ctx.ui.print_json(&report)?;
@@ -98,7 +100,7 @@ fn check_groups(workspace: &Workspace, projects: &[Project], groups: &[String]) 
 struct Report {
     root: String,
     projects: Vec<ProjectJson>,
-    plugins: Vec<serde_json::Value>,
+    plugins: Vec<PluginEntry>,
     events: EventsSummary,
 }
 
@@ -245,15 +247,25 @@ fn print_text(
         out.push('\n');
     }
 
-    let plugins = plugins_summary(workspace);
+    let plugins = plugins_summary(ui, workspace);
+    let listed: Vec<String> = plugins
+        .iter()
+        .map(|p| {
+            if p.enabled {
+                p.name.clone()
+            } else {
+                format!("{} (disabled)", p.name)
+            }
+        })
+        .collect();
     let _ = writeln!(
         out,
         "\n{} {}",
         ui.paint(styles::EMPHASIS, "plugins:"),
-        if plugins.is_empty() {
+        if listed.is_empty() {
             "none".to_owned()
         } else {
-            plugins.len().to_string()
+            listed.join(", ")
         }
     );
     let events = events_summary(workspace);
@@ -393,13 +405,24 @@ fn pad(painted: &str, text: &str, width: usize) -> String {
 
 // ---- Seams the lead connects when the plugin and event crates land ----------------------
 
-/// The `plugins` section: `meta plugin list --json`'s entries.
-///
-/// SEAM (plugins, issue #4): this branch has no plugin crate, so no plugin can be installed,
-/// enabled or running and the list is truly empty. Replace the body with the plugin manager's
-/// list (the same values `meta plugin list --json` prints) once `meta-plugin` is merged.
-fn plugins_summary(_workspace: &Workspace) -> Vec<serde_json::Value> {
-    Vec::new()
+/// The `plugins` section: `meta plugin list --json`'s entries (manifests only; no plugin
+/// runs). A catalog that cannot be read is a warning here, not a failed status.
+//
+// SEAM (daemon): each entry's `service` says `stopped` until the daemon's supervisor reports
+// real states; that lives in `commands/plugin/mod.rs` and reaches here unchanged.
+fn plugins_summary(ui: &crate::ui::Ui, workspace: &Workspace) -> Vec<PluginEntry> {
+    match super::plugin::list_entries(workspace) {
+        Ok((entries, problems)) => {
+            for problem in problems {
+                ui.warn(problem);
+            }
+            entries
+        }
+        Err(error) => {
+            ui.warn(format!("cannot list plugins: {}", error.message()));
+            Vec::new()
+        }
+    }
 }
 
 #[derive(Serialize, Clone, Copy, PartialEq, Eq)]
