@@ -7,6 +7,7 @@
 mod cli;
 mod commands;
 mod error;
+mod event_errors;
 mod plugin_error;
 mod plugins;
 mod registry;

@@ -2,6 +2,7 @@
 //! keeps link time down.
 
 mod common;
+mod events;
 mod framework;
 mod health;
 mod plugins;

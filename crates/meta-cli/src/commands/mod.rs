@@ -2,6 +2,8 @@
 //! `run(ctx, args)` function; the table below registers them.
 
 mod completions;
+mod daemon;
+mod events;
 mod health;
 mod help;
 mod init;
@@ -58,6 +60,16 @@ pub static BUILTINS: &[Builtin] = &[
         plugin,
         "plugin",
         "Manage plugins: list, info, install, uninstall, enable, disable, trust"
+    ),
+    builtin!(
+        events,
+        "events",
+        "Publish events, or show the event log and follow the bus"
+    ),
+    builtin!(
+        daemon,
+        "daemon",
+        "Start, stop or inspect the event bus daemon"
     ),
     builtin!(help, "help", "Show help for meta or one of its commands"),
 ];
