@@ -11,6 +11,7 @@ mod event_errors;
 mod plugin_error;
 mod plugins;
 mod registry;
+mod repo_error;
 mod ui;
 
 use std::process::ExitCode;

@@ -4,6 +4,8 @@
 mod common;
 mod events;
 mod framework;
+mod health;
 mod plugins;
 mod scaffold;
+mod status;
 mod templates;

@@ -4,10 +4,12 @@
 mod completions;
 mod daemon;
 mod events;
+mod health;
 mod help;
 mod init;
 mod new;
 mod plugin;
+mod status;
 mod templating;
 
 use crate::registry::Builtin;
@@ -38,6 +40,16 @@ pub static BUILTINS: &[Builtin] = &[
         new,
         "new",
         "Render a cookiecutter template (a folder or a git URL)"
+    ),
+    builtin!(
+        status,
+        "status",
+        "Show every project's checkout, changes and upstream, then plugins and events"
+    ),
+    builtin!(
+        health,
+        "health",
+        "Check config, git, layout, submodules and the watch limit: pass, warn or fail"
     ),
     builtin!(
         completions,
