@@ -1,5 +1,7 @@
 //! Helpers shared by the end-to-end tests.
 
+pub mod daemon;
+
 use std::path::Path;
 
 use assert_cmd::Command;

@@ -5,9 +5,13 @@
 //! print in. A check that does not apply (say, `bus-roundtrip` without a daemon) says so
 //! through `applies` and is left out.
 
+mod bus_roundtrip;
 mod config;
+mod daemon;
+mod event_log;
 mod git;
 mod layout;
+mod plugins;
 mod submodules;
 mod watch_limit;
 
@@ -32,14 +36,15 @@ pub struct Args {
 }
 
 /// Every check, in the order of DESIGN.md's list.
-//
-// SEAM (lead): `event-log` and `daemon` go after `submodules`, then `bus-roundtrip` (its
-// `applies` false when no daemon runs) and `plugins`, each a module like these with one `CHECK`.
 const CHECKS: &[Check] = &[
     config::CHECK,
     git::CHECK,
     layout::CHECK,
     submodules::CHECK,
+    event_log::CHECK,
+    daemon::CHECK,
+    bus_roundtrip::CHECK,
+    plugins::CHECK,
     watch_limit::CHECK,
 ];
 
