@@ -7,9 +7,12 @@
 mod cli;
 mod commands;
 mod error;
+mod project_events;
 mod registry;
 mod repo_error;
+mod select;
 mod ui;
+mod workflow_error;
 
 use std::process::ExitCode;
 

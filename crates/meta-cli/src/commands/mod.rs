@@ -2,8 +2,11 @@
 //! `run(ctx, args)` function; the table below registers them.
 
 mod completions;
+mod exec;
 mod help;
+mod project;
 mod status;
+mod sync;
 
 use crate::registry::Builtin;
 
@@ -28,6 +31,21 @@ pub static BUILTINS: &[Builtin] = &[
         status,
         "status",
         "Show every project's checkout, changes and upstream, then plugins and events"
+    ),
+    builtin!(
+        project,
+        "project",
+        "List, add and remove projects (the submodules under src/)"
+    ),
+    builtin!(
+        sync,
+        "sync",
+        "Check out every project at its pin, in parallel, never losing local work"
+    ),
+    builtin!(
+        exec,
+        "exec",
+        "Run a command in every project, in parallel, output grouped in project order"
     ),
     builtin!(
         completions,
