@@ -2,5 +2,8 @@
 //! keeps link time down.
 
 mod common;
+mod exec;
 mod framework;
+mod project;
 mod status;
+mod sync;

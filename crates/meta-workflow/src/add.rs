@@ -197,8 +197,7 @@ pub fn add_project(root: &Path, request: &AddRequest<'_>) -> Result<Added, AddEr
         git_dir.join("index"),
         git_dir.join("config"),
     ])?;
-    let group_dir = root.join("src").join(&group);
-    let group_dir_existed = group_dir.exists();
+    let group_dir_existed = root.join("src").join(&group).exists();
 
     let mut add = git(root).args(["submodule", "add", "-q"]);
     if let Some(branch) = request.branch {
@@ -210,9 +209,9 @@ pub fn add_project(root: &Path, request: &AddRequest<'_>) -> Result<Added, AddEr
             remove_if_there(&work_dir)?;
             remove_if_there(&modules_dir)?;
             saved.restore()?;
+            prune_empty_parents(&modules_dir, &git_dir.join("modules"));
             if !group_dir_existed {
-                // Only if empty: anything else in it is not ours.
-                let _ = std::fs::remove_dir(&group_dir);
+                prune_empty_parents(&work_dir, &root.join("src"));
             }
             Ok(())
         };
@@ -232,6 +231,18 @@ pub fn add_project(root: &Path, request: &AddRequest<'_>) -> Result<Added, AddEr
         url: url.to_owned(),
         branch: request.branch.map(str::to_owned),
     })
+}
+
+/// Removes the folders between `path` and `stop` (exclusive) that are empty, innermost
+/// first, so a removed project leaves no empty folders git made for it.
+pub(crate) fn prune_empty_parents(path: &Path, stop: &Path) {
+    let mut dir = path.parent();
+    while let Some(current) = dir {
+        if current == stop || !current.starts_with(stop) || std::fs::remove_dir(current).is_err() {
+            break;
+        }
+        dir = current.parent();
+    }
 }
 
 fn remove_if_there(path: &Path) -> Result<(), (PathBuf, std::io::Error)> {

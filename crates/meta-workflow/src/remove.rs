@@ -10,6 +10,7 @@ use std::path::{Component, Path, PathBuf};
 
 use meta_repo::{Project, ProjectsError, StatusError};
 
+use crate::add::prune_empty_parents;
 use crate::git::{GitError, absolute_git_dir, git};
 
 /// The project as it was before removal.
@@ -250,8 +251,10 @@ pub fn remove_project(root: &Path, path: &str, force: bool) -> Result<Removed, R
     }
     if let Some(kept) = modules_dir(&git_dir, &project) {
         remove_tree(&kept)?;
+        prune_empty_parents(&kept, &git_dir.join("modules"));
     }
     remove_tree(&work_dir)?;
+    prune_empty_parents(&work_dir, &root.join("src"));
     Ok(Removed {
         url: project.url().map(str::to_owned),
         path: project.path,
