@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 const PROJECTS: usize = 200;
 const RUNS: usize = 9;
-const WARMUP: usize = 1;
+const WARMUP: usize = 2;
 const BUDGET: Duration = Duration::from_secs(1);
 
 fn time(name: &str, mut cmd: Command) -> Duration {

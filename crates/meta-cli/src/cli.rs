@@ -5,9 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::FromArgMatches;
+use meta_plugin::Catalog;
 use meta_workspace::{Workspace, env};
 
 use crate::error::{CliError, CliResult};
+use crate::plugins::{self, BUILTIN_PLUGINS, RESERVED};
 use crate::registry::{Origin, Registry};
 use crate::ui::{ColorChoice, Ui};
 
@@ -48,6 +50,10 @@ pub struct Ctx<'a> {
     pub ui: Ui,
     pub registry: &'a Registry,
     workspace: Option<Workspace>,
+    /// The plugins loaded to build the registry, when they were (see [`wants_plugins`]).
+    catalog: Option<Catalog>,
+    /// `--no-plugins` or `META_NO_PLUGINS`.
+    plugins_off: bool,
 }
 
 impl Ctx<'_> {
@@ -134,9 +140,21 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         early_ui.report(&error);
         return error.exit_code();
     }
-    let no_plugins = early.no_plugins || env::flag(env::META_NO_PLUGINS);
-    let _ = no_plugins; // Plugin commands join the registry here once plugins exist.
-    let registry = Registry::builtins();
+    let plugins_off = early.no_plugins || env::flag(env::META_NO_PLUGINS);
+    let mut registry = Registry::builtins();
+    let mut workspace = None;
+    let mut catalog = None;
+    if !plugins_off && wants_plugins(early.command.as_deref()) {
+        // Problems with plugins matter where commands are listed, not on every run of one.
+        let listing = early
+            .command
+            .as_deref()
+            .is_none_or(|c| matches!(c, "help" | "completions"));
+        if let Some((ws, loaded)) = load_plugins(&mut registry, &early_ui, listing) {
+            workspace = Some(ws);
+            catalog = Some(loaded);
+        }
+    }
 
     let matches = match registry.parser(early.color).try_get_matches_from(&args) {
         Ok(matches) => matches,
@@ -172,7 +190,9 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         globals,
         ui,
         registry: &registry,
-        workspace: None,
+        workspace,
+        catalog,
+        plugins_off,
     };
     let result = dispatch(&mut ctx, &matches);
     match result {
@@ -193,7 +213,74 @@ fn dispatch(ctx: &mut Ctx<'_>, matches: &clap::ArgMatches) -> CliResult {
     let registry = ctx.registry;
     match registry.get(name).map(|e| &e.origin) {
         Some(Origin::Builtin(builtin)) => (builtin.run)(ctx, sub),
-        None => Err(unknown_command(registry, name)),
+        Some(Origin::Plugin(command)) => {
+            let args = sub
+                .get_many::<OsString>("")
+                .map(|values| values.cloned().collect())
+                .unwrap_or_default();
+            plugins::run_command(ctx, command, args)
+        }
+        None => Err(ctx.unknown_command(name)),
+    }
+}
+
+/// Does the command about to run need plugin commands in the registry? Built-in commands do
+/// not (startup stays lean), except those that list commands.
+fn wants_plugins(command: Option<&str>) -> bool {
+    command.is_none_or(|c| !Registry::is_builtin(c) || matches!(c, "help" | "completions"))
+}
+
+/// Loads the plugins of the meta-repo around the working directory into `registry`, reading
+/// manifests only. Outside a meta-repo there are none; a broken config is reported when
+/// `report` is set (where commands are being listed) and otherwise left to the command.
+fn load_plugins(registry: &mut Registry, ui: &Ui, report: bool) -> Option<(Workspace, Catalog)> {
+    let cwd = std::env::current_dir().ok()?;
+    let root = meta_workspace::find_root(&cwd).ok()?;
+    let workspace = match Workspace::open(&root) {
+        Ok(workspace) => workspace,
+        Err(error) => {
+            if report {
+                ui.warn(format!("plugin commands are not listed: {error}"));
+            }
+            return None;
+        }
+    };
+    let catalog = Catalog::load(&workspace, BUILTIN_PLUGINS);
+    let conflicts = registry.add_plugin_commands(&catalog, &RESERVED);
+    if report {
+        for problem in &catalog.problems {
+            ui.warn(problem);
+        }
+        for conflict in &conflicts {
+            ui.warn(conflict);
+        }
+    }
+    Some((workspace, catalog))
+}
+
+impl Ctx<'_> {
+    /// `meta frobnicate`, with hints about plugins that could have offered it.
+    pub fn unknown_command(&self, name: &str) -> CliError {
+        let mut error = unknown_command(self.registry, name);
+        if self.plugins_off {
+            error = error.with_hint(
+                "plugins are turned off (`--no-plugins` or `META_NO_PLUGINS`); their commands are not available",
+            );
+        }
+        if let Some(catalog) = &self.catalog {
+            for plugin in catalog.plugins.iter().filter(|p| !p.enabled) {
+                if plugin.manifest.command_names().any(|c| c == name) {
+                    error = error.with_hint(format!(
+                        "plugin `{}` offers `{name}` but is disabled: `meta plugin enable {}`",
+                        plugin.name, plugin.name
+                    ));
+                }
+            }
+            for problem in &catalog.problems {
+                error = error.with_hint(format!("{problem}"));
+            }
+        }
+        error
     }
 }
 

@@ -7,6 +7,9 @@
 mod cli;
 mod commands;
 mod error;
+mod event_errors;
+mod plugin_error;
+mod plugins;
 mod project_events;
 mod registry;
 mod repo_error;

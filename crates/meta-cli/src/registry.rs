@@ -18,9 +18,17 @@ pub struct Builtin {
     pub run: fn(&mut Ctx<'_>, &clap::ArgMatches) -> CliResult,
 }
 
+/// A command contributed by an enabled plugin: what is needed to check and run it, read from
+/// its manifest (no plugin process starts to register it).
+pub struct PluginCommand {
+    pub plugin: meta_plugin::Plugin,
+    pub command: meta_plugin::CommandSpec,
+}
+
 /// Where a registered command comes from.
 pub enum Origin {
     Builtin(&'static Builtin),
+    Plugin(Box<PluginCommand>),
 }
 
 /// One command as the user sees it: `meta <name>`.
@@ -39,6 +47,7 @@ impl Entry {
     fn heading(&self) -> &'static str {
         match self.origin {
             Origin::Builtin(_) => "Commands",
+            Origin::Plugin(_) => "Plugin commands",
         }
     }
 }
@@ -60,6 +69,38 @@ impl Registry {
                 })
                 .collect(),
         }
+    }
+
+    /// Adds the commands `catalog`'s enabled plugins offer, after the built-ins. Commands that
+    /// clash with a built-in or an earlier plugin are left out and returned.
+    pub fn add_plugin_commands(
+        &mut self,
+        catalog: &meta_plugin::Catalog,
+        reserved: &[&str],
+    ) -> Vec<meta_plugin::CommandConflict> {
+        let (offered, conflicts) = catalog.offered_commands(reserved);
+        for offer in offered {
+            let about = if offer.command.about.is_empty() {
+                // Without its own `about`, a command is introduced by its plugin.
+                let description = &offer.plugin.manifest.description;
+                if description.is_empty() {
+                    format!("(plugin {})", offer.plugin.name)
+                } else {
+                    description.clone()
+                }
+            } else {
+                offer.command.about.clone()
+            };
+            self.entries.push(Entry {
+                name: offer.command.name.clone(),
+                about,
+                origin: Origin::Plugin(Box::new(PluginCommand {
+                    plugin: offer.plugin.clone(),
+                    command: offer.command.clone(),
+                })),
+            });
+        }
+        conflicts
     }
 
     pub fn get(&self, name: &str) -> Option<&Entry> {
@@ -88,6 +129,9 @@ impl Registry {
                         (builtin.build)(Command::new(builtin.name)).about(builtin.about),
                     );
                 }
+                // Arrives as an external subcommand: its arguments, `--help` included, are the
+                // plugin's.
+                Origin::Plugin(_) => {}
             }
         }
         root

@@ -2,8 +2,12 @@
 //! keeps link time down.
 
 mod common;
+mod events;
 mod exec;
 mod framework;
+mod plugins;
 mod project;
+mod scaffold;
 mod status;
 mod sync;
+mod templates;

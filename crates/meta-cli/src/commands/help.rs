@@ -2,7 +2,9 @@
 
 use std::process::ExitCode;
 
-use crate::cli::{Ctx, unknown_command};
+use std::ffi::OsString;
+
+use crate::cli::Ctx;
 use crate::error::CliResult;
 use crate::registry::Origin;
 
@@ -20,7 +22,16 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     };
     match ctx.registry.get(first).map(|e| &e.origin) {
         Some(Origin::Builtin(_)) => {}
-        None => return Err(unknown_command(ctx.registry, first)),
+        // A plugin documents itself: `meta help hello x` runs `hello x --help`.
+        Some(Origin::Plugin(command)) => {
+            let args: Vec<OsString> = args.command[1..]
+                .iter()
+                .map(OsString::from)
+                .chain([OsString::from("--help")])
+                .collect();
+            return crate::plugins::run_command(ctx, command, args);
+        }
+        None => return Err(ctx.unknown_command(first)),
     }
     command.build();
     let mut current = &mut command;

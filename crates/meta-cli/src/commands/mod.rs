@@ -2,11 +2,17 @@
 //! `run(ctx, args)` function; the table below registers them.
 
 mod completions;
+mod daemon;
+mod events;
 mod exec;
 mod help;
+mod init;
+mod new;
+mod plugin;
 mod project;
 mod status;
 mod sync;
+mod templating;
 
 use crate::registry::Builtin;
 
@@ -48,9 +54,34 @@ pub static BUILTINS: &[Builtin] = &[
         "Run a command in every project, in parallel, output grouped in project order"
     ),
     builtin!(
+        init,
+        "init",
+        "Create a new meta-repo from the built-in template"
+    ),
+    builtin!(
+        new,
+        "new",
+        "Render a cookiecutter template (a folder or a git URL)"
+    ),
+    builtin!(
         completions,
         "completions",
         "Print shell completions for bash, zsh or fish"
+    ),
+    builtin!(
+        plugin,
+        "plugin",
+        "Manage plugins: list, info, install, uninstall, enable, disable, trust"
+    ),
+    builtin!(
+        events,
+        "events",
+        "Publish events, or show the event log and follow the bus"
+    ),
+    builtin!(
+        daemon,
+        "daemon",
+        "Start, stop or inspect the event bus daemon"
     ),
     builtin!(help, "help", "Show help for meta or one of its commands"),
 ];

@@ -1,0 +1,221 @@
+//! `meta new TEMPLATE`: renders a cookiecutter template (a local folder or a git URL) as
+//! cookiecutter does.
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+
+use meta_template::{NoPrompt, RenderOptions, Template, render};
+
+use super::templating::{TerminalPrompter, parse_extra_context};
+use crate::cli::Ctx;
+use crate::error::{CliError, CliResult};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The template: a folder holding `cookiecutter.json`, or a git URL (`https://…`, `git@…`,
+    /// `gh:owner/repo`).
+    #[arg(value_name = "TEMPLATE")]
+    template: String,
+    /// Template variables to set, as KEY=VALUE.
+    #[arg(value_name = "KEY=VALUE")]
+    extra_context: Vec<String>,
+    /// Where to create the project folder.
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    output_dir: PathBuf,
+    /// Ask nothing: take every default (and the KEY=VALUE given).
+    #[arg(long)]
+    no_input: bool,
+    /// Render into the project folder even if it exists, overwriting files.
+    #[arg(short = 'f', long)]
+    overwrite_if_exists: bool,
+    /// Leave files that already exist alone.
+    #[arg(short = 's', long)]
+    skip_if_file_exists: bool,
+    /// Run the template's hooks.
+    #[arg(long, value_enum, default_value_t = AcceptHooks::Yes, value_name = "yes|no")]
+    accept_hooks: AcceptHooks,
+    /// The branch, tag or commit to check out (git templates).
+    #[arg(long, value_name = "REV")]
+    checkout: Option<String>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum AcceptHooks {
+    Yes,
+    No,
+}
+
+pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
+    let extra_context = parse_extra_context(&args.extra_context)?;
+    let source = TemplateSource::resolve(&args.template)?;
+    // Keeps the clone alive until rendering is done; dropping it removes it.
+    let mut _clone = None;
+    let dir = match &source {
+        TemplateSource::Local(dir) => dir.clone(),
+        TemplateSource::Git(url) => {
+            let (temp, dir) = clone(url, args.checkout.as_deref())?;
+            _clone = Some(temp);
+            dir
+        }
+        TemplateSource::Unsupported(feature) => {
+            return Err(CliError::new(format!(
+                "`{}` is {feature}, which meta does not support",
+                args.template
+            ))
+            .with_hint("give a local template folder or a git URL"));
+        }
+    };
+    let template = Template::open(dir)?;
+    let mut options = RenderOptions::new(&args.output_dir);
+    options.no_input = args.no_input;
+    options.extra_context = extra_context;
+    options.overwrite_if_exists = args.overwrite_if_exists;
+    options.skip_if_file_exists = args.skip_if_file_exists;
+    options.accept_hooks = args.accept_hooks == AcceptHooks::Yes;
+    options.template_name = Some(args.template.clone());
+    options.checkout.clone_from(&args.checkout);
+    let project = if args.no_input {
+        render(&template, &options, &mut NoPrompt)?
+    } else {
+        if !std::io::stdin().is_terminal() {
+            ctx.ui.note("standard input is not a terminal: reading answers from it (pass --no-input to take every default)");
+        }
+        render(&template, &options, &mut TerminalPrompter { ui: &ctx.ui })?
+    };
+    ctx.ui.println(project.project_dir.display().to_string())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where a template comes from, by cookiecutter's rules for telling URLs from folders.
+enum TemplateSource {
+    Local(PathBuf),
+    Git(String),
+    Unsupported(&'static str),
+}
+
+impl TemplateSource {
+    fn resolve(template: &str) -> Result<Self, CliError> {
+        if template.starts_with('-') {
+            return Err(CliError::usage(format!("`{template}` is not a template")).with_hint(
+                "a template is a folder or a URL; a name starting with `-` would read as an option",
+            ));
+        }
+        let expanded = expand_abbreviation(template);
+        if expanded.to_lowercase().ends_with(".zip") {
+            return Ok(Self::Unsupported("a zip archive"));
+        }
+        if expanded.starts_with("hg+") {
+            return Ok(Self::Unsupported("a Mercurial repository"));
+        }
+        if is_repo_url(&expanded) {
+            return Ok(Self::Git(expanded.trim_start_matches("git+").to_owned()));
+        }
+        Ok(Self::Local(PathBuf::from(template)))
+    }
+}
+
+/// cookiecutter's built-in abbreviations.
+fn expand_abbreviation(template: &str) -> String {
+    let Some((prefix, rest)) = template.split_once(':') else {
+        return template.to_owned();
+    };
+    match prefix {
+        "gh" => format!("https://github.com/{rest}.git"),
+        "gl" => format!("https://gitlab.com/{rest}.git"),
+        "bb" => format!("https://bitbucket.org/{rest}"),
+        _ => template.to_owned(),
+    }
+}
+
+/// cookiecutter's `REPO_REGEX`: `git+`/`hg+` schemes, `git:`, `ssh:`, `file:`, `http(s):`, or
+/// `user@host`.
+fn is_repo_url(value: &str) -> bool {
+    let rest = value
+        .strip_prefix("git+")
+        .or_else(|| value.strip_prefix("hg+"))
+        .unwrap_or(value);
+    if ["git:", "ssh:", "file:", "http:", "https:"]
+        .iter()
+        .any(|scheme| rest.starts_with(scheme))
+    {
+        return true;
+    }
+    // `\w+@[\w.]+` at the start.
+    let user_len = value
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .count();
+    user_len > 0
+        && value[user_len..].starts_with('@')
+        && value[user_len + 1..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+}
+
+/// Clones `url` into a temporary folder with the `git` command; user data never reaches git as
+/// an option.
+fn clone(url: &str, checkout: Option<&str>) -> Result<(tempfile::TempDir, PathBuf), CliError> {
+    if url.starts_with('-') {
+        return Err(CliError::usage(format!("`{url}` is not a repository URL")));
+    }
+    let temp = tempfile::Builder::new()
+        .prefix("meta-new-")
+        .tempdir()
+        .map_err(|e| CliError::context("cannot create a temporary folder for the clone", &e))?;
+    let name = url
+        .trim_end_matches('/')
+        .rsplit(['/', ':'])
+        .next()
+        .unwrap_or("template")
+        .trim_end_matches(".git");
+    let name = if name.is_empty() || name == "." || name == ".." {
+        "template"
+    } else {
+        name
+    };
+    let dir = temp.path().join(name);
+    git(
+        Command::new("git")
+            .arg("clone")
+            .arg("--quiet")
+            .arg("--")
+            .arg(url)
+            .arg(&dir),
+        url,
+    )?;
+    if let Some(rev) = checkout {
+        if rev.starts_with('-') {
+            return Err(CliError::usage(format!("`{rev}` is not a revision"))
+                .with_hint("a revision is a branch, tag or commit; it cannot start with `-`"));
+        }
+        git(
+            Command::new("git")
+                .arg("-C")
+                .arg(&dir)
+                .arg("checkout")
+                .arg("--quiet")
+                .arg(rev)
+                .arg("--"),
+            url,
+        )?;
+    }
+    Ok((temp, dir))
+}
+
+fn git(command: &mut Command, url: &str) -> Result<(), CliError> {
+    let output = command.output().map_err(|e| {
+        CliError::context("cannot run `git`", &e)
+            .with_hint("install git and make sure it is on PATH")
+    })?;
+    if output.status.success() {
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr).trim().to_owned();
+    let mut error = CliError::new(format!("cannot fetch the template from `{url}`"));
+    if !stderr.is_empty() {
+        error = error.with_cause(stderr);
+    }
+    Err(error.with_hint("check the URL and the revision, and that you may read the repository"))
+}

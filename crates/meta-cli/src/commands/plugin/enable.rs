@@ -1,0 +1,26 @@
+//! `meta plugin enable NAME`: sets `[plugins.<name>].enabled = true`.
+
+use std::process::ExitCode;
+
+use crate::cli::Ctx;
+use crate::error::CliResult;
+use crate::plugins;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The plugin's name.
+    name: String,
+}
+
+pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
+    let workspace = ctx.workspace()?;
+    let changed = plugins::manager(workspace).set_enabled(&args.name, true)?;
+    // The `core:plugin:enabled` event is emitted here once the events client lands (#3).
+    if changed {
+        ctx.ui.note(format!("Enabled plugin `{}`.", args.name));
+    } else {
+        ctx.ui
+            .note(format!("Plugin `{}` is already enabled.", args.name));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,726 @@
+//! The `meta` bus daemon (DESIGN.md 3.2–3.5), as a library: `meta daemon run` is
+//! [`Daemon::start`] then [`Daemon::run`].
+//!
+//! One thread owns everything: it waits on the ingest PULL, the in-process PULL (threads of this
+//! process publishing through a [`PublishHandle`]), the control ROUTER, the events XPUB (for
+//! subscriptions) and a wake socket (signals, [`Waker`]s). Events are taken in batches:
+//! validated and filled in straight from the received bytes, appended to the log with one
+//! write, then fanned out. Control ops beyond `ping`/`status`/`stop` and periodic work belong to
+//! [`Component`]s.
+//!
+//! It is not the CLI: it prints nothing (diagnostics go through `tracing`) and does not daemonise
+//! itself; `meta daemon start` does that.
+//!
+//! ```no_run
+//! use meta_daemon::{Component, ComponentContext, Daemon, DaemonOptions};
+//! use serde_json::{Value, json};
+//!
+//! /// Answers `{"op": "hello"}` and emits an event each time.
+//! struct Hello;
+//!
+//! impl Component for Hello {
+//!     fn name(&self) -> &'static str { "hello" }
+//!     fn ops(&self) -> &[&str] { &["hello"] }
+//!     fn handle(&mut self, _op: &str, _req: &Value, ctx: &mut ComponentContext<'_>)
+//!         -> Result<Value, String> {
+//!         ctx.emit(meta_events::Event::new("hello:greeted:once", None).map_err(|e| e.to_string())?);
+//!         Ok(json!({ "greeting": "hello" }))
+//!     }
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let workspace = meta_workspace::Workspace::discover(std::path::Path::new("."))?;
+//! let mut daemon = Daemon::start(&workspace, DaemonOptions::default())?;
+//! daemon.add_component(Box::new(Hello));
+//! // Threads of this process publish through the same pipeline:
+//! let publisher = daemon.publish_handle().connect()?;
+//! std::thread::spawn(move || {
+//!     let event = meta_events::Event::new("hello:thread:up", None).expect("valid type");
+//!     let _ = publisher.publish(&event);
+//! });
+//! daemon.run()?; // until `meta daemon stop`, SIGTERM or SIGINT
+//! # Ok(())
+//! # }
+//! ```
+
+mod component;
+
+use std::io;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+pub use component::{Component, ComponentContext, InprocPublisher, PublishHandle, Waker};
+use meta_events::Event;
+use meta_events::core::DAEMON_SOURCE;
+use meta_events::ingest::{self, Fill};
+use meta_events::lock::{self, LockError, LockGuard};
+use meta_events::log::{LogConfig, LogError, LogWriter};
+use meta_events::state::{self, DaemonState, Endpoints};
+use meta_events::status::{Counters, DaemonStatus, LogSummary};
+use meta_events::transport::{BindSpec, Context, DaemonSockets, Incoming, TransportError};
+use meta_workspace::{BusEndpoints, Workspace};
+use serde_json::{Value, json};
+
+/// Events taken from a socket before they are logged and published together.
+const BATCH: usize = 512;
+/// How long a starting daemon waits for commands that are appending to the log.
+pub const LOCK_WAIT: Duration = Duration::from_secs(10);
+/// Longest ipc socket path libzmq accepts.
+const MAX_IPC_PATH: usize = 107;
+
+/// Why the daemon could not start or stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error("another daemon already runs for this meta-repo{}", pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
+    AlreadyRunning { pid: Option<u32> },
+    #[error(transparent)]
+    Lock(LockError),
+    #[error("cannot create the runtime folder `{}`", path.display())]
+    RuntimeDir {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("the runtime folder `{}` belongs to another user (uid {owner}); refusing to put sockets there", path.display())]
+    RuntimeDirOwner { path: PathBuf, owner: u32 },
+    #[error(
+        "the socket path `{path}` is longer than {MAX_IPC_PATH} bytes, the limit of ipc endpoints"
+    )]
+    PathTooLong { path: String },
+    #[error(transparent)]
+    Log(#[from] LogError),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error("cannot write the daemon state file `{}`", path.display())]
+    State {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot set up signal handling")]
+    Signals(#[source] io::Error),
+}
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct DaemonOptions {
+    /// Reported in `core:system:startup` and status.
+    pub version: String,
+    /// Stop gracefully on SIGTERM and SIGINT (off for daemons run inside tests).
+    pub handle_signals: bool,
+    /// How long to wait for emitting commands to release the log at start.
+    pub lock_wait: Duration,
+}
+
+impl Default for DaemonOptions {
+    fn default() -> Self {
+        Self {
+            version: String::from("unknown"),
+            handle_signals: true,
+            lock_wait: LOCK_WAIT,
+        }
+    }
+}
+
+/// Why the daemon stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// A control `stop` request (`meta daemon stop`).
+    Requested,
+    /// SIGTERM or SIGINT.
+    Signal,
+}
+
+impl StopReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            StopReason::Requested => "stop requested",
+            StopReason::Signal => "signal",
+        }
+    }
+}
+
+/// A started daemon: lock held, log open, sockets bound, startup event logged.
+pub struct Daemon {
+    root: PathBuf,
+    run_dir: PathBuf,
+    endpoints: BusEndpoints,
+    tcp: Option<Endpoints>,
+    sockets: DaemonSockets,
+    pipeline: Pipeline,
+    components: Vec<Box<dyn Component>>,
+    publish: PublishHandle,
+    waker: Waker,
+    wake_rx: UnixDatagram,
+    signalled: Arc<AtomicBool>,
+    signal_ids: Vec<signal_hook::SigId>,
+    started: Instant,
+    version: String,
+    subscribers: i64,
+    _lock: LockGuard,
+}
+
+impl std::fmt::Debug for Daemon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Daemon")
+            .field("root", &self.root)
+            .field("endpoints", &self.endpoints)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Daemon {
+    /// Takes the daemon lock, opens (and repairs) the log, binds the sockets, writes the state
+    /// file and logs `core:system:startup`. Fails with the reason when another daemon runs, a
+    /// folder is not writable, or an endpoint cannot be bound.
+    pub fn start(workspace: &Workspace, options: DaemonOptions) -> Result<Self, DaemonError> {
+        let run_dir = workspace.run_dir();
+        let lock = lock::lock_daemon(&run_dir, options.lock_wait).map_err(|e| match e {
+            LockError::DaemonRunning { .. } => DaemonError::AlreadyRunning {
+                pid: state::read(&run_dir).map(|s| s.pid),
+            },
+            other => DaemonError::Lock(other),
+        })?;
+        // A state file left by a daemon killed with -9 names a pid that may belong to someone
+        // else by now; until ours is written, there is none.
+        state::remove(&run_dir);
+        let config = &workspace.config().events;
+        let log = LogWriter::open(&workspace.events_dir(), LogConfig::from(config))?;
+        if log.repaired_bytes() > 0 {
+            tracing::warn!(
+                bytes = log.repaired_bytes(),
+                segment = %log.active_path().display(),
+                "cut a torn last line off the log (the previous daemon did not stop cleanly)"
+            );
+        }
+        let runtime_dir = workspace.runtime_dir();
+        prepare_runtime_dir(&runtime_dir)?;
+        let endpoints = workspace.bus_endpoints();
+        for endpoint in [&endpoints.ingest, &endpoints.events, &endpoints.control] {
+            if endpoint.trim_start_matches("ipc://").len() > MAX_IPC_PATH {
+                return Err(DaemonError::PathTooLong {
+                    path: endpoint.clone(),
+                });
+            }
+        }
+        let tcp = tcp_endpoints(&config.tcp);
+        let mut spec = BindSpec {
+            ingest: vec![endpoints.ingest.clone()],
+            events: vec![endpoints.events.clone()],
+            control: vec![endpoints.control.clone()],
+            fanout_hwm: config.fanout_hwm,
+        };
+        if let Some(tcp) = &tcp {
+            spec.ingest.push(tcp.ingest.clone());
+            spec.events.push(tcp.events.clone());
+            spec.control.push(tcp.control.clone());
+        }
+        let context = Context::new();
+        let sockets = DaemonSockets::bind(&context, &spec)?;
+        let (wake_tx, wake_rx) = UnixDatagram::pair().map_err(DaemonError::Signals)?;
+        wake_tx
+            .set_nonblocking(true)
+            .map_err(DaemonError::Signals)?;
+        wake_rx
+            .set_nonblocking(true)
+            .map_err(DaemonError::Signals)?;
+        let signalled = Arc::new(AtomicBool::new(false));
+        let mut signal_ids = Vec::new();
+        if options.handle_signals {
+            for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+                signal_ids.push(
+                    signal_hook::flag::register(signal, Arc::clone(&signalled))
+                        .map_err(DaemonError::Signals)?,
+                );
+                let pipe = wake_tx.try_clone().map_err(DaemonError::Signals)?;
+                signal_ids.push(
+                    signal_hook::low_level::pipe::register(signal, pipe)
+                        .map_err(DaemonError::Signals)?,
+                );
+            }
+            // The terminal that started `meta daemon start` may close; the daemon outlives it.
+            signal_ids.push(
+                signal_hook::flag::register(
+                    signal_hook::consts::SIGHUP,
+                    Arc::new(AtomicBool::new(false)),
+                )
+                .map_err(DaemonError::Signals)?,
+            );
+        }
+        let started_unix = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let publish = PublishHandle {
+            context: sockets.context().clone(),
+            endpoint: sockets.inproc_endpoint().to_owned(),
+        };
+        let mut daemon = Self {
+            root: workspace.root().to_path_buf(),
+            run_dir: run_dir.clone(),
+            endpoints,
+            tcp,
+            sockets,
+            pipeline: Pipeline::new(log),
+            components: Vec::new(),
+            publish,
+            waker: Waker {
+                socket: Arc::new(wake_tx),
+            },
+            wake_rx,
+            signalled,
+            signal_ids,
+            started: Instant::now(),
+            version: options.version,
+            subscribers: 0,
+            _lock: lock,
+        };
+        let state = DaemonState {
+            pid: std::process::id(),
+            version: daemon.version.clone(),
+            started_at: meta_events::time::now(),
+            started_unix,
+            endpoints: (&daemon.endpoints).into(),
+            tcp: daemon.tcp.clone(),
+        };
+        state::write(&run_dir, &state).map_err(|source| DaemonError::State {
+            path: state::state_path(&run_dir),
+            source,
+        })?;
+        let startup = meta_events::core::system_startup(std::process::id(), &daemon.version);
+        daemon.emit_now(&startup);
+        tracing::info!(
+            pid = std::process::id(),
+            ingest = %daemon.endpoints.ingest,
+            next_sequence = daemon.pipeline.log.next_sequence(),
+            "daemon started"
+        );
+        Ok(daemon)
+    }
+
+    /// Adds a component; it starts when [`Daemon::run`] begins.
+    pub fn add_component(&mut self, component: Box<dyn Component>) {
+        self.components.push(component);
+    }
+
+    /// A handle threads of this process publish through.
+    pub fn publish_handle(&self) -> PublishHandle {
+        self.publish.clone()
+    }
+
+    /// A handle that wakes the loop (components get a tick).
+    pub fn waker(&self) -> Waker {
+        self.waker.clone()
+    }
+
+    pub fn endpoints(&self) -> &BusEndpoints {
+        &self.endpoints
+    }
+
+    /// A flag that, once set and followed by [`Waker::wake`], stops the daemon like a signal.
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.signalled)
+    }
+
+    /// Serves until asked to stop, then stops gracefully: drains what is queued, stops the
+    /// components, logs `core:system:shutdown`, syncs the log and removes the state file.
+    pub fn run(mut self) -> Result<StopReason, DaemonError> {
+        let mut pending = Vec::new();
+        let mut components = std::mem::take(&mut self.components);
+        components.retain_mut(|component| {
+            let mut ctx = self.context(&mut pending);
+            match component.start(&mut ctx) {
+                Ok(()) => true,
+                Err(error) => {
+                    tracing::error!(component = component.name(), %error, "component failed to start; left out");
+                    false
+                }
+            }
+        });
+        self.components = components;
+        self.emit_pending(&mut pending);
+
+        let reason = loop {
+            let deadline = self.components.iter().filter_map(|c| c.deadline()).min();
+            let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            let ready = self.sockets.wait(timeout, self.wake_rx.as_raw_fd())?;
+            self.take_events()?;
+            if ready.events {
+                self.sockets.drain_subscriptions();
+            }
+            if ready.monitor {
+                self.subscribers += self.sockets.subscriber_changes();
+            }
+            // Components first, so a status asked right after a wake-up sees its effect.
+            let woken = ready.wake && self.drain_wake();
+            let now = Instant::now();
+            let mut components = std::mem::take(&mut self.components);
+            for component in &mut components {
+                if woken || component.deadline().is_some_and(|d| d <= now) {
+                    let mut ctx = self.context(&mut pending);
+                    component.tick(&mut ctx);
+                }
+            }
+            self.components = components;
+            self.emit_pending(&mut pending);
+            let mut stop = None;
+            if ready.control {
+                stop = self.serve_control(&mut pending)?;
+                self.emit_pending(&mut pending);
+            }
+            if self.signalled.load(Ordering::SeqCst) {
+                stop = Some(StopReason::Signal);
+            }
+            if let Some(reason) = stop {
+                break reason;
+            }
+        };
+        self.shutdown(reason, &mut pending)?;
+        Ok(reason)
+    }
+
+    fn context<'a>(&'a self, pending: &'a mut Vec<Event>) -> ComponentContext<'a> {
+        ComponentContext {
+            pending,
+            publish: &self.publish,
+            waker: &self.waker,
+            root: &self.root,
+            endpoints: &self.endpoints,
+        }
+    }
+
+    fn drain_wake(&self) -> bool {
+        let mut buf = [0u8; 64];
+        let mut any = false;
+        while self.wake_rx.recv(&mut buf).is_ok() {
+            any = true;
+        }
+        any
+    }
+
+    /// Takes everything waiting on ingest and inproc, batch by batch.
+    fn take_events(&mut self) -> Result<(), DaemonError> {
+        loop {
+            let mut taken = 0;
+            while taken < BATCH {
+                match self.sockets.recv_ingest()? {
+                    Incoming::Empty => break,
+                    Incoming::Frame(bytes) => self.pipeline.accept(bytes),
+                    Incoming::Frames(frames) => self.pipeline.reject_frames(frames),
+                }
+                taken += 1;
+            }
+            while taken < BATCH * 2 {
+                match self.sockets.recv_inproc()? {
+                    Incoming::Empty => break,
+                    Incoming::Frame(bytes) => self.pipeline.accept(bytes),
+                    Incoming::Frames(frames) => self.pipeline.reject_frames(frames),
+                }
+                taken += 1;
+            }
+            self.pipeline.commit(&self.sockets);
+            if taken == 0 {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Logs and publishes one event of the daemon's own, now.
+    fn emit_now(&mut self, event: &Event) {
+        self.pipeline.accept(event.to_json().as_bytes());
+        self.pipeline.commit(&self.sockets);
+    }
+
+    fn emit_pending(&mut self, pending: &mut Vec<Event>) {
+        if pending.is_empty() {
+            return;
+        }
+        for event in pending.drain(..) {
+            self.pipeline.accept(event.to_json().as_bytes());
+        }
+        self.pipeline.commit(&self.sockets);
+    }
+
+    fn serve_control(
+        &mut self,
+        pending: &mut Vec<Event>,
+    ) -> Result<Option<StopReason>, DaemonError> {
+        let mut stop = None;
+        while let Some(request) = self.sockets.recv_control()? {
+            let (reply, stopping) = self.answer(&request.body, pending);
+            if stopping {
+                stop = Some(StopReason::Requested);
+            }
+            if let Err(error) = self.sockets.reply(&request, reply.to_string().as_bytes()) {
+                tracing::warn!(%error, "could not answer a control request");
+            }
+        }
+        Ok(stop)
+    }
+
+    fn answer(&mut self, body: &[u8], pending: &mut Vec<Event>) -> (Value, bool) {
+        let refuse = |error: String| (json!({"ok": false, "error": error}), false);
+        let request: Value = match serde_json::from_slice(body) {
+            Ok(value @ Value::Object(_)) => value,
+            Ok(_) | Err(_) => {
+                return refuse("a control request is a JSON object like {\"op\": \"ping\"}".into());
+            }
+        };
+        let Some(op) = request.get("op").and_then(Value::as_str).map(str::to_owned) else {
+            return refuse("the request has no \"op\" string".into());
+        };
+        match op.as_str() {
+            "ping" => (
+                json!({"ok": true, "pid": std::process::id(), "version": self.version}),
+                false,
+            ),
+            "status" => {
+                let mut value = serde_json::to_value(self.status()).unwrap_or(Value::Null);
+                if let Value::Object(map) = &mut value {
+                    map.insert("ok".into(), Value::Bool(true));
+                }
+                (value, false)
+            }
+            "stop" => (json!({"ok": true, "stopping": true}), true),
+            _ => {
+                let mut components = std::mem::take(&mut self.components);
+                let result = components
+                    .iter_mut()
+                    .find(|c| c.ops().contains(&op.as_str()))
+                    .map(|component| {
+                        let mut ctx = self.context(pending);
+                        component.handle(&op, &request, &mut ctx)
+                    });
+                self.components = components;
+                match result {
+                    Some(Ok(mut value)) => {
+                        if let Value::Object(map) = &mut value {
+                            map.entry("ok").or_insert(Value::Bool(true));
+                        }
+                        (value, false)
+                    }
+                    Some(Err(error)) => refuse(error),
+                    None => {
+                        let mut known = vec!["ping", "status", "stop"];
+                        for component in &self.components {
+                            known.extend(component.ops());
+                        }
+                        refuse(format!(
+                            "unknown op `{op}`; known ops: {}",
+                            known.join(", ")
+                        ))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The report a control `status` request gets.
+    pub fn status(&self) -> DaemonStatus {
+        let stats = meta_events::log::stats(self.pipeline.log_dir()).unwrap_or_default();
+        let mut log = LogSummary::from(&stats);
+        // The live counter is exact even while the log is being written.
+        log.last_sequence = self
+            .pipeline
+            .last_sequence()
+            .map(meta_events::format_sequence);
+        DaemonStatus {
+            running: true,
+            pid: Some(std::process::id()),
+            uptime_s: Some(self.started.elapsed().as_secs()),
+            endpoints: (&self.endpoints).into(),
+            tcp: self.tcp.clone(),
+            counters: Some(Counters {
+                published: self.pipeline.published,
+                rejected: self.pipeline.rejected,
+                subscribers: u64::try_from(self.subscribers).unwrap_or(0),
+                last_sequence: self
+                    .pipeline
+                    .last_sequence()
+                    .map(meta_events::format_sequence),
+            }),
+            log,
+            components: self
+                .components
+                .iter()
+                .map(|c| (c.name().to_owned(), c.status()))
+                .collect(),
+            version: Some(self.version.clone()),
+        }
+    }
+
+    fn shutdown(mut self, reason: StopReason, pending: &mut Vec<Event>) -> Result<(), DaemonError> {
+        tracing::info!(reason = reason.as_str(), "daemon stopping");
+        // Whatever publishers queued before the stop still lands.
+        self.take_events()?;
+        let mut components = std::mem::take(&mut self.components);
+        for component in &mut components {
+            let mut ctx = self.context(pending);
+            component.stop(&mut ctx);
+        }
+        self.emit_pending(pending);
+        let shutdown = meta_events::core::system_shutdown(
+            std::process::id(),
+            reason.as_str(),
+            self.started.elapsed().as_secs(),
+        );
+        self.emit_now(&shutdown);
+        self.pipeline.log.sync()?;
+        state::remove(&self.run_dir);
+        for id in self.signal_ids.drain(..) {
+            signal_hook::low_level::unregister(id);
+        }
+        tracing::info!(
+            published = self.pipeline.published,
+            rejected = self.pipeline.rejected,
+            "daemon stopped"
+        );
+        Ok(())
+    }
+}
+
+/// Validate → sequence → fill → log → publish, for batches of events.
+struct Pipeline {
+    log: LogWriter,
+    log_dir: PathBuf,
+    /// Log lines of the current batch, back to back.
+    batch: Vec<u8>,
+    /// (line, type) ranges in `batch`.
+    entries: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
+    topic: Vec<u8>,
+    published: u64,
+    rejected: u64,
+}
+
+impl Pipeline {
+    fn new(log: LogWriter) -> Self {
+        let log_dir = log
+            .active_path()
+            .parent()
+            .map_or_else(PathBuf::new, Path::to_path_buf);
+        Self {
+            log,
+            log_dir,
+            batch: Vec::with_capacity(BATCH * 1024),
+            entries: Vec::with_capacity(BATCH * 2),
+            topic: Vec::with_capacity(128),
+            published: 0,
+            rejected: 0,
+        }
+    }
+
+    fn log_dir(&self) -> &Path {
+        &self.log_dir
+    }
+
+    fn last_sequence(&self) -> Option<u64> {
+        self.log.next_sequence().checked_sub(1).filter(|s| *s > 0)
+    }
+
+    fn accept(&mut self, bytes: &[u8]) {
+        let mut time = [0u8; meta_events::time::LEN];
+        let fill = Fill {
+            sequence: self.log.next_sequence() + self.entries.len() as u64,
+            source: DAEMON_SOURCE,
+            time: meta_events::time::format_now(&mut time),
+        };
+        match ingest::normalize(bytes, &fill, &mut self.batch) {
+            Ok(accepted) => self.entries.push((accepted.line, accepted.ty)),
+            Err(error) => {
+                self.rejected += 1;
+                tracing::debug!(%error, "rejected an event");
+            }
+        }
+    }
+
+    fn reject_frames(&mut self, frames: usize) {
+        self.rejected += 1;
+        tracing::debug!(frames, "rejected a message of more than one frame");
+    }
+
+    /// Logs the batch with one write, then publishes it. Events that could not be logged are
+    /// not published (a subscriber never sees what the log does not hold).
+    fn commit(&mut self, sockets: &DaemonSockets) {
+        if self.entries.is_empty() {
+            return;
+        }
+        let count = self.entries.len() as u64;
+        if let Err(error) = self.log.append(&self.batch, count) {
+            tracing::error!(%error, events = count, "could not log events; they are dropped");
+            self.rejected += count;
+        } else {
+            for (line, ty) in &self.entries {
+                self.topic.clear();
+                self.topic.extend_from_slice(&self.batch[ty.clone()]);
+                self.topic.push(b':');
+                let body = &self.batch[line.start..line.end - 1];
+                if let Err(error) = sockets.publish(&self.topic, body) {
+                    tracing::warn!(%error, "could not publish an event");
+                }
+            }
+            self.published += count;
+        }
+        self.batch.clear();
+        self.entries.clear();
+    }
+}
+
+/// Creates the private runtime folder (0700) and checks that it is ours.
+fn prepare_runtime_dir(dir: &Path) -> Result<(), DaemonError> {
+    let error = |source| DaemonError::RuntimeDir {
+        path: dir.to_path_buf(),
+        source,
+    };
+    if let Some(parent) = dir.parent() {
+        let existed = parent.exists();
+        fs_err::create_dir_all(parent).map_err(error)?;
+        if !existed {
+            std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o700))
+                .map_err(error)?;
+        }
+    }
+    fs_err::create_dir_all(dir).map_err(error)?;
+    let meta = std::fs::metadata(dir).map_err(error)?;
+    let uid = rustix::process::getuid().as_raw();
+    if meta.uid() != uid {
+        return Err(DaemonError::RuntimeDirOwner {
+            path: dir.to_path_buf(),
+            owner: meta.uid(),
+        });
+    }
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(error)?;
+    Ok(())
+}
+
+/// `[events].tcp = "HOST:PORT"`: ingest on PORT, events on PORT+1, control on PORT+2.
+fn tcp_endpoints(tcp: &str) -> Option<Endpoints> {
+    let addr: std::net::SocketAddr = tcp.parse().ok()?;
+    let at = |offset: u16| {
+        let mut addr = addr;
+        addr.set_port(addr.port().saturating_add(offset));
+        format!("tcp://{addr}")
+    };
+    Some(Endpoints {
+        ingest: at(0),
+        events: at(1),
+        control: at(2),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tcp_ports_follow_the_base() {
+        let tcp = tcp_endpoints("127.0.0.1:7700").unwrap();
+        assert_eq!(tcp.ingest, "tcp://127.0.0.1:7700");
+        assert_eq!(tcp.events, "tcp://127.0.0.1:7701");
+        assert_eq!(tcp.control, "tcp://127.0.0.1:7702");
+        assert!(tcp_endpoints("").is_none());
+    }
+}

@@ -1,0 +1,142 @@
+//! Constructors for the core events of DESIGN.md 3.1. Only `meta` itself and its daemon emit
+//! these; `meta events publish` and the plugin SDK refuse the `core` namespace.
+
+use serde_json::{Value, json};
+
+use crate::event::Event;
+
+pub const SYSTEM_STARTUP: &str = "core:system:startup";
+pub const SYSTEM_SHUTDOWN: &str = "core:system:shutdown";
+pub const PLUGIN_INSTALLED: &str = "core:plugin:installed";
+pub const PLUGIN_UNINSTALLED: &str = "core:plugin:uninstalled";
+pub const PLUGIN_ENABLED: &str = "core:plugin:enabled";
+pub const PLUGIN_DISABLED: &str = "core:plugin:disabled";
+pub const PLUGIN_LOADED: &str = "core:plugin:loaded";
+pub const PLUGIN_UNLOADED: &str = "core:plugin:unloaded";
+pub const FILE_CREATED: &str = "core:file:created";
+pub const FILE_MODIFIED: &str = "core:file:modified";
+pub const FILE_DELETED: &str = "core:file:deleted";
+
+/// `source` of events the daemon emits or fills in.
+pub const DAEMON_SOURCE: &str = "/meta/daemon";
+/// `source` of events the `meta` command line emits.
+pub const CLI_SOURCE: &str = "/meta/cli";
+
+/// `source` for events of the plugin `name`.
+pub fn plugin_source(name: &str) -> String {
+    format!("/plugins/{name}")
+}
+
+fn core(ty: &str, data: Value) -> Event {
+    Event::new(ty, Some(data)).expect("core event types follow the type rule (tested)")
+}
+
+/// `core:system:startup` `{pid, version}`.
+pub fn system_startup(pid: u32, version: &str) -> Event {
+    core(SYSTEM_STARTUP, json!({"pid": pid, "version": version}))
+}
+
+/// `core:system:shutdown` `{pid, reason, uptime_s}`.
+pub fn system_shutdown(pid: u32, reason: &str, uptime_s: u64) -> Event {
+    core(
+        SYSTEM_SHUTDOWN,
+        json!({"pid": pid, "reason": reason, "uptime_s": uptime_s}),
+    )
+}
+
+/// `core:plugin:installed` `{name, version, source}`.
+pub fn plugin_installed(name: &str, version: &str, source: &str) -> Event {
+    core(
+        PLUGIN_INSTALLED,
+        json!({"name": name, "version": version, "source": source}),
+    )
+}
+
+/// `core:plugin:uninstalled` `{name, version, source}`.
+pub fn plugin_uninstalled(name: &str, version: &str, source: &str) -> Event {
+    core(
+        PLUGIN_UNINSTALLED,
+        json!({"name": name, "version": version, "source": source}),
+    )
+}
+
+/// `core:plugin:enabled` `{name}`.
+pub fn plugin_enabled(name: &str) -> Event {
+    core(PLUGIN_ENABLED, json!({ "name": name }))
+}
+
+/// `core:plugin:disabled` `{name}`.
+pub fn plugin_disabled(name: &str) -> Event {
+    core(PLUGIN_DISABLED, json!({ "name": name }))
+}
+
+/// `core:plugin:loaded` `{name, version, pid}`; `pid` is the service process's, `None` for a
+/// plugin without a service.
+pub fn plugin_loaded(name: &str, version: &str, pid: Option<u32>) -> Event {
+    core(
+        PLUGIN_LOADED,
+        json!({"name": name, "version": version, "pid": pid}),
+    )
+}
+
+/// `core:plugin:unloaded` `{name, version, pid}`.
+pub fn plugin_unloaded(name: &str, version: &str, pid: Option<u32>) -> Event {
+    core(
+        PLUGIN_UNLOADED,
+        json!({"name": name, "version": version, "pid": pid}),
+    )
+}
+
+/// What happened to a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileChange {
+    Created,
+    Modified,
+    Deleted,
+}
+
+/// `core:file:created|modified|deleted` `{path, project, is_dir}`: `path` relative to the root
+/// with `/` separators, `project` the submodule path holding it (or `None`).
+pub fn file_event(change: FileChange, path: &str, project: Option<&str>, is_dir: bool) -> Event {
+    let ty = match change {
+        FileChange::Created => FILE_CREATED,
+        FileChange::Modified => FILE_MODIFIED,
+        FileChange::Deleted => FILE_DELETED,
+    };
+    core(
+        ty,
+        json!({"path": path, "project": project, "is_dir": is_dir}),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_types_follow_the_rule() {
+        for ty in [
+            SYSTEM_STARTUP,
+            SYSTEM_SHUTDOWN,
+            PLUGIN_INSTALLED,
+            PLUGIN_UNINSTALLED,
+            PLUGIN_ENABLED,
+            PLUGIN_DISABLED,
+            PLUGIN_LOADED,
+            PLUGIN_UNLOADED,
+            FILE_CREATED,
+            FILE_MODIFIED,
+            FILE_DELETED,
+        ] {
+            crate::event::validate_type(ty).unwrap();
+            assert!(crate::event::is_core_type(ty));
+        }
+        let event = file_event(FileChange::Created, "src/a/b.txt", Some("src/a"), false);
+        assert_eq!(event.ty(), FILE_CREATED);
+        assert_eq!(event.data.unwrap()["project"], "src/a");
+        assert_eq!(
+            plugin_loaded("x", "1.0.0", None).data.unwrap()["pid"],
+            Value::Null
+        );
+    }
+}

@@ -1,0 +1,637 @@
+//! Every ZeroMQ call `meta` makes, behind a small interface another backend could replace.
+//!
+//! The rest of the code speaks of pushers, subscribers, requests and the daemon's socket set;
+//! only this module knows they are libzmq sockets (DESIGN.md 3.2: ingest PULL, events XPUB,
+//! control ROUTER).
+
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// A transport failure: which operation, on which endpoint, and libzmq's reason.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("cannot {action} `{endpoint}`: {reason}")]
+pub struct TransportError {
+    pub action: &'static str,
+    pub endpoint: String,
+    pub reason: String,
+}
+
+impl TransportError {
+    fn new(action: &'static str, endpoint: &str, error: zmq::Error) -> Self {
+        Self {
+            action,
+            endpoint: endpoint.to_owned(),
+            reason: error.message().to_owned(),
+        }
+    }
+
+    /// True when the address was already taken by another process.
+    pub fn is_address_in_use(&self) -> bool {
+        self.reason == zmq::Error::EADDRINUSE.message()
+    }
+}
+
+type Result<T> = std::result::Result<T, TransportError>;
+
+fn ms(duration: Duration) -> i32 {
+    i32::try_from(duration.as_millis()).unwrap_or(i32::MAX)
+}
+
+/// The I/O context sockets live in. In-process (`inproc://`) endpoints only connect sockets of
+/// the same context. Cheap to clone.
+#[derive(Clone)]
+pub struct Context {
+    inner: zmq::Context,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Context")
+    }
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Context {
+    pub fn new() -> Self {
+        Self {
+            inner: zmq::Context::new(),
+        }
+    }
+
+    fn socket(&self, kind: zmq::SocketType, endpoint: &str) -> Result<zmq::Socket> {
+        self.inner
+            .socket(kind)
+            .map_err(|e| TransportError::new("create a socket for", endpoint, e))
+    }
+}
+
+/// Sends events to an ingest endpoint (PUSH).
+pub struct Pusher {
+    socket: zmq::Socket,
+    endpoint: String,
+}
+
+impl std::fmt::Debug for Pusher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pusher")
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pusher {
+    /// Connects to `endpoint`. Connecting never waits: messages queue until the peer is there.
+    /// `linger` bounds how long dropping the pusher waits for queued messages to leave.
+    pub fn connect(context: &Context, endpoint: &str, linger: Duration) -> Result<Self> {
+        let socket = context.socket(zmq::PUSH, endpoint)?;
+        socket
+            .set_linger(ms(linger))
+            .map_err(|e| TransportError::new("configure", endpoint, e))?;
+        socket
+            .set_sndhwm(100_000)
+            .map_err(|e| TransportError::new("configure", endpoint, e))?;
+        socket
+            .connect(endpoint)
+            .map_err(|e| TransportError::new("connect to", endpoint, e))?;
+        Ok(Self {
+            socket,
+            endpoint: endpoint.to_owned(),
+        })
+    }
+
+    /// Queues one single-frame message, waiting while the queue is full.
+    pub fn send(&self, frame: &[u8]) -> Result<()> {
+        self.socket
+            .send(frame, 0)
+            .map_err(|e| TransportError::new("send to", &self.endpoint, e))
+    }
+
+    /// Queues one single-frame message, waiting at most `timeout` for room; false when there was
+    /// none (the peer is gone or far behind).
+    pub fn send_timeout(&self, frame: &[u8], timeout: Duration) -> Result<bool> {
+        match self.socket.poll(zmq::POLLOUT, i64::from(ms(timeout))) {
+            Ok(0) | Err(zmq::Error::EINTR) => return Ok(false),
+            Ok(_) => {}
+            Err(e) => return Err(TransportError::new("send to", &self.endpoint, e)),
+        }
+        match self.socket.send(frame, zmq::DONTWAIT) {
+            Ok(()) => Ok(true),
+            Err(zmq::Error::EAGAIN) => Ok(false),
+            Err(e) => Err(TransportError::new("send to", &self.endpoint, e)),
+        }
+    }
+
+    /// Sends `frames` as one multi-frame message (only tests of the daemon's rejection want it).
+    pub fn send_frames(&self, frames: &[&[u8]]) -> Result<()> {
+        self.socket
+            .send_multipart(frames.iter().copied(), 0)
+            .map_err(|e| TransportError::new("send to", &self.endpoint, e))
+    }
+
+    /// Changes how long dropping the pusher may wait for queued messages.
+    pub fn set_linger(&self, linger: Duration) -> Result<()> {
+        self.socket
+            .set_linger(ms(linger))
+            .map_err(|e| TransportError::new("configure", &self.endpoint, e))
+    }
+}
+
+/// A bound PULL socket: the receiving half of a plain PUSH→PULL pipe (benchmarks use it as the
+/// raw libzmq baseline the bus is measured against).
+pub struct Puller {
+    socket: zmq::Socket,
+    endpoint: String,
+    message: zmq::Message,
+}
+
+impl std::fmt::Debug for Puller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Puller")
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Puller {
+    pub fn bind(context: &Context, endpoint: &str) -> Result<Self> {
+        let socket = context.socket(zmq::PULL, endpoint)?;
+        socket
+            .set_rcvhwm(100_000)
+            .map_err(|e| TransportError::new("configure", endpoint, e))?;
+        socket
+            .set_linger(0)
+            .map_err(|e| TransportError::new("configure", endpoint, e))?;
+        socket
+            .bind(endpoint)
+            .map_err(|e| TransportError::new("bind", endpoint, e))?;
+        Ok(Self {
+            socket,
+            endpoint: endpoint.to_owned(),
+            message: zmq::Message::new(),
+        })
+    }
+
+    /// The next message, waiting up to `timeout`; `None` when none came.
+    pub fn recv(&mut self, timeout: Duration) -> Result<Option<&[u8]>> {
+        let got = match self.socket.recv(&mut self.message, zmq::DONTWAIT) {
+            Ok(()) => true,
+            Err(zmq::Error::EAGAIN) => false,
+            Err(e) => return Err(TransportError::new("receive from", &self.endpoint, e)),
+        };
+        if !got {
+            match self.socket.poll(zmq::POLLIN, i64::from(ms(timeout))) {
+                Ok(0) | Err(zmq::Error::EINTR) => return Ok(None),
+                Ok(_) => {}
+                Err(e) => return Err(TransportError::new("receive from", &self.endpoint, e)),
+            }
+            match self.socket.recv(&mut self.message, zmq::DONTWAIT) {
+                Ok(()) => {}
+                Err(zmq::Error::EAGAIN) => return Ok(None),
+                Err(e) => return Err(TransportError::new("receive from", &self.endpoint, e)),
+            }
+        }
+        Ok(Some(&self.message[..]))
+    }
+}
+
+/// One message from the events socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub topic: Vec<u8>,
+    pub body: Vec<u8>,
+}
+
+/// A message's topic frame and body, lent by the subscriber until its next receive.
+pub type Frames<'a> = (&'a [u8], &'a [u8]);
+
+/// Receives events (SUB) filtered by topic prefix.
+pub struct Subscriber {
+    socket: zmq::Socket,
+    endpoint: String,
+    topic: zmq::Message,
+    body: zmq::Message,
+}
+
+impl std::fmt::Debug for Subscriber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscriber")
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Subscriber {
+    /// Connects to `endpoint` subscribed to `prefixes` (already normalised; empty list or an
+    /// empty prefix means everything). Reconnects by itself when the daemon restarts.
+    pub fn connect(
+        context: &Context,
+        endpoint: &str,
+        prefixes: &[String],
+        queue: u32,
+    ) -> Result<Self> {
+        let socket = context.socket(zmq::SUB, endpoint)?;
+        let configure = |e| TransportError::new("configure", endpoint, e);
+        socket
+            .set_rcvhwm(i32::try_from(queue).unwrap_or(i32::MAX))
+            .map_err(configure)?;
+        socket.set_linger(0).map_err(configure)?;
+        socket.set_reconnect_ivl(50).map_err(configure)?;
+        socket.set_reconnect_ivl_max(500).map_err(configure)?;
+        if prefixes.is_empty() {
+            socket.set_subscribe(b"").map_err(configure)?;
+        }
+        for prefix in prefixes {
+            socket.set_subscribe(prefix.as_bytes()).map_err(configure)?;
+        }
+        socket
+            .connect(endpoint)
+            .map_err(|e| TransportError::new("connect to", endpoint, e))?;
+        Ok(Self {
+            socket,
+            endpoint: endpoint.to_owned(),
+            topic: zmq::Message::new(),
+            body: zmq::Message::new(),
+        })
+    }
+
+    /// Like [`Subscriber::recv`], but lends the topic and body instead of copying them out: no
+    /// allocation per message, for consumers that keep up with a daemon at full speed.
+    pub fn recv_ref(&mut self, timeout: Option<Duration>) -> Result<Option<Frames<'_>>> {
+        let timeout = timeout.map_or(-1, |t| i64::from(ms(t)));
+        let mut waited = false;
+        loop {
+            match self.socket.recv(&mut self.topic, zmq::DONTWAIT) {
+                Ok(()) => {}
+                Err(zmq::Error::EAGAIN) if !waited => {
+                    match self.socket.poll(zmq::POLLIN, timeout) {
+                        Ok(0) | Err(zmq::Error::EINTR) => return Ok(None),
+                        Ok(_) => {}
+                        Err(e) => {
+                            return Err(TransportError::new("receive from", &self.endpoint, e));
+                        }
+                    }
+                    waited = true;
+                    continue;
+                }
+                Err(zmq::Error::EAGAIN) => {
+                    waited = false;
+                    continue;
+                }
+                Err(e) => return Err(TransportError::new("receive from", &self.endpoint, e)),
+            }
+            if !self.topic.get_more() {
+                continue; // one frame: not an event
+            }
+            self.socket
+                .recv(&mut self.body, 0)
+                .map_err(|e| TransportError::new("receive from", &self.endpoint, e))?;
+            if !self.body.get_more() {
+                return Ok(Some((&self.topic[..], &self.body[..])));
+            }
+            // More than two frames: skip the rest of it.
+            while self.body.get_more() {
+                self.socket
+                    .recv(&mut self.body, 0)
+                    .map_err(|e| TransportError::new("receive from", &self.endpoint, e))?;
+            }
+        }
+    }
+
+    /// The next message, waiting up to `timeout` (`None`: forever). Messages that are not two
+    /// frames are skipped.
+    pub fn recv(&mut self, timeout: Option<Duration>) -> Result<Option<Delivery>> {
+        let timeout = timeout.map_or(-1, |t| i64::from(ms(t)));
+        let mut waited = false;
+        loop {
+            // Take what is queued first; poll (a system call) only when nothing is.
+            let frames = match self.socket.recv_multipart(zmq::DONTWAIT) {
+                Ok(frames) => frames,
+                Err(zmq::Error::EAGAIN) if !waited => {
+                    match self.socket.poll(zmq::POLLIN, timeout) {
+                        Ok(0) | Err(zmq::Error::EINTR) => return Ok(None),
+                        Ok(_) => {}
+                        Err(e) => {
+                            return Err(TransportError::new("receive from", &self.endpoint, e));
+                        }
+                    }
+                    waited = true;
+                    continue;
+                }
+                Err(zmq::Error::EAGAIN) => {
+                    waited = false;
+                    continue;
+                }
+                Err(e) => return Err(TransportError::new("receive from", &self.endpoint, e)),
+            };
+            if let Ok([topic, body]) = <[Vec<u8>; 2]>::try_from(frames) {
+                return Ok(Some(Delivery { topic, body }));
+            }
+        }
+    }
+}
+
+/// Sends one control request (REQ) and waits up to `timeout` for the reply. `Ok(None)` means no
+/// answer in time (no daemon, or a stuck one).
+pub fn request(
+    context: &Context,
+    endpoint: &str,
+    body: &[u8],
+    timeout: Duration,
+) -> Result<Option<Vec<u8>>> {
+    let socket = context.socket(zmq::REQ, endpoint)?;
+    let configure = |e| TransportError::new("configure", endpoint, e);
+    socket.set_linger(0).map_err(configure)?;
+    socket.set_immediate(true).map_err(configure)?;
+    socket
+        .connect(endpoint)
+        .map_err(|e| TransportError::new("connect to", endpoint, e))?;
+    // With `immediate`, a send before the connection is up would block; poll for it instead.
+    match socket.poll(zmq::POLLOUT, i64::from(ms(timeout))) {
+        Ok(0) | Err(zmq::Error::EINTR) => return Ok(None),
+        Ok(_) => {}
+        Err(e) => return Err(TransportError::new("send to", endpoint, e)),
+    }
+    match socket.send(body, zmq::DONTWAIT) {
+        Ok(()) => {}
+        Err(zmq::Error::EAGAIN) => return Ok(None),
+        Err(e) => return Err(TransportError::new("send to", endpoint, e)),
+    }
+    match socket.poll(zmq::POLLIN, i64::from(ms(timeout))) {
+        Ok(0) | Err(zmq::Error::EINTR) => return Ok(None),
+        Ok(_) => {}
+        Err(e) => return Err(TransportError::new("receive from", endpoint, e)),
+    }
+    match socket.recv_bytes(zmq::DONTWAIT) {
+        Ok(reply) => Ok(Some(reply)),
+        Err(zmq::Error::EAGAIN) => Ok(None),
+        Err(e) => Err(TransportError::new("receive from", endpoint, e)),
+    }
+}
+
+/// Where the daemon listens.
+#[derive(Debug, Clone, Default)]
+pub struct BindSpec {
+    pub ingest: Vec<String>,
+    pub events: Vec<String>,
+    pub control: Vec<String>,
+    /// Messages queued per subscriber before the fan-out drops for it.
+    pub fanout_hwm: u32,
+}
+
+/// A message read by the daemon.
+#[derive(Debug)]
+pub enum Incoming<'a> {
+    /// Nothing waiting.
+    Empty,
+    /// A single-frame message.
+    Frame(&'a [u8]),
+    /// A message of this many frames (the bus takes one frame per event).
+    Frames(usize),
+}
+
+/// A control request and the route back to its sender.
+#[derive(Debug)]
+pub struct ControlRequest {
+    envelope: Vec<Vec<u8>>,
+    pub body: Vec<u8>,
+}
+
+/// Which of the daemon's inputs are ready after [`DaemonSockets::wait`].
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Ready {
+    pub ingest: bool,
+    pub inproc: bool,
+    pub control: bool,
+    pub events: bool,
+    pub monitor: bool,
+    pub wake: bool,
+}
+
+static INPROC_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// The daemon's sockets: ingest PULL, events XPUB, control ROUTER, plus an in-process PULL that
+/// threads of the daemon's own process publish through, and a monitor counting subscribers.
+pub struct DaemonSockets {
+    context: Context,
+    ingest: zmq::Socket,
+    events: zmq::Socket,
+    control: zmq::Socket,
+    inproc: zmq::Socket,
+    inproc_endpoint: String,
+    monitor: zmq::Socket,
+    message: zmq::Message,
+}
+
+impl std::fmt::Debug for DaemonSockets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DaemonSockets")
+            .field("inproc", &self.inproc_endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DaemonSockets {
+    /// Binds every endpoint of `spec`.
+    pub fn bind(context: &Context, spec: &BindSpec) -> Result<Self> {
+        let n = INPROC_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let inproc_endpoint = format!("inproc://meta-daemon-publish-{n}");
+        let monitor_endpoint = format!("inproc://meta-daemon-monitor-{n}");
+        let make = |kind, endpoints: &[String], name: &str| -> Result<zmq::Socket> {
+            let label = endpoints.first().map_or(name, String::as_str);
+            let socket = context.socket(kind, label)?;
+            socket
+                .set_linger(0)
+                .map_err(|e| TransportError::new("configure", label, e))?;
+            Ok(socket)
+        };
+        let ingest = make(zmq::PULL, &spec.ingest, "ingest")?;
+        let configure = |e, endpoint: &str| TransportError::new("configure", endpoint, e);
+        ingest
+            .set_rcvhwm(100_000)
+            .map_err(|e| configure(e, "ingest"))?;
+        // Far above the 1 MiB event limit, so oversized events arrive and are counted as
+        // rejected; anything larger drops the sender's connection.
+        ingest
+            .set_maxmsgsize(16 * 1024 * 1024)
+            .map_err(|e| configure(e, "ingest"))?;
+        let events = make(zmq::XPUB, &spec.events, "events")?;
+        events
+            .set_sndhwm(i32::try_from(spec.fanout_hwm).unwrap_or(i32::MAX))
+            .map_err(|e| configure(e, "events"))?;
+        // Subscribers should receive the shutdown event even as the daemon exits.
+        events.set_linger(500).map_err(|e| configure(e, "events"))?;
+        let control = make(zmq::ROUTER, &spec.control, "control")?;
+        let inproc = make(zmq::PULL, std::slice::from_ref(&inproc_endpoint), "inproc")?;
+        inproc
+            .set_rcvhwm(100_000)
+            .map_err(|e| configure(e, &inproc_endpoint))?;
+        inproc
+            .bind(&inproc_endpoint)
+            .map_err(|e| TransportError::new("bind", &inproc_endpoint, e))?;
+        events
+            .monitor(
+                &monitor_endpoint,
+                zmq::SocketEvent::ACCEPTED as i32 | zmq::SocketEvent::DISCONNECTED as i32,
+            )
+            .map_err(|e| TransportError::new("monitor", &monitor_endpoint, e))?;
+        let monitor = context.socket(zmq::PAIR, &monitor_endpoint)?;
+        monitor
+            .connect(&monitor_endpoint)
+            .map_err(|e| TransportError::new("connect to", &monitor_endpoint, e))?;
+        for (socket, endpoints) in [
+            (&ingest, &spec.ingest),
+            (&events, &spec.events),
+            (&control, &spec.control),
+        ] {
+            for endpoint in endpoints {
+                socket
+                    .bind(endpoint)
+                    .map_err(|e| TransportError::new("bind", endpoint, e))?;
+            }
+        }
+        Ok(Self {
+            context: context.clone(),
+            ingest,
+            events,
+            control,
+            inproc,
+            inproc_endpoint,
+            monitor,
+            message: zmq::Message::new(),
+        })
+    }
+
+    /// The endpoint threads of this process connect a [`Pusher`] to (with [`Self::context`]).
+    pub fn inproc_endpoint(&self) -> &str {
+        &self.inproc_endpoint
+    }
+
+    pub fn context(&self) -> &Context {
+        &self.context
+    }
+
+    /// Waits up to `timeout` (`None`: forever) for input on any socket or on `wake_fd`.
+    pub fn wait(&mut self, timeout: Option<Duration>, wake_fd: RawFd) -> Result<Ready> {
+        let timeout = timeout.map_or(-1, |t| {
+            // Round up so a 0.5 ms deadline does not spin.
+            i64::try_from(t.as_micros().div_ceil(1000)).unwrap_or(i64::MAX)
+        });
+        let mut items = [
+            self.ingest.as_poll_item(zmq::POLLIN),
+            self.inproc.as_poll_item(zmq::POLLIN),
+            self.control.as_poll_item(zmq::POLLIN),
+            self.events.as_poll_item(zmq::POLLIN),
+            self.monitor.as_poll_item(zmq::POLLIN),
+            zmq::PollItem::from_fd(wake_fd, zmq::POLLIN),
+        ];
+        match zmq::poll(&mut items, timeout) {
+            Ok(_) => {}
+            Err(zmq::Error::EINTR) => return Ok(Ready::default()),
+            Err(e) => return Err(TransportError::new("wait on", "the daemon's sockets", e)),
+        }
+        Ok(Ready {
+            ingest: items[0].is_readable(),
+            inproc: items[1].is_readable(),
+            control: items[2].is_readable(),
+            events: items[3].is_readable(),
+            monitor: items[4].is_readable(),
+            wake: items[5].is_readable(),
+        })
+    }
+
+    /// The next message from ingest, without waiting.
+    pub fn recv_ingest(&mut self) -> Result<Incoming<'_>> {
+        Self::recv_from(&self.ingest, &mut self.message, "ingest")
+    }
+
+    /// The next message from the in-process publishers, without waiting.
+    pub fn recv_inproc(&mut self) -> Result<Incoming<'_>> {
+        Self::recv_from(&self.inproc, &mut self.message, "inproc")
+    }
+
+    fn recv_from<'m>(
+        socket: &zmq::Socket,
+        message: &'m mut zmq::Message,
+        name: &str,
+    ) -> Result<Incoming<'m>> {
+        match socket.recv(message, zmq::DONTWAIT) {
+            Ok(()) => {}
+            Err(zmq::Error::EAGAIN) => return Ok(Incoming::Empty),
+            Err(e) => return Err(TransportError::new("receive from", name, e)),
+        }
+        if !message.get_more() {
+            return Ok(Incoming::Frame(&message[..]));
+        }
+        let mut frames = 1;
+        while message.get_more() {
+            socket
+                .recv(message, 0)
+                .map_err(|e| TransportError::new("receive from", name, e))?;
+            frames += 1;
+        }
+        Ok(Incoming::Frames(frames))
+    }
+
+    /// Sends one event to every subscriber whose prefix matches `topic`. Never waits: a
+    /// subscriber at its high-water mark misses the event.
+    pub fn publish(&self, topic: &[u8], body: &[u8]) -> Result<()> {
+        self.events
+            .send(topic, zmq::SNDMORE | zmq::DONTWAIT)
+            .and_then(|()| self.events.send(body, zmq::DONTWAIT))
+            .map_err(|e| TransportError::new("publish on", "events", e))
+    }
+
+    /// Reads pending subscription messages (they carry nothing the daemon needs).
+    pub fn drain_subscriptions(&mut self) {
+        while self.events.recv(&mut self.message, zmq::DONTWAIT).is_ok() {}
+    }
+
+    /// Change in the number of connected subscribers since the last call.
+    pub fn subscriber_changes(&mut self) -> i64 {
+        let mut delta = 0;
+        while let Ok(frames) = self.monitor.recv_multipart(zmq::DONTWAIT) {
+            let Some(event) = frames.first().and_then(|f| f.get(..2)) else {
+                continue;
+            };
+            let event = i32::from(u16::from_ne_bytes([event[0], event[1]]));
+            if event == zmq::SocketEvent::ACCEPTED as i32 {
+                delta += 1;
+            } else if event == zmq::SocketEvent::DISCONNECTED as i32 {
+                delta -= 1;
+            }
+        }
+        delta
+    }
+
+    /// The next control request, without waiting.
+    pub fn recv_control(&mut self) -> Result<Option<ControlRequest>> {
+        let mut frames = match self.control.recv_multipart(zmq::DONTWAIT) {
+            Ok(frames) => frames,
+            Err(zmq::Error::EAGAIN) => return Ok(None),
+            Err(e) => return Err(TransportError::new("receive from", "control", e)),
+        };
+        let body = frames.pop().unwrap_or_default();
+        Ok(Some(ControlRequest {
+            envelope: frames,
+            body,
+        }))
+    }
+
+    /// Answers `request`.
+    pub fn reply(&self, request: &ControlRequest, body: &[u8]) -> Result<()> {
+        let frames = request
+            .envelope
+            .iter()
+            .map(Vec::as_slice)
+            .chain(std::iter::once(body));
+        self.control
+            .send_multipart(frames, zmq::DONTWAIT)
+            .map_err(|e| TransportError::new("reply on", "control", e))
+    }
+}

@@ -1,0 +1,1466 @@
+//! The Jinja2 environment cookiecutter renders with, rebuilt on minijinja: `StrictUndefined`,
+//! `keep_trailing_newline=True`, Python's way of printing values, Jinja2's filters where
+//! minijinja's differ, and cookiecutter's default extensions (`jsonify`, `slugify`,
+//! `random_ascii_string`, `uuid4`, `{% now %}`).
+
+use std::fmt::Write as _;
+use std::path::{Component, Path, PathBuf};
+
+use minijinja::value::{Rest, Value, ValueKind, ValueOrKwargs};
+use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior};
+
+use crate::error::TemplateError;
+use crate::now;
+use crate::slugify::{SlugifyOptions, slugify};
+use crate::value::{JsonIndent, PyTuple, Raw, json_dumps, map_entries, py_str};
+
+/// Extensions cookiecutter always loads; naming them in `_extensions` changes nothing.
+const DEFAULT_EXTENSIONS: [&str; 5] = [
+    "cookiecutter.extensions.JsonifyExtension",
+    "cookiecutter.extensions.RandomStringExtension",
+    "cookiecutter.extensions.SlugifyExtension",
+    "cookiecutter.extensions.TimeExtension",
+    "cookiecutter.extensions.UUIDExtension",
+];
+
+/// Jinja2's own extensions whose behaviour minijinja has built in.
+const BUILTIN_EXTENSIONS: [&str; 1] = ["jinja2.ext.loopcontrols"];
+
+/// The parts of `jinja2.Environment(...)` a template may set through `_jinja2_env_vars`.
+#[derive(Debug, Clone)]
+pub struct Syntax {
+    pub block: (String, String),
+    pub variable: (String, String),
+    pub comment: (String, String),
+    pub line_statement_prefix: Option<String>,
+    pub line_comment_prefix: Option<String>,
+    pub trim_blocks: bool,
+    pub lstrip_blocks: bool,
+    /// `{% break %}` and `{% continue %}`: Jinja2 knows them only with `jinja2.ext.loopcontrols`.
+    pub loop_controls: bool,
+}
+
+impl Default for Syntax {
+    fn default() -> Self {
+        Self {
+            block: ("{%".into(), "%}".into()),
+            variable: ("{{".into(), "}}".into()),
+            comment: ("{#".into(), "#}".into()),
+            line_statement_prefix: None,
+            line_comment_prefix: None,
+            trim_blocks: false,
+            lstrip_blocks: false,
+            loop_controls: false,
+        }
+    }
+}
+
+/// How to build the environment: read from the context's `_extensions` and `_jinja2_env_vars`.
+#[derive(Debug, Clone, Default)]
+pub struct EnvSettings {
+    pub syntax: Syntax,
+}
+
+impl EnvSettings {
+    /// Checks `_extensions` and reads `_jinja2_env_vars`, failing on anything not supported.
+    pub fn from_context(
+        extensions: Option<&Raw>,
+        env_vars: Option<&Raw>,
+    ) -> Result<Self, TemplateError> {
+        let mut syntax = Syntax::default();
+        if let Some(extensions) = extensions {
+            let names: Vec<String> = match extensions {
+                Raw::List(items) => items.iter().map(Raw::py_str).collect(),
+                Raw::Str(s) => s.chars().map(String::from).collect(),
+                other => vec![other.py_str()],
+            };
+            for name in names {
+                if BUILTIN_EXTENSIONS.contains(&name.as_str()) {
+                    syntax.loop_controls = true;
+                } else if !DEFAULT_EXTENSIONS.contains(&name.as_str()) {
+                    return Err(TemplateError::UnknownExtension { name });
+                }
+            }
+        }
+        if let Some(vars) = env_vars {
+            let Raw::Dict(vars) = vars else {
+                return Err(TemplateError::Unsupported {
+                    feature: "`_jinja2_env_vars` that is not a JSON object".into(),
+                });
+            };
+            for (key, value) in vars {
+                let text = || match value {
+                    Raw::Str(s) => Ok(s.clone()),
+                    _ => Err(TemplateError::Unsupported {
+                        feature: format!("`_jinja2_env_vars.{key}` that is not a string"),
+                    }),
+                };
+                let truthy = || match value {
+                    Raw::Bool(b) => *b,
+                    Raw::Null => false,
+                    Raw::Int(i) => *i != 0,
+                    Raw::Str(s) => !s.is_empty(),
+                    _ => true,
+                };
+                match key.as_str() {
+                    "block_start_string" => syntax.block.0 = text()?,
+                    "block_end_string" => syntax.block.1 = text()?,
+                    "variable_start_string" => syntax.variable.0 = text()?,
+                    "variable_end_string" => syntax.variable.1 = text()?,
+                    "comment_start_string" => syntax.comment.0 = text()?,
+                    "comment_end_string" => syntax.comment.1 = text()?,
+                    "line_statement_prefix" => {
+                        syntax.line_statement_prefix = if matches!(value, Raw::Null) {
+                            None
+                        } else {
+                            Some(text()?)
+                        }
+                    }
+                    "line_comment_prefix" => {
+                        syntax.line_comment_prefix = if matches!(value, Raw::Null) {
+                            None
+                        } else {
+                            Some(text()?)
+                        }
+                    }
+                    "trim_blocks" => syntax.trim_blocks = truthy(),
+                    "lstrip_blocks" => syntax.lstrip_blocks = truthy(),
+                    "newline_sequence" if matches!(value, Raw::Str(s) if s == "\n") => {}
+                    "autoescape" if !truthy() => {}
+                    // Caching and optimisation switches do not change what is rendered.
+                    "optimized" | "cache_size" | "auto_reload" => {}
+                    other => {
+                        return Err(TemplateError::Unsupported {
+                            feature: format!(
+                                "the Jinja2 environment option `{other}` in `_jinja2_env_vars`"
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(Self { syntax })
+    }
+}
+
+/// Where `{% include %}` and `{% extends %}` look: cookiecutter's
+/// `FileSystemLoader(['.', '../templates'])` from inside the templated folder.
+#[derive(Debug, Clone)]
+pub struct LoaderPaths {
+    pub search: Vec<PathBuf>,
+}
+
+/// Builds the environment. With `loader`, templates are loaded by name from its folders.
+pub fn environment(
+    settings: &EnvSettings,
+    loader: Option<LoaderPaths>,
+) -> Result<Environment<'static>, TemplateError> {
+    let mut env = Environment::new();
+    let s = &settings.syntax;
+    let mut builder = minijinja::syntax::SyntaxConfig::builder();
+    builder
+        .block_delimiters(s.block.0.clone(), s.block.1.clone())
+        .variable_delimiters(s.variable.0.clone(), s.variable.1.clone())
+        .comment_delimiters(s.comment.0.clone(), s.comment.1.clone())
+        .trim_blocks(s.trim_blocks)
+        .lstrip_blocks(s.lstrip_blocks)
+        .keep_trailing_newline(true);
+    if let Some(prefix) = &s.line_statement_prefix {
+        builder.line_statement_prefix(prefix.clone());
+    }
+    // Line comments are stripped in `prepare_source`: minijinja also eats the newline after
+    // them, Jinja2 keeps it.
+    let syntax = builder.build().map_err(|e| TemplateError::Unsupported {
+        feature: format!("these `_jinja2_env_vars` delimiters ({e})"),
+    })?;
+    env.set_syntax(syntax);
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_formatter(|out, state, value| {
+        if value.is_undefined() || value.kind() == ValueKind::String {
+            return minijinja::escape_formatter(out, state, value);
+        }
+        out.write_str(&py_str(value))
+            .map_err(|_| Error::new(ErrorKind::WriteFailure, "cannot write output"))
+    });
+    env.set_unknown_method_callback(python_methods);
+    register_filters(&mut env);
+    env.add_function("random_ascii_string", random_ascii_string);
+    env.add_function("uuid4", uuid4);
+    env.add_function(NOW_FUNCTION, now::now_function);
+    env.add_function("cycler", |items: Rest<Value>| {
+        minijinja_contrib::globals::cycler(items.0)
+    });
+    env.add_function("joiner", minijinja_contrib::globals::joiner);
+    if let Some(loader) = loader {
+        let syntax = settings.syntax.clone();
+        env.set_loader(move |name| load_template(&loader, &syntax, name));
+    }
+    Ok(env)
+}
+
+/// The name `{% now %}` tags are rewritten to call.
+pub const NOW_FUNCTION: &str = "__cookiecutter_now";
+
+fn load_template(
+    loader: &LoaderPaths,
+    syntax: &Syntax,
+    name: &str,
+) -> Result<Option<String>, Error> {
+    // Jinja2's `split_template_path`: no `..`, no absolute names.
+    let relative = Path::new(name);
+    let mut clean = PathBuf::new();
+    for component in relative.components() {
+        match component {
+            Component::Normal(part) => clean.push(part),
+            Component::CurDir => {}
+            _ => return Ok(None),
+        }
+    }
+    for dir in &loader.search {
+        let path = dir.join(&clean);
+        if path.is_file() {
+            let bytes = fs_err::read(&path).map_err(|e| {
+                Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("cannot read template: {e}"),
+                )
+            })?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("`{}` is not UTF-8 text", path.display()),
+                )
+            })?;
+            return Ok(Some(prepare_source(&text, syntax)));
+        }
+    }
+    Ok(None)
+}
+
+/// What Jinja2's lexer does before parsing, done to the text so minijinja sees the same thing:
+/// every `\r\n` and `\r` becomes `\n`; and the `{% now %}` tag of cookiecutter's
+/// `TimeExtension` becomes a call minijinja understands.
+pub fn prepare_source(source: &str, syntax: &Syntax) -> String {
+    let text = if source.contains('\r') {
+        source.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        source.to_owned()
+    };
+    let loop_words = !syntax.loop_controls && (text.contains("break") || text.contains("continue"));
+    let line_comments = syntax
+        .line_comment_prefix
+        .as_ref()
+        .is_some_and(|p| text.contains(p.as_str()));
+    if !text.contains("now") && !loop_words && !line_comments && !text.contains("without context") {
+        return text;
+    }
+    rewrite_now_tags(&text, syntax)
+}
+
+/// Template data between tags; Jinja2's line comments (`PREFIX …` up to the end of the line,
+/// with the blanks before it) are dropped here, the newline kept.
+fn push_data(out: &mut String, data: &str, syntax: &Syntax) {
+    let Some(prefix) = syntax
+        .line_comment_prefix
+        .as_deref()
+        .filter(|p| !p.is_empty())
+    else {
+        out.push_str(data);
+        return;
+    };
+    let mut rest = data;
+    while let Some(at) = rest.find(prefix) {
+        let before = rest[..at].trim_end_matches([' ', '\t']);
+        out.push_str(before);
+        let after = &rest[at..];
+        let end = after.find('\n').unwrap_or(after.len());
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+}
+
+fn rewrite_now_tags(text: &str, syntax: &Syntax) -> String {
+    let (bs, be) = (&syntax.block.0, &syntax.block.1);
+    let (vs, ve) = (&syntax.variable.0, &syntax.variable.1);
+    let (cs, ce) = (&syntax.comment.0, &syntax.comment.1);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let next = [
+            (rest.find(bs.as_str()), 0),
+            (rest.find(vs.as_str()), 1),
+            (rest.find(cs.as_str()), 2),
+        ]
+        .into_iter()
+        .filter_map(|(pos, kind)| pos.map(|p| (p, kind)))
+        .min();
+        let Some((found, kind)) = next else {
+            push_data(&mut out, rest, syntax);
+            return out;
+        };
+        push_data(&mut out, &rest[..found], syntax);
+        rest = &rest[found..];
+        let pos = 0;
+        match kind {
+            1 | 2 => {
+                let end_marker = if kind == 1 { ve } else { ce };
+                let start_len = if kind == 1 { vs.len() } else { cs.len() };
+                let end = rest[pos + start_len..]
+                    .find(end_marker.as_str())
+                    .map_or(rest.len(), |e| pos + start_len + e + end_marker.len());
+                out.push_str(&rest[..end]);
+                rest = &rest[end..];
+            }
+            _ => {
+                let inner_start = pos + bs.len();
+                let Some(close) = find_tag_end(&rest[inner_start..], be) else {
+                    out.push_str(rest);
+                    return out;
+                };
+                let inner = &rest[inner_start..inner_start + close];
+                let after = inner_start + close + be.len();
+                let (left_ws, body) = match inner.chars().next() {
+                    Some(c @ ('-' | '+')) => (Some(c), &inner[1..]),
+                    _ => (None, inner),
+                };
+                let (body, right_ws) = match body.trim_end().strip_suffix('-') {
+                    Some(b) => (b, Some('-')),
+                    None => match body.trim_end().strip_suffix('+') {
+                        Some(b) => (b, Some('+')),
+                        None => (body, None),
+                    },
+                };
+                let trimmed = body.trim_start();
+                let word: String = trimmed
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if word == "raw" {
+                    // Copy the raw block through untouched.
+                    let end = find_endraw(&rest[after..], bs, be).map_or(rest.len(), |e| after + e);
+                    out.push_str(&rest[..end]);
+                    rest = &rest[end..];
+                } else if matches!(word.as_str(), "include" | "import" | "from")
+                    && trimmed.contains("without context")
+                {
+                    // minijinja would still pass the context; Jinja2 would not (and the strict
+                    // undefined then fails). Refuse rather than render something else.
+                    out.push_str(&rest[..inner_start]);
+                    let at = inner.find(word.as_str()).unwrap_or(0);
+                    out.push_str(&inner[..at]);
+                    out.push_str(&word);
+                    out.push_str("_without_context_is_not_supported");
+                    out.push_str(&inner[at + word.len()..]);
+                    out.push_str(be);
+                    rest = &rest[after..];
+                } else if (word == "break" || word == "continue") && !syntax.loop_controls {
+                    // Jinja2 without `jinja2.ext.loopcontrols` has no such tag: make minijinja
+                    // fail the same way, with a name that says what is missing.
+                    out.push_str(&rest[..inner_start]);
+                    let at = inner.find(word.as_str()).unwrap_or(0);
+                    out.push_str(&inner[..at]);
+                    out.push_str(&word);
+                    out.push_str("_needs_jinja2_ext_loopcontrols");
+                    out.push_str(&inner[at + word.len()..]);
+                    out.push_str(be);
+                    rest = &rest[after..];
+                } else if word == "now" {
+                    out.push_str(&rest[..pos]);
+                    if syntax.lstrip_blocks && left_ws != Some('+') {
+                        let line_start = out.rfind('\n').map_or(0, |i| i + 1);
+                        if out[line_start..].chars().all(|c| c == ' ' || c == '\t') {
+                            out.truncate(line_start);
+                        }
+                    }
+                    let args = &trimmed[3..];
+                    let _ = write!(
+                        out,
+                        "{vs}{} {NOW_FUNCTION}({}) {}{ve}",
+                        left_ws
+                            .filter(|c| *c == '-')
+                            .map(String::from)
+                            .unwrap_or_default(),
+                        now_call_args(args),
+                        right_ws
+                            .filter(|c| *c == '-')
+                            .map(String::from)
+                            .unwrap_or_default(),
+                    );
+                    rest = &rest[after..];
+                    if syntax.trim_blocks
+                        && right_ws.is_none()
+                        && let Some(stripped) = rest.strip_prefix('\n')
+                    {
+                        rest = stripped;
+                    }
+                } else {
+                    out.push_str(&rest[..after]);
+                    rest = &rest[after..];
+                }
+            }
+        }
+    }
+}
+
+/// Offset of `end` in `text`, skipping quoted strings.
+fn find_tag_end(text: &str, end: &str) -> Option<usize> {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        if c == '"' || c == '\'' {
+            quote = Some(c);
+        } else if text[i..].starts_with(end) {
+            return Some(i);
+        }
+    }
+    None
+}
+
+fn find_endraw(text: &str, bs: &str, be: &str) -> Option<usize> {
+    let mut offset = 0;
+    while let Some(p) = text[offset..].find(bs) {
+        let start = offset + p;
+        let inner = &text[start + bs.len()..];
+        let inner_trim = inner.trim_start_matches(['-', '+']).trim_start();
+        if inner_trim.starts_with("endraw") {
+            return find_tag_end(inner, be).map(|e| start + bs.len() + e + be.len());
+        }
+        offset = start + bs.len();
+    }
+    None
+}
+
+/// `'utc' + 'days=1', '%Y'` → `'utc', '+', 'days=1', '%Y'`: the parts cookiecutter's
+/// `TimeExtension.parse` takes from the expression tree.
+fn now_call_args(args: &str) -> String {
+    let (expr, format) = split_top_level(args, ',');
+    let format = format.map_or_else(|| "none".to_owned(), |f| format!("({})", f.trim()));
+    match last_top_level_operator(expr) {
+        Some((at, op)) => format!(
+            "({}), '{op}', ({}), {format}",
+            expr[..at].trim(),
+            expr[at + 1..].trim()
+        ),
+        None => format!("({}), none, none, {format}", expr.trim()),
+    }
+}
+
+fn split_top_level(text: &str, sep: char) -> (&str, Option<&str>) {
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    for (i, c) in text.char_indices() {
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            _ if c == sep && depth == 0 => return (&text[..i], Some(&text[i + 1..])),
+            _ => {}
+        }
+    }
+    (text, None)
+}
+
+fn last_top_level_operator(text: &str) -> Option<(usize, char)> {
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    let mut found = None;
+    let mut prev_significant: Option<char> = None;
+    for (i, c) in text.char_indices() {
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+                prev_significant = Some(c);
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            // A binary operator follows an operand, not another operator.
+            '+' | '-'
+                if depth == 0
+                    && prev_significant
+                        .is_some_and(|p| !matches!(p, '+' | '-' | '*' | '/' | '(' | ',')) =>
+            {
+                found = Some((i, c));
+            }
+            _ => {}
+        }
+        if !c.is_whitespace() {
+            prev_significant = Some(c);
+        }
+    }
+    found
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filters and functions.
+
+/// Binds positional and keyword arguments to Python parameter names, as a Python call would.
+fn bind(args: &[Value], names: &[&str]) -> Result<Vec<Option<Value>>, Error> {
+    let mut out = vec![None; names.len()];
+    let (positional, kwargs) = match args.last() {
+        Some(last) if last.is_kwargs() => (&args[..args.len() - 1], Some(last)),
+        _ => (args, None),
+    };
+    if positional.len() > names.len() {
+        return Err(Error::from(ErrorKind::TooManyArguments));
+    }
+    for (slot, value) in out.iter_mut().zip(positional) {
+        *slot = Some(value.clone());
+    }
+    if let Some(kwargs) = kwargs {
+        for (key, value) in map_entries(kwargs) {
+            let key = key.as_str().unwrap_or_default();
+            let Some(i) = names.iter().position(|n| *n == key) else {
+                return Err(Error::new(
+                    ErrorKind::TooManyArguments,
+                    format!("unexpected keyword argument '{key}'"),
+                ));
+            };
+            if out[i].is_some() {
+                return Err(Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("got multiple values for argument '{key}'"),
+                ));
+            }
+            out[i] = Some(value);
+        }
+    }
+    Ok(out)
+}
+
+fn text_of(value: &Value) -> String {
+    py_str(value)
+}
+
+fn int_arg(value: Option<&Value>, default: i64) -> Result<i64, Error> {
+    match value {
+        None => Ok(default),
+        Some(v) if v.is_none() => Ok(default),
+        Some(v) => i64::try_from(v.clone()).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidOperation,
+                format!("expected an integer, got {}", py_str(v)),
+            )
+        }),
+    }
+}
+
+fn bool_arg(value: Option<&Value>, default: bool) -> bool {
+    value.map_or(default, Value::is_true)
+}
+
+fn register_filters(env: &mut Environment<'static>) {
+    env.add_filter(
+        "jsonify",
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<String, Error> {
+            let a = bind(&args.into_values(), &["indent"])?;
+            json_filter(&value, a[0].as_ref(), 4)
+        },
+    );
+    env.add_filter(
+        "tojson",
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<Value, Error> {
+            let a = bind(&args.into_values(), &["indent"])?;
+            let text = json_filter(&value, a[0].as_ref(), -1)?;
+            let text = text
+                .replace('<', "\\u003c")
+                .replace('>', "\\u003e")
+                .replace('&', "\\u0026")
+                .replace('\'', "\\u0027");
+            Ok(Value::from_safe_string(text))
+        },
+    );
+    env.add_filter("slugify", slugify_filter);
+    env.add_filter(
+        "int",
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<Value, Error> {
+            let a = bind(&args.into_values(), &["default", "base"])?;
+            let default = a[0].clone().unwrap_or(Value::from(0));
+            let base = u32::try_from(int_arg(a[1].as_ref(), 10)?).unwrap_or(10);
+            Ok(jinja_int(&value, base).map_or(default, Value::from))
+        },
+    );
+    env.add_filter(
+        "float",
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<Value, Error> {
+            let a = bind(&args.into_values(), &["default"])?;
+            let default = a[0].clone().unwrap_or(Value::from(0.0));
+            Ok(py_float(&value).map_or(default, Value::from))
+        },
+    );
+    env.add_filter(
+        "dictsort",
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<Value, Error> {
+            let a = bind(&args.into_values(), &["case_sensitive", "by", "reverse"])?;
+            let case_sensitive = bool_arg(a[0].as_ref(), false);
+            let by_value = match a[1].as_ref().map(text_of).as_deref() {
+                None | Some("key") => false,
+                Some("value") => true,
+                Some(other) => {
+                    return Err(Error::new(
+                        ErrorKind::InvalidOperation,
+                        format!("You can only sort by either \"key\" or \"value\", not {other:?}"),
+                    ));
+                }
+            };
+            let mut entries = map_entries(&value);
+            let key = |entry: &(Value, Value)| {
+                let v = if by_value { &entry.1 } else { &entry.0 };
+                match v.as_str() {
+                    Some(s) if !case_sensitive => Value::from(s.to_lowercase()),
+                    _ => v.clone(),
+                }
+            };
+            entries.sort_by(|x, y| crate::value::py_cmp(&key(x), &key(y)));
+            if bool_arg(a[2].as_ref(), false) {
+                entries.reverse();
+            }
+            Ok(Value::from(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| PyTuple::value(vec![k, v]))
+                    .collect::<Vec<_>>(),
+            ))
+        },
+    );
+    env.add_filter("items", |value: Value| -> Result<Value, Error> {
+        if value.is_undefined() {
+            return Ok(Value::from(Vec::<Value>::new()));
+        }
+        if value.kind() != ValueKind::Map {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "Can only get item pairs from a mapping.",
+            ));
+        }
+        Ok(items_of(&value))
+    });
+    env.add_filter(
+        "filesizeformat",
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<String, Error> {
+            let a = bind(&args.into_values(), &["binary"])?;
+            let bytes = py_float(&value).ok_or_else(|| {
+                Error::new(ErrorKind::InvalidOperation, "filesizeformat needs a number")
+            })?;
+            Ok(filesizeformat(bytes, bool_arg(a[0].as_ref(), false)))
+        },
+    );
+    env.add_filter("striptags", |value: Value| {
+        minijinja_contrib::filters::striptags(text_of(&value))
+    });
+    env.add_filter("urlencode", |value: Value| -> String {
+        if value.kind() == ValueKind::Map {
+            return map_entries(&value)
+                .iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{}={}",
+                        url_quote(&text_of(k), true),
+                        url_quote(&text_of(v), true)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("&");
+        }
+        url_quote(&text_of(&value), false)
+    });
+    // Jinja2's `sequence` test asks for `len()` and indexing: strings and dicts pass.
+    env.add_test("sequence", |value: Value| {
+        matches!(
+            value.kind(),
+            ValueKind::String | ValueKind::Seq | ValueKind::Map
+        )
+    });
+    env.add_filter("string", |value: Value| py_str(&value));
+    env.add_filter(
+        "join",
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<String, Error> {
+            let a = bind(&args.into_values(), &["d", "attribute"])?;
+            let sep = a[0].as_ref().map(text_of).unwrap_or_default();
+            let attribute = a[1].as_ref().map(text_of);
+            if value.kind() == ValueKind::String {
+                let s = text_of(&value);
+                return Ok(s.chars().map(String::from).collect::<Vec<_>>().join(&sep));
+            }
+            let mut parts = Vec::new();
+            for item in value.try_iter()? {
+                let item = match &attribute {
+                    Some(attr) => attr_path(&item, attr)?,
+                    None => item,
+                };
+                parts.push(py_str(&item));
+            }
+            Ok(parts.join(&sep))
+        },
+    );
+    env.add_filter("title", |value: Value| jinja_title(&text_of(&value)));
+    env.add_filter("capitalize", |value: Value| py_capitalize(&text_of(&value)));
+    env.add_filter(
+        "center",
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<String, Error> {
+            let a = bind(&args.into_values(), &["width"])?;
+            Ok(py_center(
+                &text_of(&value),
+                int_arg(a[0].as_ref(), 80)?,
+                ' ',
+            ))
+        },
+    );
+    env.add_filter("wordcount", |value: Value| {
+        let s = text_of(&value);
+        let mut count = 0;
+        let mut in_word = false;
+        for c in s.chars() {
+            let word = c.is_alphanumeric() || c == '_';
+            if word && !in_word {
+                count += 1;
+            }
+            in_word = word;
+        }
+        count
+    });
+    env.add_filter(
+        "truncate",
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<String, Error> {
+            let a = bind(
+                &args.into_values(),
+                &["length", "killwords", "end", "leeway"],
+            )?;
+            let s: Vec<char> = text_of(&value).chars().collect();
+            let length = usize::try_from(int_arg(a[0].as_ref(), 255)?).unwrap_or(0);
+            let killwords = bool_arg(a[1].as_ref(), false);
+            let end = a[2].as_ref().map_or_else(|| "...".to_owned(), text_of);
+            let leeway = usize::try_from(int_arg(a[3].as_ref(), 5)?).unwrap_or(0);
+            let end_len = end.chars().count();
+            if length < end_len {
+                return Err(Error::new(
+                    ErrorKind::InvalidOperation,
+                    "expected length >= len(end)",
+                ));
+            }
+            if s.len() <= length + leeway {
+                return Ok(s.into_iter().collect());
+            }
+            let head: String = s[..length - end_len].iter().collect();
+            if killwords {
+                return Ok(head + &end);
+            }
+            let kept = head
+                .rsplit_once(' ')
+                .map_or(head.as_str(), |(k, _)| k)
+                .to_owned();
+            Ok(kept + &end)
+        },
+    );
+    env.add_filter(
+        "indent",
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<String, Error> {
+            let a = bind(&args.into_values(), &["width", "first", "blank"])?;
+            let indention = match &a[0] {
+                Some(w) if w.kind() == ValueKind::String => text_of(w),
+                other => " ".repeat(usize::try_from(int_arg(other.as_ref(), 4)?).unwrap_or(0)),
+            };
+            let first = bool_arg(a[1].as_ref(), false);
+            let blank = bool_arg(a[2].as_ref(), false);
+            let mut s = text_of(&value);
+            s.push('\n');
+            let lines = py_splitlines(&s);
+            let mut rv = if blank {
+                lines.join(&format!("\n{indention}"))
+            } else {
+                let mut iter = lines.into_iter();
+                let mut rv = iter.next().unwrap_or_default().to_owned();
+                let rest: Vec<String> = iter
+                    .map(|l| {
+                        if l.is_empty() {
+                            String::new()
+                        } else {
+                            format!("{indention}{l}")
+                        }
+                    })
+                    .collect();
+                if !rest.is_empty() {
+                    rv.push('\n');
+                    rv.push_str(&rest.join("\n"));
+                }
+                rv
+            };
+            if first {
+                rv = format!("{indention}{rv}");
+            }
+            Ok(rv)
+        },
+    );
+    env.add_filter(
+        "trim",
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<String, Error> {
+            let a = bind(&args.into_values(), &["chars"])?;
+            let s = text_of(&value);
+            Ok(py_strip(
+                &s,
+                a[0].as_ref()
+                    .filter(|v| !v.is_none())
+                    .map(text_of)
+                    .as_deref(),
+                true,
+                true,
+            ))
+        },
+    );
+    env.add_filter(
+        "replace",
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<String, Error> {
+            let a = bind(&args.into_values(), &["old", "new", "count"])?;
+            let s = text_of(&value);
+            let old = a[0].as_ref().map(text_of).unwrap_or_default();
+            let new = a[1].as_ref().map(text_of).unwrap_or_default();
+            let count = a[2]
+                .as_ref()
+                .filter(|v| !v.is_none())
+                .map(|v| int_arg(Some(v), -1))
+                .transpose()?;
+            Ok(py_replace(&s, &old, &new, count.unwrap_or(-1)))
+        },
+    );
+    let escape = |value: Value| -> Value {
+        if value.is_safe() {
+            return value;
+        }
+        let s = text_of(&value);
+        let mut out = String::with_capacity(s.len());
+        for c in s.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' => out.push_str("&#34;"),
+                '\'' => out.push_str("&#39;"),
+                _ => out.push(c),
+            }
+        }
+        Value::from_safe_string(out)
+    };
+    env.add_filter("escape", escape);
+    env.add_filter("e", escape);
+    env.add_filter(
+        "format",
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<String, Error> {
+            crate::printf::percent_format(&text_of(&value), &args.into_values())
+        },
+    );
+}
+
+/// Jinja2's attribute paths (`attribute='a.0.b'`): dotted names, digits index.
+fn attr_path(item: &Value, path: &str) -> Result<Value, Error> {
+    let mut current = item.clone();
+    for part in path.split('.') {
+        current = match part.parse::<i64>() {
+            Ok(i) => current.get_item(&Value::from(i))?,
+            Err(_) => current.get_attr(part)?,
+        };
+    }
+    Ok(current)
+}
+
+/// `json.dumps(value, sort_keys=True, indent=...)`; a negative `default` means no indent.
+fn json_filter(value: &Value, indent: Option<&Value>, default: i64) -> Result<String, Error> {
+    let indent = match indent {
+        None if default < 0 => JsonIndent::None,
+        None => JsonIndent::Text(" ".repeat(usize::try_from(default).unwrap_or(0))),
+        Some(v) if v.is_none() => JsonIndent::None,
+        Some(v) if v.kind() == ValueKind::String => JsonIndent::Text(text_of(v)),
+        Some(v) => JsonIndent::Text(" ".repeat(usize::try_from(int_arg(Some(v), 0)?).unwrap_or(0))),
+    };
+    json_dumps(value, &indent, true)
+        .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
+}
+
+fn slugify_filter(value: Value, args: Rest<ValueOrKwargs>) -> Result<String, Error> {
+    let a = bind(
+        &args.into_values(),
+        &[
+            "entities",
+            "decimal",
+            "hexadecimal",
+            "max_length",
+            "word_boundary",
+            "separator",
+            "save_order",
+            "stopwords",
+            "regex_pattern",
+            "lowercase",
+            "replacements",
+            "allow_unicode",
+        ],
+    )?;
+    let Some(text) = value.as_str() else {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("slugify needs text, got {}", py_str(&value)),
+        ));
+    };
+    let list = |v: Option<&Value>| -> Result<Vec<Value>, Error> {
+        match v {
+            None => Ok(Vec::new()),
+            Some(v) if v.is_none() => Ok(Vec::new()),
+            Some(v) => Ok(v.try_iter()?.collect()),
+        }
+    };
+    let mut replacements = Vec::new();
+    for pair in list(a[10].as_ref())? {
+        let items: Vec<Value> = pair.try_iter()?.collect();
+        if items.len() != 2 {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "each replacement must be a pair",
+            ));
+        }
+        replacements.push((text_of(&items[0]), text_of(&items[1])));
+    }
+    let options = SlugifyOptions {
+        entities: bool_arg(a[0].as_ref(), true),
+        decimal: bool_arg(a[1].as_ref(), true),
+        hexadecimal: bool_arg(a[2].as_ref(), true),
+        max_length: int_arg(a[3].as_ref(), 0)?,
+        word_boundary: bool_arg(a[4].as_ref(), false),
+        separator: a[5].as_ref().map_or_else(|| "-".to_owned(), text_of),
+        save_order: bool_arg(a[6].as_ref(), false),
+        stopwords: list(a[7].as_ref())?.iter().map(text_of).collect(),
+        regex_pattern: a[8].as_ref().filter(|v| !v.is_none()).map(text_of),
+        lowercase: bool_arg(a[9].as_ref(), true),
+        replacements,
+        allow_unicode: bool_arg(a[11].as_ref(), false),
+    };
+    slugify(text, &options).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
+}
+
+fn random_ascii_string(args: Rest<ValueOrKwargs>) -> Result<String, Error> {
+    let a = bind(&args.into_values(), &["length", "punctuation"])?;
+    let Some(length) = a[0].as_ref() else {
+        return Err(Error::new(
+            ErrorKind::MissingArgument,
+            "random_ascii_string() missing 1 required positional argument: 'length'",
+        ));
+    };
+    let length = usize::try_from(int_arg(Some(length), 0)?).unwrap_or(0);
+    let mut corpus: Vec<u8> = (b'a'..=b'z').chain(b'A'..=b'Z').collect();
+    if bool_arg(a[1].as_ref(), false) {
+        corpus.extend_from_slice(b"!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~");
+    }
+    let mut out = String::with_capacity(length);
+    let mut buf = [0u8; 4];
+    for _ in 0..length {
+        // Rejection sampling keeps every character equally likely, as `secrets.choice` does.
+        let size = u32::try_from(corpus.len()).expect("the corpus has under 100 characters");
+        let limit = u32::MAX - (u32::MAX % size);
+        loop {
+            getrandom::fill(&mut buf)
+                .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
+            let n = u32::from_le_bytes(buf);
+            if n < limit {
+                out.push(char::from(corpus[(n % size) as usize]));
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn uuid4() -> Result<String, Error> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let mut hex = String::with_capacity(32);
+    for x in b {
+        let _ = write!(hex, "{x:02x}");
+    }
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    ))
+}
+
+/// String methods with Python's semantics where minijinja-contrib's differ; the rest are
+/// minijinja-contrib's `pycompat` ones.
+fn python_methods(
+    state: &mut State,
+    value: &Value,
+    method: &str,
+    args: &[Value],
+) -> Result<Value, Error> {
+    if let Some(s) = value.as_str() {
+        match method {
+            "title" => return Ok(Value::from(py_title(s))),
+            "capitalize" => return Ok(Value::from(py_capitalize(s))),
+            "strip" | "lstrip" | "rstrip" => {
+                let a = bind(args, &["chars"])?;
+                let chars = a[0].as_ref().filter(|v| !v.is_none()).map(text_of);
+                return Ok(Value::from(py_strip(
+                    s,
+                    chars.as_deref(),
+                    method != "rstrip",
+                    method != "lstrip",
+                )));
+            }
+            "replace" => {
+                let a = bind(args, &["old", "new", "count"])?;
+                let old = a[0].as_ref().map(text_of).unwrap_or_default();
+                let new = a[1].as_ref().map(text_of).unwrap_or_default();
+                let count = int_arg(a[2].as_ref(), -1)?;
+                return Ok(Value::from(py_replace(s, &old, &new, count)));
+            }
+            "center" | "ljust" | "rjust" => {
+                let a = bind(args, &["width", "fillchar"])?;
+                let width = int_arg(a[0].as_ref(), 0)?;
+                let fill = a[1]
+                    .as_ref()
+                    .map(text_of)
+                    .and_then(|f| f.chars().next())
+                    .unwrap_or(' ');
+                let len = i64::try_from(s.chars().count()).unwrap_or(i64::MAX);
+                let pad = usize::try_from(width - len).unwrap_or(0);
+                let padding = fill.to_string().repeat(pad);
+                return Ok(Value::from(match method {
+                    "center" => py_center(s, width, fill),
+                    "ljust" => format!("{s}{padding}"),
+                    _ => format!("{padding}{s}"),
+                }));
+            }
+            "zfill" => {
+                let a = bind(args, &["width"])?;
+                let width = usize::try_from(int_arg(a[0].as_ref(), 0)?).unwrap_or(0);
+                let len = s.chars().count();
+                if len >= width {
+                    return Ok(Value::from(s));
+                }
+                let (sign, digits) = match s.chars().next() {
+                    Some(c @ ('+' | '-')) => (c.to_string(), &s[1..]),
+                    _ => (String::new(), s),
+                };
+                return Ok(Value::from(format!(
+                    "{sign}{}{digits}",
+                    "0".repeat(width - len)
+                )));
+            }
+            "split" if args.is_empty() => {
+                return Ok(Value::from(
+                    s.split(py_is_space)
+                        .filter(|w| !w.is_empty())
+                        .map(Value::from)
+                        .collect::<Vec<_>>(),
+                ));
+            }
+            "swapcase" => {
+                return Ok(Value::from(
+                    s.chars()
+                        .map(|c| {
+                            if c.is_uppercase() {
+                                c.to_lowercase().collect::<String>()
+                            } else {
+                                c.to_uppercase().collect()
+                            }
+                        })
+                        .collect::<String>(),
+                ));
+            }
+            _ => {}
+        }
+    }
+    if value.kind() == ValueKind::Map && method == "items" && args.is_empty() {
+        return Ok(items_of(value));
+    }
+    if value.kind() == ValueKind::Seq {
+        let items: Vec<Value> = value.try_iter()?.collect();
+        match (method, args) {
+            ("index", [needle]) => {
+                return items
+                    .iter()
+                    .position(|v| v == needle)
+                    .map(Value::from)
+                    .ok_or_else(|| {
+                        Error::new(
+                            ErrorKind::InvalidOperation,
+                            format!("{} is not in list", crate::value::py_repr(needle)),
+                        )
+                    });
+            }
+            ("count", [needle]) => {
+                return Ok(Value::from(items.iter().filter(|v| *v == needle).count()));
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = value.as_str()
+        && method == "rsplit"
+    {
+        let a = bind(args, &["sep", "maxsplit"])?;
+        let sep = a[0].as_ref().filter(|v| !v.is_none()).map(text_of);
+        let max = int_arg(a[1].as_ref(), -1)?;
+        return Ok(Value::from(py_rsplit(s, sep.as_deref(), max)));
+    }
+    minijinja_contrib::pycompat::unknown_method_callback(state, value, method, args)
+}
+
+/// `dict.items()`: (key, value) tuples in order.
+fn items_of(value: &Value) -> Value {
+    Value::from(
+        map_entries(value)
+            .into_iter()
+            .map(|(k, v)| PyTuple::value(vec![k, v]))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// Python's `str.rsplit(sep, maxsplit)`.
+fn py_rsplit(s: &str, sep: Option<&str>, max: i64) -> Vec<Value> {
+    let limit = usize::try_from(max).ok();
+    let mut parts: Vec<String> = Vec::new();
+    match sep {
+        Some(sep) if !sep.is_empty() => {
+            let mut rest = s;
+            while limit.is_none_or(|l| parts.len() < l) {
+                match rest.rfind(sep) {
+                    Some(at) => {
+                        parts.push(rest[at + sep.len()..].to_owned());
+                        rest = &rest[..at];
+                    }
+                    None => break,
+                }
+            }
+            parts.push(rest.to_owned());
+        }
+        _ => {
+            let mut rest = s.trim_end_matches(py_is_space);
+            while !rest.is_empty() && limit.is_none_or(|l| parts.len() < l) {
+                if let Some(at) = rest.rfind(py_is_space) {
+                    let c = rest[at..].chars().next().map_or(1, char::len_utf8);
+                    parts.push(rest[at + c..].to_owned());
+                    rest = rest[..at].trim_end_matches(py_is_space);
+                } else {
+                    parts.push(rest.to_owned());
+                    rest = "";
+                }
+            }
+            if !rest.is_empty() {
+                parts.push(rest.to_owned());
+            }
+        }
+    }
+    parts.reverse();
+    parts.into_iter().map(Value::from).collect()
+}
+
+/// Jinja2's `int` filter: `int(value)` (strings in `base`), else `int(float(value))`.
+fn jinja_int(value: &Value, base: u32) -> Option<i128> {
+    if let Some(s) = value.as_str() {
+        let t = s.trim().replace('_', "");
+        let (neg, digits) = match t.strip_prefix('-') {
+            Some(d) => (true, d),
+            None => (false, t.strip_prefix('+').unwrap_or(&t)),
+        };
+        let digits = match base {
+            16 => digits
+                .strip_prefix("0x")
+                .or_else(|| digits.strip_prefix("0X"))
+                .unwrap_or(digits),
+            8 => digits
+                .strip_prefix("0o")
+                .or_else(|| digits.strip_prefix("0O"))
+                .unwrap_or(digits),
+            2 => digits
+                .strip_prefix("0b")
+                .or_else(|| digits.strip_prefix("0B"))
+                .unwrap_or(digits),
+            _ => digits,
+        };
+        if let Ok(n) = i128::from_str_radix(digits, base) {
+            return Some(if neg { -n } else { n });
+        }
+        #[allow(clippy::cast_possible_truncation)] // Python truncates toward zero too
+        return py_float(value)
+            .filter(|f| f.is_finite())
+            .map(|f| f.trunc() as i128);
+    }
+    match value.kind() {
+        ValueKind::Bool => Some(i128::from(value.is_true())),
+        ValueKind::Number => {
+            if value.is_integer() {
+                i128::try_from(value.clone()).ok()
+            } else {
+                #[allow(clippy::cast_possible_truncation)] // Python truncates toward zero too
+                f64::try_from(value.clone())
+                    .ok()
+                    .filter(|f| f.is_finite())
+                    .map(|f| f.trunc() as i128)
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Python's `float(value)` for the values templates pass.
+fn py_float(value: &Value) -> Option<f64> {
+    if let Some(s) = value.as_str() {
+        let t = s.trim().replace('_', "").to_lowercase();
+        return match t.as_str() {
+            "inf" | "+inf" | "infinity" | "+infinity" => Some(f64::INFINITY),
+            "-inf" | "-infinity" => Some(f64::NEG_INFINITY),
+            "nan" | "+nan" | "-nan" => Some(f64::NAN),
+            _ => t.parse().ok(),
+        };
+    }
+    match value.kind() {
+        ValueKind::Bool => Some(if value.is_true() { 1.0 } else { 0.0 }),
+        ValueKind::Number => f64::try_from(value.clone()).ok(),
+        _ => None,
+    }
+}
+
+/// Jinja2's `filesizeformat`.
+fn filesizeformat(bytes: f64, binary: bool) -> String {
+    let base: f64 = if binary { 1024.0 } else { 1000.0 };
+    let prefixes = if binary {
+        ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"]
+    } else {
+        ["kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"]
+    };
+    if (bytes - 1.0).abs() < f64::EPSILON {
+        return "1 Byte".to_owned();
+    }
+    if bytes < base {
+        #[allow(clippy::cast_possible_truncation)] // Python truncates toward zero too
+        return format!("{} Bytes", bytes.trunc() as i64);
+    }
+    let mut unit = base;
+    for (i, prefix) in prefixes.iter().enumerate() {
+        unit = base.powi(i32::try_from(i).unwrap_or(0) + 2);
+        if bytes < unit {
+            return format!("{:.1} {prefix}", base * bytes / unit);
+        }
+    }
+    format!(
+        "{:.1} {}",
+        base * bytes / unit,
+        prefixes[prefixes.len() - 1]
+    )
+}
+
+/// Jinja2's `url_quote`: percent-encoding of UTF-8 bytes, `/` kept except in query strings
+/// (where spaces become `+`).
+fn url_quote(text: &str, for_qs: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for &b in text.as_bytes() {
+        if b.is_ascii_alphanumeric()
+            || matches!(b, b'_' | b'.' | b'-' | b'~')
+            || (!for_qs && b == b'/')
+        {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    if for_qs { out.replace("%20", "+") } else { out }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Python string semantics.
+
+/// Python's `str.isspace()` for one character.
+pub fn py_is_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+fn py_strip(s: &str, chars: Option<&str>, left: bool, right: bool) -> String {
+    let matches = |c: char| match chars {
+        Some(set) => set.contains(c),
+        None => py_is_space(c),
+    };
+    let mut out = s;
+    if left {
+        out = out.trim_start_matches(matches);
+    }
+    if right {
+        out = out.trim_end_matches(matches);
+    }
+    out.to_owned()
+}
+
+fn py_replace(s: &str, old: &str, new: &str, count: i64) -> String {
+    let limit = usize::try_from(count).ok();
+    if old.is_empty() {
+        let mut out = String::new();
+        let mut done = 0;
+        for c in s.chars() {
+            if limit.is_none_or(|l| done < l) {
+                out.push_str(new);
+                done += 1;
+            }
+            out.push(c);
+        }
+        if limit.is_none_or(|l| done < l) {
+            out.push_str(new);
+        }
+        return out;
+    }
+    match limit {
+        Some(l) => s.replacen(old, new, l),
+        None => s.replace(old, new),
+    }
+}
+
+fn py_center(s: &str, width: i64, fill: char) -> String {
+    let len = i64::try_from(s.chars().count()).unwrap_or(i64::MAX);
+    let marg = width - len;
+    if marg <= 0 {
+        return s.to_owned();
+    }
+    let left = marg / 2 + (marg & width & 1);
+    let right = marg - left;
+    let f = fill.to_string();
+    format!(
+        "{}{s}{}",
+        f.repeat(usize::try_from(left).unwrap_or(0)),
+        f.repeat(usize::try_from(right).unwrap_or(0))
+    )
+}
+
+fn upper_first(c: char) -> String {
+    c.to_uppercase().collect()
+}
+
+/// Python's `str.capitalize()`.
+fn py_capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => upper_first(first) + &chars.as_str().to_lowercase(),
+        None => String::new(),
+    }
+}
+
+/// Python's `str.title()`.
+fn py_title(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut prev_cased = false;
+    for c in s.chars() {
+        if prev_cased {
+            out.extend(c.to_lowercase());
+        } else {
+            out.extend(c.to_uppercase());
+        }
+        prev_cased = c.is_lowercase() || c.is_uppercase();
+    }
+    out
+}
+
+/// Jinja2's `title` filter: words start after runs of `-`, whitespace, `(`, `{`, `[` or `<`.
+fn jinja_title(s: &str) -> String {
+    let is_sep = |c: char| c == '-' || py_is_space(c) || matches!(c, '(' | '{' | '[' | '<');
+    let mut out = String::with_capacity(s.len());
+    let mut start_of_item = true;
+    let mut current_kind = None;
+    for c in s.chars() {
+        let separator = is_sep(c);
+        if current_kind != Some(separator) {
+            start_of_item = true;
+            current_kind = Some(separator);
+        }
+        if start_of_item {
+            out.push_str(&upper_first(c));
+            start_of_item = false;
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+/// Python's `str.splitlines()` (without line ends).
+fn py_splitlines(s: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let is_break = matches!(
+            c,
+            '\n' | '\r'
+                | '\u{b}'
+                | '\u{c}'
+                | '\u{1c}'
+                | '\u{1d}'
+                | '\u{1e}'
+                | '\u{85}'
+                | '\u{2028}'
+                | '\u{2029}'
+        );
+        if is_break {
+            lines.push(&s[start..i]);
+            let mut end = i + c.len_utf8();
+            if c == '\r' && chars.peek().is_some_and(|(_, n)| *n == '\n') {
+                chars.next();
+                end += 1;
+            }
+            start = end;
+        }
+    }
+    if start < s.len() {
+        lines.push(&s[start..]);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn now_tags_become_calls() {
+        let s = Syntax::default();
+        assert_eq!(
+            prepare_source("a {% now 'utc' %} b", &s),
+            "a {{ __cookiecutter_now(('utc'), none, none, none) }} b"
+        );
+        assert_eq!(
+            prepare_source("{%- now 'utc' + 'days=1', '%Y' -%}", &s),
+            "{{- __cookiecutter_now(('utc'), '+', ('days=1'), ('%Y')) -}}"
+        );
+        assert_eq!(
+            prepare_source("{% raw %}{% now 'x' %}{% endraw %}", &s),
+            "{% raw %}{% now 'x' %}{% endraw %}"
+        );
+        assert_eq!(prepare_source("a\r\nb\rc", &s), "a\nb\nc");
+    }
+
+    #[test]
+    fn string_helpers_match_python() {
+        assert_eq!(py_title("hello wORLD's x-y"), "Hello World'S X-Y");
+        assert_eq!(jinja_title("hello wORLD's x-y (z"), "Hello World's X-Y (Z");
+        assert_eq!(py_center("ab", 7, '*'), "***ab**");
+        assert_eq!(py_center("abc", 6, '*'), "*abc**");
+        assert_eq!(py_splitlines("a\nb\r\nc\n"), vec!["a", "b", "c"]);
+        assert_eq!(py_replace("abc", "", "-", -1), "-a-b-c-");
+    }
+}
