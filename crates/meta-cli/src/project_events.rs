@@ -1,16 +1,11 @@
-//! `core:project:added` / `core:project:removed` with `{path, name, group, url}` data.
-//!
-//! SEAM (events, issue #3): the event library (`meta-events`, with `emit(workspace, event)` that
-//! works with or without a daemon) is not on this branch yet. Until it is merged, [`emit`]
-//! builds the event's data and delivers it nowhere — it does not write the log itself, so
-//! nothing here pretends to be the event system. When `meta-events` lands, replace the body
-//! with `meta_events::emit(workspace, Event::new(kind.event_type(), Some(data)))` and map its
-//! error into a `CliError` (the project change is already done; say so in the message).
+//! `core:project:added` / `core:project:removed` with `{path, name, group, url}` data, delivered
+//! through the event library (to the running daemon, or straight to the log without one).
 
+use meta_events::core::{project_added, project_removed};
 use meta_workspace::Workspace;
-use serde_json::json;
 
 use crate::error::CliError;
+use crate::ui::Ui;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProjectEvent {
@@ -18,29 +13,33 @@ pub enum ProjectEvent {
     Removed,
 }
 
-impl ProjectEvent {
-    pub fn event_type(self) -> &'static str {
-        match self {
-            ProjectEvent::Added => "core:project:added",
-            ProjectEvent::Removed => "core:project:removed",
-        }
-    }
-}
-
-/// Announces that the project at `path` was added or removed.
-#[allow(
-    clippy::unnecessary_wraps,
-    reason = "emitting can fail once the event library is connected (see SEAM above)"
-)]
+/// Announces that the project at `path` was added or removed. The change itself is done by
+/// now, so a failure to announce it is a warning, not the command's failure: retrying the
+/// command would meet a project that is already there (or gone).
 pub fn emit(
+    ui: &Ui,
     workspace: &Workspace,
     kind: ProjectEvent,
     path: &str,
     name: &str,
     group: Option<&str>,
     url: Option<&str>,
-) -> Result<(), CliError> {
-    let data = json!({"path": path, "name": name, "group": group, "url": url});
-    let _ = (workspace, kind.event_type(), data);
-    Ok(())
+) {
+    let event = match kind {
+        ProjectEvent::Added => project_added(path, name, group, url),
+        ProjectEvent::Removed => project_removed(path, name, group, url),
+    };
+    let ty = event.ty().to_owned();
+    if let Err(error) = meta_events::emit(workspace, event) {
+        let error = CliError::from(error);
+        let mut text = format!(
+            "`{path}` is done, but `{ty}` could not be emitted: {}",
+            error.message()
+        );
+        for cause in error.causes() {
+            text.push_str(": ");
+            text.push_str(cause);
+        }
+        ui.warn(text);
+    }
 }

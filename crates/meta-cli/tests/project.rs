@@ -137,6 +137,26 @@ fn add_then_remove_leaves_no_trace() {
     assert!(stdout(&out).contains("removed src/libraries/api"));
     assert_eq!(super_state(&repo), before);
 
+    // Both were announced on the event log, as any subscriber reads it.
+    let out = meta_git(root)
+        .args(["events", "tail", "core:project", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let events: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let data = serde_json::json!({
+        "path": path, "name": "api", "group": "libraries", "url": url
+    });
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[0]["type"], "core:project:added");
+    assert_eq!(events[0]["data"], data);
+    assert_eq!(events[0]["source"], "/meta/cli");
+    assert_eq!(events[1]["type"], "core:project:removed");
+    assert_eq!(events[1]["data"], data);
+
     // --name and --branch, and a path given from inside the group folder.
     let out = meta_git(root)
         .args([

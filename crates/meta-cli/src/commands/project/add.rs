@@ -36,13 +36,14 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     };
     let added = meta_workflow::add_project(workspace.root(), &request)?;
     project_events::emit(
+        &ctx.ui,
         &workspace,
         ProjectEvent::Added,
         &added.path,
         &added.name,
         Some(&added.group),
         Some(&added.url),
-    )?;
+    );
     ctx.ui.println(format!(
         "added {} from {}{}",
         added.path,

@@ -25,13 +25,14 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     let path = resolve(root, &current_dir()?, &args.path)?;
     let removed = meta_workflow::remove_project(root, &path, args.force)?;
     project_events::emit(
+        &ctx.ui,
         &workspace,
         ProjectEvent::Removed,
         &removed.path,
         &removed.name,
         removed.group.as_deref(),
         removed.url.as_deref(),
-    )?;
+    );
     ctx.ui.println(format!("removed {}", removed.path))?;
     ctx.ui
         .note("staged the removal in `.gitmodules` and the index; commit it to share it");
