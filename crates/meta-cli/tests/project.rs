@@ -182,6 +182,23 @@ fn add_then_remove_leaves_no_trace() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(super_state(&repo), before);
+
+    // A project whose checkout holds its own `.git` folder (added from an existing clone).
+    repo.git()
+        .args(["clone", "-q", &url, "src/docs/raw"])
+        .run()
+        .unwrap();
+    repo.git()
+        .args(["submodule", "add", "-q", "--", &url, "src/docs/raw"])
+        .run()
+        .unwrap();
+    assert!(root.join("src/docs/raw/.git").is_dir());
+    let out = meta_git(root)
+        .args(["project", "remove", "src/docs/raw"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(super_state(&repo), before);
 }
 
 #[test]
@@ -395,4 +412,177 @@ fn remove_refuses_work_unless_forced() {
     assert!(!root.join(".git/modules").join(&uninitialized).exists());
     let gitmodules = std::fs::read_to_string(root.join(".gitmodules")).unwrap();
     assert!(!gitmodules.contains(&uninitialized), "{gitmodules}");
+}
+
+/// A one-file cookiecutter template, made by the test.
+fn make_template(dir: &Path) -> PathBuf {
+    let template = dir.join("service-template");
+    std::fs::create_dir_all(template.join("{{cookiecutter.slug}}")).unwrap();
+    std::fs::write(
+        template.join("cookiecutter.json"),
+        r#"{"slug": "svc", "greeting": "hello"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        template.join("{{cookiecutter.slug}}/README.md"),
+        "{{cookiecutter.greeting}} from {{cookiecutter.slug}}\n",
+    )
+    .unwrap();
+    template
+}
+
+#[test]
+fn new_with_group_renders_a_project_and_registers_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = MetaRepo::build(dir.path(), 3).unwrap();
+    let root = repo.root();
+    let template = make_template(dir.path());
+    let template = template.to_str().unwrap();
+    let before = super_state(&repo);
+
+    // Bad input first: nothing may be left behind.
+    let cases: &[(&[&str], i32, &str)] = &[
+        (&["--group", "nope"], 2, "there is no group `nope`"),
+        (&["--group", "docs", "--remote=-x"], 2, "starts with `-`"),
+        (&["--remote", "file:///x.git"], 2, "--group"),
+        (
+            &["--group", "docs", "-o", "elsewhere"],
+            2,
+            "cannot be used with",
+        ),
+    ];
+    for (args, code, message) in cases {
+        let out = meta_git(root)
+            .args(["new", template, "--no-input"])
+            .args(*args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(*code), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+        assert_eq!(super_state(&repo), before, "{args:?}");
+    }
+
+    let out = meta_git(root)
+        .args([
+            "new",
+            template,
+            "--no-input",
+            "--group",
+            "docs",
+            "greeting=hi",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let path = "src/docs/svc";
+    assert_eq!(
+        std::fs::read_to_string(root.join(path).join("README.md")).unwrap(),
+        "hi from svc\n"
+    );
+    // Its own repository, absorbed like every project's, with one commit holding the files.
+    assert!(root.join(path).join(".git").is_file());
+    assert!(root.join(".git/modules").join(path).is_dir());
+    let log = repo
+        .git_in(path)
+        .args(["log", "--format=%s"])
+        .run()
+        .unwrap();
+    assert_eq!(log, "New project from `meta new`\n");
+    let files = repo.git_in(path).args(["ls-files"]).run().unwrap();
+    assert_eq!(files, "README.md\n");
+    let truth = &git_truth(root, &[path]).unwrap()[0];
+    assert!(truth.initialized && truth.on_pin, "{truth:?}");
+    assert_eq!(truth.modified + truth.untracked + truth.staged, 0);
+    assert!(
+        stderr(&out).contains("has no remote yet"),
+        "{}",
+        stderr(&out)
+    );
+    let listed = project_list(root);
+    let entry = listed.iter().find(|p| p["path"] == path).unwrap();
+    assert_eq!(entry["group"], "docs");
+
+    // The same name again: refused, nothing changed.
+    let middle = super_state(&repo);
+    let out = meta_git(root)
+        .args(["new", template, "--no-input", "--group", "docs"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(super_state(&repo), middle);
+
+    // With a remote: it is the project's origin and its URL in `.gitmodules`.
+    let url = format!("file://{}", repo.remotes().join("svc2.git").display());
+    let out = meta_git(root)
+        .args([
+            "new",
+            template,
+            "--no-input",
+            "--group",
+            "docs",
+            "slug=svc2",
+            "--remote",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let origin = repo
+        .git_in("src/docs/svc2")
+        .args(["remote", "get-url", "origin"])
+        .run()
+        .unwrap();
+    assert_eq!(origin.trim(), url);
+    let recorded = repo
+        .git()
+        .args(["config", "-f", ".gitmodules", "submodule.src/docs/svc2.url"])
+        .run()
+        .unwrap();
+    assert_eq!(recorded.trim(), url);
+
+    // Announced like `project add`.
+    let out = meta_git(root)
+        .args(["events", "tail", "core:project:added", "--json"])
+        .output()
+        .unwrap();
+    let events: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[1]["data"]["path"], "src/docs/svc2");
+    assert_eq!(events[1]["data"]["url"], url.as_str());
+
+    // Its first commit is on no remote: removing it needs --force, and then leaves no trace.
+    let out = meta_git(root)
+        .args(["project", "remove", path])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("1 commit no remote has"),
+        "{}",
+        stderr(&out)
+    );
+    for p in [path, "src/docs/svc2"] {
+        let out = meta_git(root)
+            .args(["project", "remove", "--force", p])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    assert_eq!(super_state(&repo), before);
+
+    let outside = tempfile::tempdir().unwrap();
+    let out = meta_git(outside.path())
+        .args(["new", template, "--no-input", "--group", "docs"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("not inside a meta-repo"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!outside.path().join("svc").exists());
 }

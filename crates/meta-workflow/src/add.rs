@@ -62,9 +62,9 @@ pub enum AddError {
     StaleGitDir { name: String, path: PathBuf },
     #[error(transparent)]
     Projects(#[from] ProjectsError),
-    #[error("`git submodule add` failed; what it had done was undone")]
+    #[error("git failed; what had been done was undone")]
     Git(#[source] GitError),
-    #[error("`git submodule add` failed, and undoing what it did failed too at `{}`", path.display())]
+    #[error("git failed, and undoing what had been done failed too at `{}`", path.display())]
     Cleanup {
         path: PathBuf,
         git: GitError,
@@ -230,6 +230,113 @@ pub fn add_project(root: &Path, request: &AddRequest<'_>) -> Result<Added, AddEr
         group,
         url: url.to_owned(),
         branch: request.branch.map(str::to_owned),
+    })
+}
+
+/// Makes the folder `src/<group>/<name>` (just rendered by `meta new --group`, holding no
+/// repository yet) its own repository with a first commit, with `remote` as its `origin` when
+/// given, and registers it as a submodule recorded with that URL (without one, with its own
+/// path, so this machine can still check it out). The commit is made as the user, or as
+/// `meta <meta@localhost>` where git has no identity; it never waits on a signing prompt.
+///
+/// On failure the superproject's `.gitmodules`, index and config are put back and its
+/// `.git/modules/<path>` removed; the folder itself is the caller's to remove.
+pub fn adopt_new_project(
+    root: &Path,
+    group: &str,
+    name: &str,
+    remote: Option<&str>,
+) -> Result<Added, AddError> {
+    if let Some(url) = remote
+        && looks_like_option(url)
+    {
+        return Err(AddError::UrlLooksLikeOption(url.to_owned()));
+    }
+    let path = format!("src/{group}/{name}");
+    let work_dir = root.join(&path);
+    let projects = meta_repo::list_projects(root)?;
+    if projects
+        .projects
+        .iter()
+        .any(|p| p.path == path || p.submodule_name.as_deref() == Some(path.as_str()))
+    {
+        return Err(AddError::AlreadyProject(path));
+    }
+    let git_dir = absolute_git_dir(root).map_err(|_| AddError::NotGit(root.to_path_buf()))?;
+    let modules_dir = git_dir.join("modules").join(&path);
+    if std::fs::symlink_metadata(&modules_dir).is_ok() {
+        return Err(AddError::StaleGitDir {
+            name: path,
+            path: modules_dir,
+        });
+    }
+    let url = match remote {
+        Some(url) => url.to_owned(),
+        None => work_dir.to_string_lossy().into_owned(),
+    };
+
+    let saved = Saved::take(&[
+        root.join(".gitmodules"),
+        git_dir.join("index"),
+        git_dir.join("config"),
+    ])?;
+    let steps = || -> Result<(), GitError> {
+        git(&work_dir).args(["init", "-q"]).run()?;
+        git(&work_dir).args(["add", "-A"]).run()?;
+        let has = |key: &str| {
+            git(&work_dir)
+                .args(["config", key])
+                .run()
+                .is_ok_and(|value| !value.trim().is_empty())
+        };
+        let mut commit = git(&work_dir);
+        if !has("user.name") {
+            commit = commit.args(["-c", "user.name=meta"]);
+        }
+        if !has("user.email") {
+            commit = commit.args(["-c", "user.email=meta@localhost"]);
+        }
+        commit
+            .args(["-c", "commit.gpgsign=false", "commit", "-q", "--no-verify"])
+            .args(["--allow-empty", "-m", "New project from `meta new`"])
+            .run()?;
+        if let Some(remote) = remote {
+            git(&work_dir)
+                .args(["remote", "add", "--", "origin", remote])
+                .run()?;
+        }
+        // Takes the repository in place, then moves its `.git` under `.git/modules` like
+        // every other project's.
+        git(root)
+            .args(["submodule", "add", "-q", "--", &url, &path])
+            .run()?;
+        git(root)
+            .args(["submodule", "absorbgitdirs", "--", &path])
+            .run()?;
+        Ok(())
+    };
+    if let Err(error) = steps() {
+        let undo = || -> Result<(), (PathBuf, std::io::Error)> {
+            remove_if_there(&modules_dir)?;
+            saved.restore()?;
+            prune_empty_parents(&modules_dir, &git_dir.join("modules"));
+            Ok(())
+        };
+        return Err(match undo() {
+            Ok(()) => AddError::Git(error),
+            Err((path, source)) => AddError::Cleanup {
+                path,
+                git: error,
+                source,
+            },
+        });
+    }
+    Ok(Added {
+        path,
+        name: name.to_owned(),
+        group: group.to_owned(),
+        url,
+        branch: None,
     })
 }
 

@@ -15,7 +15,7 @@ mod pool;
 pub mod remove;
 pub mod sync;
 
-pub use add::{AddError, AddRequest, Added, add_project, default_name};
+pub use add::{AddError, AddRequest, Added, add_project, adopt_new_project, default_name};
 pub use exec::{ExecOutcome, ExecRun, exec};
 pub use git::{Git, GitError, git};
 pub use remove::{LocalWork, RemoveError, Removed, find_project, local_work, remove_project};

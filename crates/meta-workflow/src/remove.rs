@@ -211,7 +211,7 @@ pub fn remove_project(root: &Path, path: &str, force: bool) -> Result<Removed, R
     if work_dir.join(".git").is_dir() {
         step(
             &done,
-            git(root).args(["submodule", "absorbgitdirs", "-q", "--", &project.path]),
+            git(root).args(["submodule", "absorbgitdirs", "--", &project.path]),
         )?;
     }
     if project.pinned.is_some() || project.pin_conflicted {
