@@ -258,3 +258,48 @@ fn selection_limits_what_is_synced_and_bad_input_is_refused() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_branch_with_its_own_commits_is_never_moved() {
+    let dir = tempfile::tempdir().unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let repo = MetaRepo::build(dir.path(), 3).unwrap();
+    let root = repo.root();
+    // Detached at its pin, while the local `main` holds a commit no remote has.
+    let path = repo.project_in(State::DetachedAtPin).unwrap().path.clone();
+    repo.git_in(&path)
+        .args(["checkout", "-q", "main"])
+        .run()
+        .unwrap();
+    repo.git_in(&path)
+        .args(["commit", "-q", "--allow-empty", "-m", "mine"])
+        .run()
+        .unwrap();
+    let mine = repo
+        .git_in(&path)
+        .args(["rev-parse", "main"])
+        .run()
+        .unwrap();
+    repo.git_in(&path)
+        .args(["checkout", "-q", "--detach", "HEAD~1"])
+        .run()
+        .unwrap();
+    let pin = advance_pin(&repo, &path, scratch.path());
+
+    let out = meta_git(root).args(["sync", &path]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("branch `main` has commits the pin lacks"),
+        "{}",
+        stdout(&out)
+    );
+    let truth = &git_truth(root, &[path.as_str()]).unwrap()[0];
+    assert_eq!(truth.head.as_deref(), Some(pin.as_str()));
+    assert!(truth.detached, "{truth:?}");
+    let main = repo
+        .git_in(&path)
+        .args(["rev-parse", "main"])
+        .run()
+        .unwrap();
+    assert_eq!(main, mine);
+}
