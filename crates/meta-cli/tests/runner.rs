@@ -5,6 +5,7 @@ mod common;
 mod events;
 mod exec;
 mod framework;
+mod health;
 mod plugins;
 mod project;
 mod scaffold;

@@ -40,6 +40,7 @@ fn json_matches_git_field_by_field() {
     assert_eq!(report["events"]["daemon"], "stopped");
     assert_eq!(report["events"]["pid"], Value::Null);
     assert_eq!(report["events"]["log"]["segments"], 0);
+    assert_eq!(report["events"]["log"]["last_sequence"], Value::Null);
 
     let projects = report["projects"].as_array().unwrap();
     assert_eq!(projects.len(), repo.projects().len());
@@ -297,14 +298,16 @@ fn unreadable_project_is_reported_and_the_rest_still_shown() {
 }
 
 #[test]
-fn events_section_reads_the_lock_and_the_log() {
+fn events_section_reports_the_log_and_the_daemon_lock() {
     let dir = tempfile::tempdir().unwrap();
     let repo = MetaRepo::build(dir.path(), 1).unwrap();
     let root = repo.root();
     let events = root.join(".meta/events");
     std::fs::create_dir_all(&events).unwrap();
     let line = |seq: u64| {
-        format!("{{\"specversion\":\"1.0\",\"type\":\"a:b\",\"sequence\":\"{seq:020}\"}}\n")
+        format!(
+            "{{\"specversion\":\"1.0\",\"id\":\"{seq}\",\"source\":\"/t\",\"type\":\"a:b\",\"sequence\":\"{seq:020}\"}}\n"
+        )
     };
     std::fs::write(
         events.join("events-00000000000000000001.jsonl"),
@@ -317,13 +320,16 @@ fn events_section_reads_the_lock_and_the_log() {
         line(3) + "{\"sequence\":\"000",
     )
     .unwrap();
-    std::fs::write(events.join("unrelated.txt"), "x").unwrap();
 
     let report = status_json(root, &[]);
     assert_eq!(report["events"]["daemon"], "stopped");
-    assert_eq!(report["events"]["endpoints"], Value::Null);
+    assert_eq!(report["events"]["pid"], Value::Null);
+    assert_eq!(report["events"]["published"], Value::Null);
     assert_eq!(report["events"]["log"]["segments"], 2);
-    assert_eq!(report["events"]["log"]["last_sequence"], 3);
+    assert_eq!(
+        report["events"]["log"]["last_sequence"],
+        "00000000000000000003"
+    );
     let bytes: u64 = [
         "events-00000000000000000001.jsonl",
         "events-00000000000000000003.jsonl",
@@ -332,20 +338,21 @@ fn events_section_reads_the_lock_and_the_log() {
     .map(|f| std::fs::metadata(events.join(f)).unwrap().len())
     .sum();
     assert_eq!(report["events"]["log"]["bytes"], bytes);
+    let text = stdout(&meta(root).arg("status").output().unwrap());
+    assert!(
+        text.contains("events: daemon stopped; log 2 segments"),
+        "{text}"
+    );
+    assert!(text.contains("last sequence 3"), "{text}");
 
-    // A daemon holds `.meta/run/daemon.lock` exclusively for its whole life.
+    // A daemon holds `.meta/run/daemon.lock` exclusively for its whole life; one that does
+    // not answer is still reported running.
     let run = root.join(".meta/run");
     std::fs::create_dir_all(&run).unwrap();
     let lock = std::fs::File::create(run.join("daemon.lock")).unwrap();
     rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive).unwrap();
     let report = status_json(root, &[]);
     assert_eq!(report["events"]["daemon"], "running");
-    assert!(
-        report["events"]["endpoints"]["ingest"]
-            .as_str()
-            .unwrap()
-            .starts_with("ipc://")
-    );
     drop(lock);
     assert_eq!(status_json(root, &[])["events"]["daemon"], "stopped");
 }
@@ -364,4 +371,94 @@ fn outside_a_git_repository_there_are_no_projects() {
     let out = meta(dir.path()).arg("status").output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("no projects yet"));
+}
+
+#[test]
+fn plugins_section_is_the_plugin_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = MetaRepo::build(dir.path(), 0).unwrap();
+    let root = repo.root();
+    for (name, enabled) in [("hello", true), ("quiet", false)] {
+        let plugin = root.join("meta/plugins").join(name);
+        std::fs::create_dir_all(&plugin).unwrap();
+        std::fs::write(
+            plugin.join("meta-plugin.toml"),
+            format!(
+                "api = 1\n\n[plugin]\nname = \"{name}\"\nversion = \"0.1.0\"\ndescription = \"d\"\n\n[[command]]\nname = \"{name}\"\nabout = \"a\"\nexec = [\"true\"]\n"
+            ),
+        )
+        .unwrap();
+        if !enabled {
+            let out = meta(root)
+                .args(["plugin", "disable", name])
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        }
+    }
+    let listed = meta(root)
+        .args(["plugin", "list", "--json"])
+        .output()
+        .unwrap();
+    let listed: Value = serde_json::from_str(&stdout(&listed)).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed:#}");
+    let report = status_json(root, &[]);
+    assert_eq!(report["plugins"], listed);
+
+    let text = stdout(&meta(root).arg("status").output().unwrap());
+    assert!(text.contains("plugins: hello, quiet (disabled)"), "{text}");
+}
+
+/// Stops the daemon of `root` when the test ends, however it ends.
+struct DaemonGuard(std::path::PathBuf);
+
+impl Drop for DaemonGuard {
+    fn drop(&mut self) {
+        let _ = meta(&self.0)
+            .args(["daemon", "stop"])
+            .timeout(std::time::Duration::from_secs(20))
+            .output();
+    }
+}
+
+#[test]
+fn events_section_asks_a_running_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = MetaRepo::build(dir.path(), 1).unwrap();
+    let root = repo.root();
+    let out = meta(root)
+        .args(["daemon", "start"])
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let _guard = DaemonGuard(root.to_path_buf());
+    let out = meta(root)
+        .args(["events", "publish", "acme:thing:done"])
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let report = status_json(root, &[]);
+    let events = &report["events"];
+    assert_eq!(events["daemon"], "running", "{events:#}");
+    assert!(
+        events["pid"].is_u64() && events["uptime_s"].is_u64(),
+        "{events:#}"
+    );
+    assert!(
+        events["published"].as_u64().unwrap() >= 2,
+        "startup and ours: {events:#}"
+    );
+    assert_eq!(events["rejected"], 0);
+    assert!(events["subscribers"].is_u64());
+    assert!(
+        events["endpoints"]["control"]
+            .as_str()
+            .unwrap()
+            .starts_with("ipc://")
+    );
+    assert!(events["log"]["last_sequence"].is_string());
+    assert!(stdout(&meta(root).arg("status").output().unwrap()).contains("events: daemon running"));
 }

@@ -5,6 +5,7 @@ mod completions;
 mod daemon;
 mod events;
 mod exec;
+mod health;
 mod help;
 mod init;
 mod new;
@@ -34,9 +35,24 @@ macro_rules! builtin {
 /// Every built-in command, in the order `meta --help` lists them.
 pub static BUILTINS: &[Builtin] = &[
     builtin!(
+        init,
+        "init",
+        "Create a new meta-repo from the built-in template"
+    ),
+    builtin!(
+        new,
+        "new",
+        "Render a cookiecutter template (a folder or a git URL)"
+    ),
+    builtin!(
         status,
         "status",
         "Show every project's checkout, changes and upstream, then plugins and events"
+    ),
+    builtin!(
+        health,
+        "health",
+        "Check config, git, layout, submodules and the watch limit: pass, warn or fail"
     ),
     builtin!(
         project,
@@ -52,16 +68,6 @@ pub static BUILTINS: &[Builtin] = &[
         exec,
         "exec",
         "Run a command in every project, in parallel, output grouped in project order"
-    ),
-    builtin!(
-        init,
-        "init",
-        "Create a new meta-repo from the built-in template"
-    ),
-    builtin!(
-        new,
-        "new",
-        "Render a cookiecutter template (a folder or a git URL)"
     ),
     builtin!(
         completions,

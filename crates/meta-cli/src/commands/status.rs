@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
 use std::process::ExitCode;
 
 use meta_repo::{Project, ProjectStatus, StatusError};
@@ -14,6 +13,11 @@ use crate::cli::Ctx;
 use crate::error::{CliError, CliResult};
 use crate::select::SelectArgs;
 use crate::ui::styles;
+
+use meta_events::log::LogError;
+use meta_events::status::{DaemonState, EventSystemStatus};
+
+use super::plugin::ListEntry as PluginEntry;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -31,17 +35,25 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     let chosen = args.select.choose(&workspace, projects.projects)?;
     let rows = crate::select::with_status(root, &args.select.selection(), chosen);
     let failed = rows.iter().filter(|(_, status)| status.is_err()).count();
+    let events = events_summary(&workspace);
 
     if args.json {
         let report = Report {
             root: root.display().to_string(),
             projects: rows.iter().map(|(p, s)| ProjectJson::new(p, s)).collect(),
-            plugins: plugins_summary(&workspace),
-            events: events_summary(&workspace),
+            plugins: plugins_summary(&ctx.ui, &workspace),
+            events: events.as_ref().ok().cloned(),
         };
         ctx.ui.print_json(&report)?;
     } else {
-        print_text(ctx, &workspace, &rows, &args)?;
+        print_text(ctx, &workspace, &rows, &args, events.as_ref().ok())?;
+    }
+    if let Err(error) = events {
+        return Err(
+            CliError::context("cannot read the event log", &error).with_hint(
+                "`meta health` checks the event log; a daemon restart repairs a torn last line",
+            ),
+        );
     }
     if failed > 0 {
         let mut error = CliError::new(format!(
@@ -64,8 +76,9 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
 struct Report {
     root: String,
     projects: Vec<ProjectJson>,
-    plugins: Vec<serde_json::Value>,
-    events: EventsSummary,
+    plugins: Vec<PluginEntry>,
+    /// `null` only when the event log cannot be read (then the command fails after printing).
+    events: Option<EventSystemStatus>,
 }
 
 /// One project in `meta status --json` (DESIGN.md section 2; fields may be added, never renamed).
@@ -131,6 +144,7 @@ fn print_text(
     workspace: &Workspace,
     rows: &[(Project, Result<ProjectStatus, StatusError>)],
     args: &Args,
+    events: Option<&EventSystemStatus>,
 ) -> CliResult<()> {
     let ui = &ctx.ui;
     let mut out = String::new();
@@ -211,35 +225,48 @@ fn print_text(
         out.push('\n');
     }
 
-    let plugins = plugins_summary(workspace);
+    let plugins = plugins_summary(ui, workspace);
+    let listed: Vec<String> = plugins
+        .iter()
+        .map(|p| {
+            if p.enabled {
+                p.name.clone()
+            } else {
+                format!("{} (disabled)", p.name)
+            }
+        })
+        .collect();
     let _ = writeln!(
         out,
         "\n{} {}",
         ui.paint(styles::EMPHASIS, "plugins:"),
-        if plugins.is_empty() {
+        if listed.is_empty() {
             "none".to_owned()
         } else {
-            plugins.len().to_string()
+            listed.join(", ")
         }
     );
-    let events = events_summary(workspace);
-    let daemon = match events.daemon {
-        DaemonState::Running => ui.paint(styles::OK, "daemon running"),
-        DaemonState::Stopped => "daemon stopped".to_owned(),
-    };
-    let _ = writeln!(
-        out,
-        "{} {daemon}; log {} segment{}, {} bytes{}",
-        ui.paint(styles::EMPHASIS, "events:"),
-        events.log.segments,
-        if events.log.segments == 1 { "" } else { "s" },
-        events.log.bytes,
-        events
-            .log
-            .last_sequence
-            .map(|s| format!(", last sequence {s}"))
-            .unwrap_or_default(),
-    );
+    if let Some(events) = events {
+        let daemon = match events.daemon {
+            DaemonState::Running => ui.paint(styles::OK, "daemon running"),
+            DaemonState::Stopped => "daemon stopped".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "{} {daemon}; log {} segment{}, {} bytes{}",
+            ui.paint(styles::EMPHASIS, "events:"),
+            events.log.segments,
+            if events.log.segments == 1 { "" } else { "s" },
+            events.log.bytes,
+            events
+                .log
+                .last_sequence
+                .as_deref()
+                .and_then(|s| s.parse::<u64>().ok())
+                .map(|s| format!(", last sequence {s}"))
+                .unwrap_or_default(),
+        );
+    }
     ui.print(out)
 }
 
@@ -359,146 +386,28 @@ fn pad(painted: &str, text: &str, width: usize) -> String {
 
 // ---- Seams the lead connects when the plugin and event crates land ----------------------
 
-/// The `plugins` section: `meta plugin list --json`'s entries.
-///
-/// SEAM (plugins, issue #4): this branch has no plugin crate, so no plugin can be installed,
-/// enabled or running and the list is truly empty. Replace the body with the plugin manager's
-/// list (the same values `meta plugin list --json` prints) once `meta-plugin` is merged.
-fn plugins_summary(_workspace: &Workspace) -> Vec<serde_json::Value> {
-    Vec::new()
-}
-
-#[derive(Serialize, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-enum DaemonState {
-    Running,
-    Stopped,
-}
-
-/// The `events` section of `meta status --json`.
-#[derive(Serialize)]
-struct EventsSummary {
-    daemon: DaemonState,
-    pid: Option<u32>,
-    uptime_s: Option<u64>,
-    endpoints: Option<Endpoints>,
-    published: Option<u64>,
-    rejected: Option<u64>,
-    subscribers: Option<u64>,
-    log: LogSummary,
-}
-
-#[derive(Serialize)]
-struct Endpoints {
-    ingest: String,
-    events: String,
-    control: String,
-}
-
-#[derive(Serialize, Default)]
-struct LogSummary {
-    segments: usize,
-    bytes: u64,
-    last_sequence: Option<u64>,
-}
-
-/// What is known about the event system without talking to a daemon: whether one runs (it
-/// holds `.meta/run/daemon.lock` exclusively, DESIGN.md 3.4), where its sockets are (derived
-/// from the root), and the log on disk (3.5).
-///
-/// SEAM (events, issue #3): `pid`, `uptime_s`, `published`, `rejected` and `subscribers` are
-/// the daemon's own numbers; they stay `null` here rather than be guessed. Once `meta-events`
-/// is merged, fill them from the control socket's `status` reply when the daemon runs (and let
-/// its log reader replace `log_summary`).
-fn events_summary(workspace: &Workspace) -> EventsSummary {
-    let running = daemon_holds_lock(&workspace.run_dir().join("daemon.lock"));
-    let endpoints = running.then(|| {
-        let bus = workspace.bus_endpoints();
-        Endpoints {
-            ingest: bus.ingest,
-            events: bus.events,
-            control: bus.control,
+/// The `plugins` section: `meta plugin list --json`'s entries (manifests only; no plugin
+/// runs). A catalog that cannot be read is a warning here, not a failed status.
+//
+// SEAM (daemon): each entry's `service` says `stopped` until the daemon's supervisor reports
+// real states; that lives in `commands/plugin/mod.rs` and reaches here unchanged.
+fn plugins_summary(ui: &crate::ui::Ui, workspace: &Workspace) -> Vec<PluginEntry> {
+    match super::plugin::list_entries(workspace) {
+        Ok((entries, problems)) => {
+            for problem in problems {
+                ui.warn(problem);
+            }
+            entries
         }
-    });
-    EventsSummary {
-        daemon: if running {
-            DaemonState::Running
-        } else {
-            DaemonState::Stopped
-        },
-        pid: None,
-        uptime_s: None,
-        endpoints,
-        published: None,
-        rejected: None,
-        subscribers: None,
-        log: log_summary(&workspace.events_dir()),
-    }
-}
-
-/// True when some process holds `lock` exclusively: the daemon, for its whole life. A shared,
-/// non-blocking probe (what event-emitting commands take, DESIGN.md 3.4), released at once;
-/// the file is opened read-only and never created.
-fn daemon_holds_lock(lock: &Path) -> bool {
-    let Ok(file) = std::fs::File::open(lock) else {
-        return false;
-    };
-    match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockShared) {
-        Ok(()) => false,
-        Err(error) => error == rustix::io::Errno::WOULDBLOCK,
-    }
-}
-
-/// Segments `events-<20 digits>.jsonl` in `dir`: how many, their size, and the `sequence` of
-/// the last whole event (a torn last line, DESIGN.md 3.5, is skipped).
-fn log_summary(dir: &Path) -> LogSummary {
-    let mut summary = LogSummary::default();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return summary;
-    };
-    let mut segments: Vec<(String, std::path::PathBuf, u64)> = entries
-        .filter_map(Result::ok)
-        .filter_map(|entry| {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let digits = name.strip_prefix("events-")?.strip_suffix(".jsonl")?;
-            (digits.len() == 20 && digits.bytes().all(|b| b.is_ascii_digit())).then_some(())?;
-            let len = entry.metadata().ok()?.len();
-            Some((name, entry.path(), len))
-        })
-        .collect();
-    segments.sort();
-    summary.segments = segments.len();
-    summary.bytes = segments.iter().map(|(_, _, len)| len).sum();
-    // The newest non-empty segment holds the last event.
-    for (_, path, _) in segments.iter().rev() {
-        if let Some(sequence) = last_sequence_in(path) {
-            summary.last_sequence = Some(sequence);
-            break;
+        Err(error) => {
+            ui.warn(format!("cannot list plugins: {}", error.message()));
+            Vec::new()
         }
     }
-    summary
 }
 
-fn last_sequence_in(path: &Path) -> Option<u64> {
-    use std::io::{Read, Seek, SeekFrom};
-    // Events are at most 1 MiB; the tail holding the last whole line is enough to read.
-    const TAIL: u64 = 2 * 1024 * 1024;
-    let mut file = std::fs::File::open(path).ok()?;
-    let len = file.metadata().ok()?.len();
-    file.seek(SeekFrom::Start(len.saturating_sub(TAIL))).ok()?;
-    let mut tail = Vec::new();
-    file.read_to_end(&mut tail).ok()?;
-    // A last line without its newline is torn (DESIGN.md 3.5): not an event yet.
-    let whole = match tail.iter().rposition(|b| *b == b'\n') {
-        Some(end) => &tail[..end],
-        None => return None,
-    };
-    whole
-        .split(|b| *b == b'\n')
-        .rev()
-        .filter(|line| !line.is_empty())
-        .find_map(|line| {
-            let event: serde_json::Value = serde_json::from_slice(line).ok()?;
-            event.get("sequence")?.as_str()?.parse().ok()
-        })
+/// The `events` section: the event crate's own report (asked of the daemon when one runs,
+/// read from `.meta/` otherwise; never waits longer than its status timeout).
+fn events_summary(workspace: &Workspace) -> Result<EventSystemStatus, LogError> {
+    meta_events::status::event_system_status(workspace, meta_events::status::STATUS_TIMEOUT)
 }

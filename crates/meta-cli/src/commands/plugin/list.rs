@@ -8,8 +8,6 @@ use crate::error::CliResult;
 use crate::plugins;
 use crate::ui::styles;
 
-use super::ListEntry;
-
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Print JSON: `[{"name", "version", "enabled", "source", "path", "commands", "service"}]`.
@@ -19,17 +17,11 @@ pub struct Args {
 
 pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     let workspace = ctx.workspace()?;
-    let manager = plugins::manager(workspace);
-    let catalog = manager.catalog()?;
-    let lock = manager.lock()?;
-    for problem in &catalog.problems {
+    let lock = plugins::manager(workspace).lock()?;
+    let (entries, problems) = super::list_entries(workspace)?;
+    for problem in &problems {
         ctx.ui.warn(problem);
     }
-    let entries: Vec<ListEntry> = catalog
-        .plugins
-        .iter()
-        .map(|plugin| ListEntry::of(plugin, &lock))
-        .collect();
     if args.json {
         ctx.ui.print_json(&entries)?;
         return Ok(ExitCode::SUCCESS);

@@ -51,12 +51,29 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     }
 }
 
+/// Every plugin as `meta plugin list --json` shows it, with the catalog's load problems (for
+/// the caller to show as warnings). `meta status` reports the same list.
+pub(crate) fn list_entries(
+    workspace: &meta_workspace::Workspace,
+) -> CliResult<(Vec<ListEntry>, Vec<String>)> {
+    let manager = crate::plugins::manager(workspace);
+    let catalog = manager.catalog()?;
+    let lock = manager.lock()?;
+    let entries = catalog
+        .plugins
+        .iter()
+        .map(|plugin| ListEntry::of(plugin, &lock))
+        .collect();
+    let problems = catalog.problems.iter().map(ToString::to_string).collect();
+    Ok((entries, problems))
+}
+
 /// One plugin as `meta plugin list --json` shows it (contract: DESIGN.md section 2).
 #[derive(Debug, Serialize)]
-struct ListEntry {
-    name: String,
+pub(crate) struct ListEntry {
+    pub(crate) name: String,
     version: String,
-    enabled: bool,
+    pub(crate) enabled: bool,
     /// `builtin`, the folder it was installed from, or `git+URL`.
     source: String,
     /// Relative to the root; null for built-ins.
