@@ -3,9 +3,12 @@
 
 mod common;
 mod events;
+mod exec;
 mod framework;
 mod health;
 mod plugins;
+mod project;
 mod scaffold;
 mod status;
+mod sync;
 mod templates;

@@ -4,12 +4,15 @@
 mod completions;
 mod daemon;
 mod events;
+mod exec;
 mod health;
 mod help;
 mod init;
 mod new;
 mod plugin;
+mod project;
 mod status;
+mod sync;
 mod templating;
 
 use crate::registry::Builtin;
@@ -50,6 +53,21 @@ pub static BUILTINS: &[Builtin] = &[
         health,
         "health",
         "Check config, git, layout, submodules and the watch limit: pass, warn or fail"
+    ),
+    builtin!(
+        project,
+        "project",
+        "List, add and remove projects (the submodules under src/)"
+    ),
+    builtin!(
+        sync,
+        "sync",
+        "Check out every project at its pin, in parallel, never losing local work"
+    ),
+    builtin!(
+        exec,
+        "exec",
+        "Run a command in every project, in parallel, output grouped in project order"
     ),
     builtin!(
         completions,

@@ -1,16 +1,17 @@
-//! `meta status [--json] [--dirty] [--group G]`: one line per project, grouped by the `src/`
+//! `meta status [--json] [--dirty] [--group G] [PATTERN…]`: one line per project, grouped by the `src/`
 //! groups, then plugins and the event system.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use meta_repo::{Project, ProjectStatus, Selection, StatusError};
+use meta_repo::{Project, ProjectStatus, StatusError};
 use meta_workspace::Workspace;
 use serde::Serialize;
 
 use crate::cli::Ctx;
 use crate::error::{CliError, CliResult};
+use crate::select::SelectArgs;
 use crate::ui::styles;
 
 use meta_events::log::LogError;
@@ -23,36 +24,16 @@ pub struct Args {
     /// Print JSON (the contract in DESIGN.md) instead of text.
     #[arg(long)]
     json: bool,
-    /// Only projects with staged, modified or untracked entries, off their pin, or ahead of
-    /// their upstream.
-    #[arg(long)]
-    dirty: bool,
-    /// Only projects in this group (a folder under `src/`); repeat for several.
-    #[arg(long, value_name = "G")]
-    group: Vec<String>,
+    #[command(flatten)]
+    select: SelectArgs,
 }
 
 pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     let workspace = ctx.workspace()?.clone();
     let root = workspace.root();
     let projects = meta_repo::list_projects(root)?;
-    check_groups(&workspace, &projects.projects, &args.group)?;
-    let selection = Selection {
-        groups: args.group.clone(),
-        dirty: args.dirty,
-        patterns: Vec::new(),
-    };
-    let chosen: Vec<Project> = projects
-        .projects
-        .into_iter()
-        .filter(|p| selection.matches_project(p))
-        .collect();
-    let statuses = meta_repo::status_all(root, &chosen, None);
-    let rows: Vec<(Project, Result<ProjectStatus, StatusError>)> = chosen
-        .into_iter()
-        .zip(statuses)
-        .filter(|(project, status)| selection.matches(project, status.as_ref().ok()))
-        .collect();
+    let chosen = args.select.choose(&workspace, projects.projects)?;
+    let rows = crate::select::with_status(root, &args.select.selection(), chosen);
     let failed = rows.iter().filter(|(_, status)| status.is_err()).count();
     let events = events_summary(&workspace);
 
@@ -89,21 +70,6 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         ));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// `--group` must name a configured group or a folder some project sits in.
-fn check_groups(workspace: &Workspace, projects: &[Project], groups: &[String]) -> CliResult<()> {
-    let configured = &workspace.config().metarepo.groups;
-    for group in groups {
-        let known = configured.contains(group) || projects.iter().any(|p| p.in_group(group));
-        if !known {
-            return Err(
-                CliError::usage(format!("there is no group `{group}` in this meta-repo"))
-                    .with_hint(format!("the groups are: {}", configured.join(", "))),
-            );
-        }
-    }
-    Ok(())
 }
 
 #[derive(Serialize)]
@@ -183,7 +149,7 @@ fn print_text(
     let ui = &ctx.ui;
     let mut out = String::new();
     if rows.is_empty() {
-        let what = if args.dirty || !args.group.is_empty() {
+        let what = if args.select.narrows() {
             "no project matches"
         } else {
             "no projects yet (add one with `git submodule add URL src/<group>/<name>`)"
