@@ -106,11 +106,7 @@ fn submodule_problems_are_named_with_fixes_and_work_at_risk_fails() {
         assert!(message.contains(&path(state)), "{state:?}: {message}");
     }
     let fix = submodules["fix"].as_str().unwrap();
-    for step in [
-        "switch -c",
-        "git submodule update --init",
-        "git submodule sync",
-    ] {
+    for step in ["switch -c", "meta sync", "git submodule sync"] {
         assert!(fix.contains(step), "{step}: {fix}");
     }
     // The other checks still ran.

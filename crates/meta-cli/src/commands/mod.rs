@@ -52,7 +52,7 @@ pub static BUILTINS: &[Builtin] = &[
     builtin!(
         health,
         "health",
-        "Check config, git, layout, submodules and the watch limit: pass, warn or fail"
+        "Check the whole meta-repo (config, git, submodules, events, plugins): pass, warn or fail"
     ),
     builtin!(
         project,
@@ -70,16 +70,6 @@ pub static BUILTINS: &[Builtin] = &[
         "Run a command in every project, in parallel, output grouped in project order"
     ),
     builtin!(
-        completions,
-        "completions",
-        "Print shell completions for bash, zsh or fish"
-    ),
-    builtin!(
-        plugin,
-        "plugin",
-        "Manage plugins: list, info, install, uninstall, enable, disable, trust"
-    ),
-    builtin!(
         events,
         "events",
         "Publish events, or show the event log and follow the bus"
@@ -88,6 +78,16 @@ pub static BUILTINS: &[Builtin] = &[
         daemon,
         "daemon",
         "Start, stop or inspect the event bus daemon"
+    ),
+    builtin!(
+        plugin,
+        "plugin",
+        "Manage plugins: list, info, install, uninstall, enable, disable, trust"
+    ),
+    builtin!(
+        completions,
+        "completions",
+        "Print shell completions for bash, zsh or fish"
     ),
     builtin!(help, "help", "Show help for meta or one of its commands"),
 ];

@@ -134,7 +134,7 @@ fn judge(total: usize, found: &[Finding]) -> Outcome {
         add(
             Level::Warn,
             format!("not initialised: {}", uninitialized.join(", ")),
-            "initialise them: `git submodule update --init -- <path>`",
+            "initialise them: `meta sync` (it checks every project out at its pin)",
         );
     }
     let off_pin = paths(|f| match f {
@@ -145,7 +145,7 @@ fn judge(total: usize, found: &[Finding]) -> Outcome {
         add(
             Level::Warn,
             format!("off their pin: {}", off_pin.join(", ")),
-            "record the new commit in the meta-repo (`git add <path>` and commit) or check the pin out again (`git submodule update -- <path>`)",
+            "record the new commit in the meta-repo (`git add <path>` and commit) or check the pin out again (`meta sync`, which never discards local work)",
         );
     }
     let url_differs: Vec<String> = found
