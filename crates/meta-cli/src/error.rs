@@ -105,6 +105,11 @@ impl CliError {
     }
 }
 
+/// An I/O error's message without the `(os error 2)` suffix, for messages built by hand.
+pub fn describe_io(error: &std::io::Error) -> String {
+    describe(error)
+}
+
 /// An error's message without the `(os error 2)` suffix std adds to I/O errors: the words
 /// before it already say what happened.
 fn describe(error: &(dyn StdError + 'static)) -> String {

@@ -10,8 +10,12 @@ mod error;
 mod event_errors;
 mod plugin_error;
 mod plugins;
+mod project_events;
 mod registry;
+mod repo_error;
+mod select;
 mod ui;
+mod workflow_error;
 
 use std::process::ExitCode;
 

@@ -15,6 +15,7 @@ use meta_events::Event;
 use meta_events::transport::{Context, Pusher};
 use serde_json::Value;
 
+use crate::common::daemon::{DaemonGuard, kill9};
 use crate::common::{meta, stderr, stdout};
 
 /// Upper bound for anything a test waits on.
@@ -69,10 +70,7 @@ impl Repo {
     }
 
     fn start_daemon(&self) -> DaemonGuard {
-        self.ok(&["daemon", "start"]);
-        DaemonGuard {
-            root: self.root().to_path_buf(),
-        }
+        DaemonGuard::start(self.root())
     }
 
     fn daemon_pid(&self) -> u32 {
@@ -111,33 +109,6 @@ impl Repo {
         let out = self.ok(&["daemon", "status", "--json"]);
         serde_json::from_slice(&out.stdout).unwrap()
     }
-}
-
-/// Stops the daemon of a repo when the test ends, however it ends.
-struct DaemonGuard {
-    root: PathBuf,
-}
-
-impl Drop for DaemonGuard {
-    fn drop(&mut self) {
-        let run_dir = self.root.join(".meta/run");
-        let pid = meta_events::state::read(&run_dir).map(|s| s.pid);
-        let _ = meta(&self.root)
-            .args(["daemon", "stop"])
-            .timeout(Duration::from_secs(20))
-            .output();
-        if meta_events::lock::daemon_running(&run_dir)
-            && let Some(pid) = pid
-        {
-            kill9(pid);
-        }
-    }
-}
-
-fn kill9(pid: u32) {
-    let _ = std::process::Command::new("kill")
-        .args(["-9", &pid.to_string()])
-        .status();
 }
 
 /// A child process killed when the test ends.
@@ -463,9 +434,7 @@ fn daemon_start_fails_with_the_reason_when_tcp_is_taken() {
     let port = listener.local_addr().unwrap().port();
     let repo = Repo::new(&format!("tcp = \"127.0.0.1:{port}\"\n"));
     let out = repo.run(&["daemon", "start"]);
-    let _guard = DaemonGuard {
-        root: repo.root().to_path_buf(),
-    };
+    let _guard = DaemonGuard::adopt(repo.root());
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(

@@ -435,6 +435,18 @@ fn a_service_crashing_once_is_restarted_and_one_crashing_in_a_loop_ends_failed()
         status.contains("doomed: failed, 4 restarts: it exited"),
         "{status}"
     );
+    let status = stdout(&repo.ok(&["status"]));
+    assert!(status.contains("doomed (service failed)"), "{status}");
+    assert!(status.contains("flaky (service running)"), "{status}");
+    let health = stdout(&repo.run(&["health"]));
+    assert!(
+        health.contains("the daemon gave up on the service of plugin `doomed`"),
+        "{health}"
+    );
+    assert!(
+        health.contains("`meta plugin enable doomed` starts it again"),
+        "{health}"
+    );
     // The daemon let it go; `enable` gives it another chance (and it fails the same way).
     let unloaded = repo.wait_event("doomed unloaded", |e| {
         e.ty() == "core:plugin:unloaded" && e.data.as_ref().unwrap()["name"] == "doomed"

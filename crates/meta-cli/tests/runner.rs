@@ -3,8 +3,13 @@
 
 mod common;
 mod events;
+mod exec;
 mod framework;
+mod health;
 mod plugin_services;
 mod plugins;
+mod project;
 mod scaffold;
+mod status;
+mod sync;
 mod templates;

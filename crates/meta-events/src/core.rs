@@ -16,6 +16,8 @@ pub const PLUGIN_UNLOADED: &str = "core:plugin:unloaded";
 pub const FILE_CREATED: &str = "core:file:created";
 pub const FILE_MODIFIED: &str = "core:file:modified";
 pub const FILE_DELETED: &str = "core:file:deleted";
+pub const PROJECT_ADDED: &str = "core:project:added";
+pub const PROJECT_REMOVED: &str = "core:project:removed";
 
 /// `source` of events the daemon emits or fills in.
 pub const DAEMON_SOURCE: &str = "/meta/daemon";
@@ -109,6 +111,23 @@ pub fn file_event(change: FileChange, path: &str, project: Option<&str>, is_dir:
     )
 }
 
+/// `core:project:added` `{path, name, group, url}`: `meta project add` (or `meta new --group`)
+/// registered a submodule; `path` relative to the root.
+pub fn project_added(path: &str, name: &str, group: Option<&str>, url: Option<&str>) -> Event {
+    core(
+        PROJECT_ADDED,
+        json!({"path": path, "name": name, "group": group, "url": url}),
+    )
+}
+
+/// `core:project:removed` `{path, name, group, url}`: `meta project remove` took it out.
+pub fn project_removed(path: &str, name: &str, group: Option<&str>, url: Option<&str>) -> Event {
+    core(
+        PROJECT_REMOVED,
+        json!({"path": path, "name": name, "group": group, "url": url}),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +146,8 @@ mod tests {
             FILE_CREATED,
             FILE_MODIFIED,
             FILE_DELETED,
+            PROJECT_ADDED,
+            PROJECT_REMOVED,
         ] {
             crate::event::validate_type(ty).unwrap();
             assert!(crate::event::is_core_type(ty));

@@ -14,6 +14,12 @@ pub const META_BUS_INGEST: &str = "META_BUS_INGEST";
 pub const META_BUS_EVENTS: &str = "META_BUS_EVENTS";
 /// Bus endpoint for control requests (ping, status, stop).
 pub const META_BUS_CONTROL: &str = "META_BUS_CONTROL";
+/// Path of the project (relative to the root) a `meta exec` command runs in.
+pub const META_PROJECT_PATH: &str = "META_PROJECT_PATH";
+/// Folder name of the project a `meta exec` command runs in.
+pub const META_PROJECT_NAME: &str = "META_PROJECT_NAME";
+/// Group (folder under `src/`) of the project a `meta exec` command runs in; empty if none.
+pub const META_PROJECT_GROUP: &str = "META_PROJECT_GROUP";
 /// `1` runs `meta` with built-in commands only, like `--no-plugins`.
 pub const META_NO_PLUGINS: &str = "META_NO_PLUGINS";
 /// Any value turns colour off (<https://no-color.org>).

@@ -4,10 +4,15 @@
 mod completions;
 mod daemon;
 mod events;
+mod exec;
+mod health;
 mod help;
 mod init;
 mod new;
 mod plugin;
+mod project;
+mod status;
+mod sync;
 mod templating;
 
 use crate::registry::Builtin;
@@ -40,14 +45,29 @@ pub static BUILTINS: &[Builtin] = &[
         "Render a cookiecutter template (a folder or a git URL)"
     ),
     builtin!(
-        completions,
-        "completions",
-        "Print shell completions for bash, zsh or fish"
+        status,
+        "status",
+        "Show every project's checkout, changes and upstream, then plugins and events"
     ),
     builtin!(
-        plugin,
-        "plugin",
-        "Manage plugins: list, info, install, uninstall, enable, disable, trust"
+        health,
+        "health",
+        "Check the whole meta-repo (config, git, submodules, events, plugins): pass, warn or fail"
+    ),
+    builtin!(
+        project,
+        "project",
+        "List, add and remove projects (the submodules under src/)"
+    ),
+    builtin!(
+        sync,
+        "sync",
+        "Check out every project at its pin, in parallel, never losing local work"
+    ),
+    builtin!(
+        exec,
+        "exec",
+        "Run a command in every project, in parallel, output grouped in project order"
     ),
     builtin!(
         events,
@@ -58,6 +78,16 @@ pub static BUILTINS: &[Builtin] = &[
         daemon,
         "daemon",
         "Start, stop or inspect the event bus daemon"
+    ),
+    builtin!(
+        plugin,
+        "plugin",
+        "Manage plugins: list, info, install, uninstall, enable, disable, trust"
+    ),
+    builtin!(
+        completions,
+        "completions",
+        "Print shell completions for bash, zsh or fish"
     ),
     builtin!(help, "help", "Show help for meta or one of its commands"),
 ];

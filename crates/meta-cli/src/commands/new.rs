@@ -1,11 +1,14 @@
 //! `meta new TEMPLATE`: renders a cookiecutter template (a local folder or a git URL) as
-//! cookiecutter does.
+//! cookiecutter does. With `--group G [--remote URL]` the result becomes a project of the
+//! meta-repo: rendered into `src/<G>/`, made its own repository with a first commit, and added
+//! as a submodule (`core:project:added`).
 
 use std::io::IsTerminal as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use meta_template::{NoPrompt, RenderOptions, Template, render};
+use meta_workspace::Workspace;
 
 use super::templating::{TerminalPrompter, parse_extra_context};
 use crate::cli::Ctx;
@@ -38,6 +41,13 @@ pub struct Args {
     /// The branch, tag or commit to check out (git templates).
     #[arg(long, value_name = "REV")]
     checkout: Option<String>,
+    /// Make the result a project of this meta-repo: render it into `src/<G>/`, make it its own
+    /// repository with a first commit, and add it as a submodule.
+    #[arg(long, value_name = "G", conflicts_with_all = ["output_dir", "overwrite_if_exists", "skip_if_file_exists"])]
+    group: Option<String>,
+    /// With `--group`: the project's remote (`origin`), recorded as its URL in `.gitmodules`.
+    #[arg(long, value_name = "URL", requires = "group")]
+    remote: Option<String>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +58,11 @@ enum AcceptHooks {
 
 pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     let extra_context = parse_extra_context(&args.extra_context)?;
+    // Checked before anything is fetched or rendered.
+    let project_target = match &args.group {
+        Some(group) => Some(project_target(ctx, group, args.remote.as_deref())?),
+        None => None,
+    };
     let source = TemplateSource::resolve(&args.template)?;
     // Keeps the clone alive until rendering is done; dropping it removes it.
     let mut _clone = None;
@@ -67,7 +82,10 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         }
     };
     let template = Template::open(dir)?;
-    let mut options = RenderOptions::new(&args.output_dir);
+    let output_dir = project_target
+        .as_ref()
+        .map_or_else(|| args.output_dir.clone(), |t| t.group_dir.clone());
+    let mut options = RenderOptions::new(&output_dir);
     options.no_input = args.no_input;
     options.extra_context = extra_context;
     options.overwrite_if_exists = args.overwrite_if_exists;
@@ -83,7 +101,111 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         }
         render(&template, &options, &mut TerminalPrompter { ui: &ctx.ui })?
     };
+    if let Some(target) = project_target {
+        return register(ctx, &target, &project.project_dir, args.remote.as_deref());
+    }
     ctx.ui.println(project.project_dir.display().to_string())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where `meta new --group G` puts a project, checked up front.
+struct ProjectTarget {
+    workspace: Workspace,
+    group: String,
+    /// `<root>/src/<group>`, absolute.
+    group_dir: PathBuf,
+    /// Whether `group_dir` had to be created (then removed again on failure if left empty).
+    created_group_dir: bool,
+}
+
+fn project_target(
+    ctx: &mut Ctx<'_>,
+    group: &str,
+    remote: Option<&str>,
+) -> Result<ProjectTarget, CliError> {
+    let workspace = ctx.workspace()?.clone();
+    let groups = &workspace.config().metarepo.groups;
+    if !groups.iter().any(|g| g == group) {
+        return Err(
+            CliError::usage(format!("there is no group `{group}` in this meta-repo")).with_hint(
+                format!(
+                    "the groups are: {} (`[metarepo].groups` in meta/metarepo.toml lists them)",
+                    groups.join(", ")
+                ),
+            ),
+        );
+    }
+    if let Some(url) = remote
+        && url.starts_with('-')
+    {
+        return Err(CliError::usage(format!(
+            "the URL `{url}` starts with `-`, so git would read it as an option"
+        )));
+    }
+    let group_dir = workspace.root().join("src").join(group);
+    Ok(ProjectTarget {
+        created_group_dir: !group_dir.exists(),
+        group: group.to_owned(),
+        group_dir,
+        workspace,
+    })
+}
+
+/// The rendered folder becomes a project: its own repository, a submodule, an event. On failure
+/// nothing of it is left.
+fn register(
+    ctx: &Ctx<'_>,
+    target: &ProjectTarget,
+    project_dir: &Path,
+    remote: Option<&str>,
+) -> CliResult {
+    let root = target.workspace.root();
+    let remove_rendered = || {
+        let _ = fs_err::remove_dir_all(project_dir);
+        if target.created_group_dir {
+            let _ = std::fs::remove_dir(&target.group_dir);
+        }
+    };
+    let name = match project_dir.file_name() {
+        Some(name) if project_dir.parent() == Some(target.group_dir.as_path()) => {
+            name.to_string_lossy().into_owned()
+        }
+        _ => {
+            remove_rendered();
+            return Err(CliError::new(format!(
+                "the template rendered `{}`, not a folder in `{}`",
+                project_dir.display(),
+                target.group_dir.display()
+            )));
+        }
+    };
+    let added = match meta_workflow::adopt_new_project(root, &target.group, &name, remote) {
+        Ok(added) => added,
+        Err(error) => {
+            remove_rendered();
+            return Err(CliError::from(error).with_hint("nothing was left behind"));
+        }
+    };
+    crate::project_events::emit(
+        &ctx.ui,
+        &target.workspace,
+        crate::project_events::ProjectEvent::Added,
+        &added.path,
+        &added.name,
+        Some(&added.group),
+        Some(&added.url),
+    );
+    ctx.ui.println(project_dir.display().to_string())?;
+    ctx.ui.note(format!(
+        "added project `{}` with its first commit; `.gitmodules` and `{}` are staged for your next commit",
+        added.path, added.path
+    ));
+    if remote.is_none() {
+        ctx.ui.warn(format!(
+            "`{}` has no remote yet, so nobody else can check it out: push it somewhere, then `git -C {} remote add origin URL` and `git submodule set-url -- {} URL`",
+            added.path, added.path, added.path
+        ));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,5 +1,7 @@
 //! Helpers shared by the end-to-end tests.
 
+pub mod daemon;
+
 use std::path::Path;
 
 use assert_cmd::Command;
@@ -26,4 +28,18 @@ pub fn stdout(output: &std::process::Output) -> String {
 /// Standard error of a finished command as text.
 pub fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// [`meta`] for commands that run `git` on fixtures: the developer's git config kept out, and
+/// local `file://` remotes allowed for submodules (git refuses them by default; fixtures only).
+pub fn meta_git(cwd: &Path) -> Command {
+    let mut cmd = meta(cwd);
+    cmd.env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_COUNT", "1")
+        .env("GIT_CONFIG_KEY_0", "protocol.file.allow")
+        .env("GIT_CONFIG_VALUE_0", "always")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .timeout(std::time::Duration::from_secs(120));
+    cmd
 }

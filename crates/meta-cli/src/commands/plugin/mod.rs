@@ -57,7 +57,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
 
 /// Every plugin as `meta plugin list --json` shows it, with the catalog's load problems (for
 /// the caller to show as warnings). Service states come from the running daemon, asked without
-/// waiting when none runs.
+/// waiting when none runs. `meta status` reports the same list.
 pub(crate) fn list_entries(
     workspace: &meta_workspace::Workspace,
 ) -> CliResult<(Vec<ListEntry>, Vec<String>)> {
@@ -106,6 +106,14 @@ impl Services {
                 unknown: Some(why),
             },
         }
+    }
+
+    /// Services the daemon gave up on (or refused to start), with why.
+    pub(crate) fn failed(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
+        self.by_name
+            .iter()
+            .filter(|(_, s)| s.state == meta_plugin_host::ServiceState::Failed)
+            .map(|(name, s)| (name.as_str(), s.reason.as_deref()))
     }
 
     /// `plugin`'s service as the daemon reports it; `stopped` when it does not run it.
@@ -159,6 +167,11 @@ pub(crate) struct ServiceState {
 }
 
 impl ListEntry {
+    /// `running`, `starting`, `stopped` or `failed`; `None` without a service.
+    pub(crate) fn service_state(&self) -> Option<&'static str> {
+        self.service.as_ref().map(|s| s.state)
+    }
+
     fn of(plugin: &Plugin, lock: &LockFile, services: &Services) -> Self {
         let path = plugin
             .dir()

@@ -1,0 +1,39 @@
+//! `config`: `meta/metarepo.toml` loads and validates.
+
+use super::{Check, Health, Outcome, always};
+
+pub const CHECK: Check = Check {
+    name: "config",
+    applies: always,
+    run,
+};
+
+fn run(health: &Health) -> Outcome {
+    match &health.config {
+        Ok(config) => Outcome::pass(format!(
+            "meta/metarepo.toml is valid ({} groups, {} plugin settings)",
+            config.metarepo.groups.len(),
+            config.plugins.len()
+        )),
+        Err(error) => {
+            let fix = match error {
+                meta_workspace::ConfigError::Invalid { line, column, .. } => format!(
+                    "edit meta/metarepo.toml at line {line}, column {column}; the keys `meta` knows are listed in the README"
+                ),
+                _ => "restore meta/metarepo.toml (`git checkout -- meta/metarepo.toml`) and make sure you may read it".to_owned(),
+            };
+            Outcome::fail(chain(error), fix)
+        }
+    }
+}
+
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,250 @@
+//! `meta sync [--jobs N] [--group G] [--dirty] [PATTERN…]`: every project checked out at its
+//! pin, in parallel, never losing local work (the rules are in `meta_workflow::sync`).
+//! Progress bars on a terminal, one line per project otherwise; a summary with counts. Exit 0
+//! when it only skipped projects to protect work, 1 when any project failed.
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use meta_repo::{ObjectId, Project};
+use meta_workflow::{Outcome, Step, SyncOptions, SyncProgress, SyncResult};
+
+use crate::cli::Ctx;
+use crate::error::{CliError, CliResult};
+use crate::select::SelectArgs;
+use crate::ui::{Ui, styles};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Clones and fetches at once (default: one per CPU, at most 8). Local steps run on one
+    /// thread per CPU besides.
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
+    #[command(flatten)]
+    select: SelectArgs,
+}
+
+pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
+    let workspace = ctx.workspace()?.clone();
+    let root = workspace.root();
+    let listed = meta_repo::list_projects(root)?;
+    let chosen = args.select.choose(&workspace, listed.projects)?;
+    let projects = args.select.keep_dirty(root, chosen);
+    if projects.is_empty() {
+        ctx.ui.note("no project to sync");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let cpus = meta_workflow::cpus();
+    let options = SyncOptions {
+        jobs: cpus,
+        network_jobs: args.jobs.map_or(cpus.min(8), usize::from),
+    };
+
+    let show_bar = ctx.ui.verbosity() >= 0 && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let bar = show_bar.then(|| {
+        let bar = ProgressBar::with_draw_target(
+            Some(projects.len() as u64),
+            ProgressDrawTarget::stderr(),
+        );
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} syncing [{bar:30}] {pos}/{len} {wide_msg}")
+                .expect("the template is valid")
+                .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(100));
+        bar
+    });
+    let progress = Progress {
+        ui: &ctx.ui,
+        bar: bar.as_ref(),
+    };
+    let results = meta_workflow::sync(root, &projects, options, &progress);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+
+    let mut counts = Counts::default();
+    for result in &results {
+        counts.add(&result.outcome);
+    }
+    let mut summary = format!(
+        "synced {} project{}: {} cloned, {} updated, {} attached to a branch, {} up to date",
+        projects.len(),
+        if projects.len() == 1 { "" } else { "s" },
+        counts.initialized,
+        counts.updated,
+        counts.attached,
+        counts.up_to_date,
+    );
+    if counts.no_pin > 0 {
+        let _ = write!(summary, ", {} without a pin", counts.no_pin);
+    }
+    let _ = write!(
+        summary,
+        ", {} skipped, {} failed",
+        counts.skipped, counts.failed
+    );
+    ctx.ui.println(&summary)?;
+
+    let skipped: Vec<(&Project, &SyncResult)> = projects
+        .iter()
+        .zip(&results)
+        .filter(|(_, r)| matches!(r.outcome, Outcome::Skipped(_)))
+        .collect();
+    if !skipped.is_empty() {
+        ctx.ui.warn(format!(
+            "left {} untouched to protect local work:",
+            plural(skipped.len(), "project")
+        ));
+        for (project, result) in &skipped {
+            if let Outcome::Skipped(reason) = &result.outcome {
+                ctx.ui.note(format!("  {}: {reason}", project.path));
+            }
+        }
+    }
+    let failed: Vec<(&Project, &SyncResult)> = projects
+        .iter()
+        .zip(&results)
+        .filter(|(_, r)| r.outcome.is_failure())
+        .collect();
+    if failed.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut error = CliError::new(format!(
+        "{} could not be synced",
+        plural(failed.len(), "project")
+    ));
+    for (project, result) in &failed {
+        if let Outcome::Failed(e) = &result.outcome {
+            error = error.with_cause(format!("{}: {}", project.path, chain(e)));
+        }
+    }
+    Err(error.with_hint(
+        "fix what git says above and run `meta sync` again; projects already synced stay as they are",
+    ))
+}
+
+#[derive(Default)]
+struct Counts {
+    initialized: usize,
+    updated: usize,
+    attached: usize,
+    up_to_date: usize,
+    no_pin: usize,
+    skipped: usize,
+    failed: usize,
+}
+
+impl Counts {
+    fn add(&mut self, outcome: &Outcome) {
+        let slot = match outcome {
+            Outcome::UpToDate => &mut self.up_to_date,
+            Outcome::Attached => &mut self.attached,
+            Outcome::Initialized => &mut self.initialized,
+            Outcome::Updated { .. } => &mut self.updated,
+            Outcome::Skipped(_) => &mut self.skipped,
+            Outcome::NoPin => &mut self.no_pin,
+            Outcome::Failed(_) => &mut self.failed,
+        };
+        *slot += 1;
+    }
+}
+
+/// Shows each project as it finishes: above the bar on a terminal, as plain lines otherwise.
+struct Progress<'a> {
+    ui: &'a Ui,
+    bar: Option<&'a ProgressBar>,
+}
+
+impl SyncProgress for Progress<'_> {
+    fn step(&self, project: &Project, step: Step) {
+        if let Some(bar) = self.bar {
+            let what = match step {
+                Step::Cloning => "cloning",
+                Step::Checking => "checking",
+                Step::Fetching => "fetching",
+                Step::CheckingOut => "checking out",
+            };
+            bar.set_message(format!("{what} {}", project.path));
+        }
+    }
+
+    fn finished(&self, project: &Project, result: &SyncResult) {
+        let line = describe(self.ui, project, result);
+        let emit = || match (&result.outcome, line) {
+            (Outcome::Skipped(reason), _) => {
+                self.ui.warn(format!("skipped {}: {reason}", project.path));
+            }
+            (Outcome::Failed(error), _) => {
+                self.ui.note(format!(
+                    "{} {}: {}",
+                    self.ui.paint_err(styles::ERROR, "failed"),
+                    project.path,
+                    chain(error)
+                ));
+            }
+            (_, Some(line)) => {
+                // A closed stdout shows up at the summary, which reports it.
+                let _ = self.ui.println(line);
+            }
+            (_, None) => {}
+        };
+        match self.bar {
+            Some(bar) => {
+                bar.suspend(emit);
+                bar.inc(1);
+            }
+            None => emit(),
+        }
+    }
+}
+
+/// The line for a project that did not fail or get skipped (`None`: nothing worth a line).
+fn describe(ui: &Ui, project: &Project, result: &SyncResult) -> Option<String> {
+    let short = |id: Option<ObjectId>| {
+        id.map_or_else(
+            || "nothing".to_owned(),
+            |id| id.to_hex_with_len(7).to_string(),
+        )
+    };
+    let pin = short(project.pinned);
+    let place = match &result.branch {
+        Some(branch) => format!("{pin} on {branch}"),
+        None => format!("{pin} (detached)"),
+    };
+    let mut line = match &result.outcome {
+        Outcome::Initialized => format!("{}: cloned at {place}", project.path),
+        Outcome::Updated { from } => {
+            format!("{}: updated {} → {place}", project.path, short(*from))
+        }
+        Outcome::Attached => format!("{}: at {place}", project.path),
+        Outcome::NoPin => format!(
+            "{}: no pin in the index, nothing to check out",
+            project.path
+        ),
+        Outcome::UpToDate if ui.verbosity() > 0 || result.note.is_some() => {
+            format!("{}: up to date", project.path)
+        }
+        _ => return None,
+    };
+    if let Some(note) = &result.note {
+        let _ = write!(line, " ({note})");
+    }
+    Some(line)
+}
+
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}

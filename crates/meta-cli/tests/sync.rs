@@ -1,0 +1,305 @@
+//! `meta sync`: the real binary on fixtures whose pins moved on (as after pulling a teammate's
+//! superproject commit). Clean projects reach their new pins on their branch, uninitialised
+//! ones are cloned, and projects holding work are left byte for byte as they were.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers as well as tests: a panic is the test failing, and says where"
+)]
+
+use std::path::Path;
+
+use meta_test::{MetaRepo, State, TreeSnapshot, git, git_truth};
+
+use crate::common::{meta_git, stderr, stdout};
+
+/// Pushes a new commit to `path`'s remote `main` and pins the superproject to it (committed),
+/// as a teammate's push and superproject commit would. Returns the new commit.
+fn advance_pin(repo: &MetaRepo, path: &str, scratch: &Path) -> String {
+    let project = repo.project(path).unwrap();
+    let remote = repo.remotes().join(format!("{}.git", project.name));
+    let clone = scratch.join(format!("clone-{}", project.name));
+    git(scratch)
+        .args(["clone", "-q"])
+        .arg(&remote)
+        .arg(&clone)
+        .run()
+        .unwrap();
+    std::fs::write(clone.join("upstream.txt"), "from a teammate\n").unwrap();
+    git(&clone).args(["add", "upstream.txt"]).run().unwrap();
+    git(&clone)
+        .args(["commit", "-q", "-m", "teammate's work"])
+        .run()
+        .unwrap();
+    git(&clone)
+        .args(["push", "-q", "origin", "main"])
+        .run()
+        .unwrap();
+    let sha = git(&clone).args(["rev-parse", "HEAD"]).run().unwrap();
+    let sha = sha.trim().to_owned();
+    repo.git()
+        .args(["update-index", "--cacheinfo"])
+        .arg(format!("160000,{sha},{path}"))
+        .run()
+        .unwrap();
+    repo.git()
+        .args(["commit", "-q", "-m", &format!("pin {path}")])
+        .run()
+        .unwrap();
+    sha
+}
+
+/// Everything of a project that sync must not touch: its checkout and its repository.
+fn snapshot_project(root: &Path, path: &str) -> (TreeSnapshot, TreeSnapshot) {
+    (
+        TreeSnapshot::take(&root.join(path)).unwrap(),
+        TreeSnapshot::take(&root.join(".git/modules").join(path)).unwrap(),
+    )
+}
+
+#[test]
+fn sync_reaches_pins_clones_attaches_and_protects_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let repo = MetaRepo::build(dir.path(), 9).unwrap();
+    let root = repo.root();
+    let path_in = |state| repo.project_in(state).unwrap().path.clone();
+    let (detached, modified, untracked, ahead, off_pin, staged, clean) = (
+        path_in(State::DetachedAtPin),
+        path_in(State::Modified),
+        path_in(State::Untracked),
+        path_in(State::Ahead),
+        path_in(State::OffPin),
+        path_in(State::Staged),
+        path_in(State::CleanOnBranch),
+    );
+    // Pins move on for every initialised project but the detached one (already at its pin)
+    // and for one uninitialised project.
+    let uninitialized: Vec<String> = repo
+        .projects()
+        .iter()
+        .filter(|p| p.state == State::Uninitialized)
+        .map(|p| p.path.clone())
+        .collect();
+    let mut new_pins = std::collections::BTreeMap::new();
+    for path in [
+        &modified,
+        &untracked,
+        &ahead,
+        &off_pin,
+        &staged,
+        &clean,
+        &uninitialized[0],
+    ] {
+        new_pins.insert(path.clone(), advance_pin(&repo, path, scratch.path()));
+    }
+    let protected = [&modified, &ahead, &staged];
+    let before: Vec<_> = protected
+        .iter()
+        .map(|p| snapshot_project(root, p))
+        .collect();
+    let untracked_file = root.join(&untracked).join("untracked.txt");
+
+    let out = meta_git(root).arg("sync").output().unwrap();
+    let (text, err) = (stdout(&out), stderr(&out));
+    // Only skips to protect work: success.
+    assert_eq!(out.status.code(), Some(0), "{text}\n{err}");
+
+    // Work untouched, byte for byte, checkout and repository alike.
+    for (path, before) in protected.iter().zip(&before) {
+        let after = snapshot_project(root, path);
+        assert_eq!(
+            after.0.changes_since(&before.0),
+            Vec::<String>::new(),
+            "{path}"
+        );
+        assert_eq!(
+            after.1.changes_since(&before.1),
+            Vec::<String>::new(),
+            "{path}"
+        );
+        assert!(err.contains(&format!("skipped {path}")), "{err}");
+    }
+    assert!(
+        err.contains("left 3 projects untouched to protect local work"),
+        "{err}"
+    );
+    assert!(err.contains("uncommitted changes (1 modified)"), "{err}");
+    assert!(err.contains("uncommitted changes (1 staged)"), "{err}");
+    assert!(
+        err.contains("branch `main` has 1 commit `origin/main` lacks"),
+        "{err}"
+    );
+    assert!(
+        text.contains("synced 9 projects: 2 cloned, 3 updated, 1 attached to a branch, 0 up to date, 3 skipped, 0 failed"),
+        "{text}"
+    );
+    // Untracked files are not work git would lose: the project moved, the file stayed.
+    assert_eq!(std::fs::read_to_string(&untracked_file).unwrap(), "new\n");
+
+    // What git says now.
+    let synced = [
+        &detached,
+        &untracked,
+        &off_pin,
+        &clean,
+        &uninitialized[0],
+        &uninitialized[1],
+    ];
+    let paths: Vec<&str> = synced.iter().map(|p| p.as_str()).collect();
+    for truth in git_truth(root, &paths).unwrap() {
+        assert!(truth.initialized, "{truth:?}");
+        assert!(truth.on_pin, "{truth:?}");
+        // Every pin is its remote branch's tip, so every project is on `main`, not detached.
+        assert_eq!(truth.branch.as_deref(), Some("main"), "{truth:?}");
+        assert_eq!(truth.upstream.as_deref(), Some("origin/main"), "{truth:?}");
+        assert_eq!((truth.ahead, truth.behind), (Some(0), Some(0)), "{truth:?}");
+        if let Some(pin) = new_pins.get(&truth.path) {
+            assert_eq!(truth.head.as_ref(), Some(pin), "{truth:?}");
+        }
+    }
+
+    // A second run has nothing left to do but protect the same work.
+    let out = meta_git(root).arg("sync").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(
+            "0 cloned, 0 updated, 0 attached to a branch, 6 up to date, 3 skipped, 0 failed"
+        ),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn a_failing_project_fails_the_run_but_not_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let repo = MetaRepo::build(dir.path(), 5).unwrap();
+    let root = repo.root();
+    // Pin repo001 to a commit its remote never had.
+    let bogus = "0123456789abcdef0123456789abcdef01234567";
+    repo.git()
+        .args(["update-index", "--cacheinfo"])
+        .arg(format!("160000,{bogus},src/data_model/repo001"))
+        .run()
+        .unwrap();
+    repo.git()
+        .args(["commit", "-q", "-m", "bad pin"])
+        .run()
+        .unwrap();
+    let pin = advance_pin(&repo, "src/projects/repo003", scratch.path());
+
+    let out = meta_git(root)
+        .args(["sync", "--jobs", "2"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("1 project could not be synced"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "src/data_model/repo001: its pin {bogus} is not on its remote"
+        )),
+        "{err}"
+    );
+    // The others went on.
+    let truth = git_truth(root, &["src/projects/repo003"]).unwrap();
+    assert_eq!(truth[0].head.as_deref(), Some(pin.as_str()));
+    assert!(truth[0].on_pin);
+}
+
+#[test]
+fn selection_limits_what_is_synced_and_bad_input_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = MetaRepo::build(dir.path(), 9).unwrap();
+    let root = repo.root();
+    // repo008 (docs) and repo009 (data_model) are not initialised; sync only docs.
+    let out = meta_git(root)
+        .args(["sync", "--group", "docs"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let truth = git_truth(root, &["src/docs/repo008", "src/data_model/repo009"]).unwrap();
+    assert!(truth[0].initialized && truth[0].branch.as_deref() == Some("main"));
+    assert!(!truth[1].initialized);
+
+    let out = meta_git(root).args(["sync", "repo009"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("src/data_model/repo009: cloned at"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("synced 1 project:"),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = meta_git(root)
+        .args(["sync", "--group", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("there is no group `nope`"));
+    let out = meta_git(root)
+        .args(["sync", "--jobs", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+
+    let outside = tempfile::tempdir().unwrap();
+    let out = meta_git(outside.path()).arg("sync").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("not inside a meta-repo"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_branch_with_its_own_commits_is_never_moved() {
+    let dir = tempfile::tempdir().unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let repo = MetaRepo::build(dir.path(), 3).unwrap();
+    let root = repo.root();
+    // Detached at its pin, while the local `main` holds a commit no remote has.
+    let path = repo.project_in(State::DetachedAtPin).unwrap().path.clone();
+    repo.git_in(&path)
+        .args(["checkout", "-q", "main"])
+        .run()
+        .unwrap();
+    repo.git_in(&path)
+        .args(["commit", "-q", "--allow-empty", "-m", "mine"])
+        .run()
+        .unwrap();
+    let mine = repo
+        .git_in(&path)
+        .args(["rev-parse", "main"])
+        .run()
+        .unwrap();
+    repo.git_in(&path)
+        .args(["checkout", "-q", "--detach", "HEAD~1"])
+        .run()
+        .unwrap();
+    let pin = advance_pin(&repo, &path, scratch.path());
+
+    let out = meta_git(root).args(["sync", &path]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("branch `main` has commits the pin lacks"),
+        "{}",
+        stdout(&out)
+    );
+    let truth = &git_truth(root, &[path.as_str()]).unwrap()[0];
+    assert_eq!(truth.head.as_deref(), Some(pin.as_str()));
+    assert!(truth.detached, "{truth:?}");
+    let main = repo
+        .git_in(&path)
+        .args(["rev-parse", "main"])
+        .run()
+        .unwrap();
+    assert_eq!(main, mine);
+}

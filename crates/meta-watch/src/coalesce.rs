@@ -1,0 +1,180 @@
+//! Debouncing: every change to one path within a window becomes at most one event, saying
+//! how the path changed between the window's start and its end.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use crate::{FileChange, FileEvent};
+
+/// What happened to a path, as the kernel reported it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Raw {
+    Created,
+    Modified,
+    Deleted,
+}
+
+struct Pending {
+    existed_before: bool,
+    exists_now: bool,
+    is_dir: bool,
+    project: Option<String>,
+}
+
+pub(crate) struct Coalescer {
+    order: Vec<String>,
+    pending: HashMap<String, Pending>,
+    window_start: Option<Instant>,
+    overflow: Option<String>,
+    max_pending: usize,
+}
+
+impl Coalescer {
+    pub(crate) fn new(max_pending: usize) -> Self {
+        Self {
+            order: Vec::new(),
+            pending: HashMap::new(),
+            window_start: None,
+            overflow: None,
+            max_pending,
+        }
+    }
+
+    /// Records a change. Past `max_pending` distinct paths in one window the window turns
+    /// into one overflow (what was pending is dropped: the consumer must rescan anyway).
+    pub(crate) fn push(
+        &mut self,
+        path: String,
+        raw: Raw,
+        is_dir: bool,
+        project: Option<String>,
+        now: Instant,
+    ) {
+        self.window_start.get_or_insert(now);
+        if self.overflow.is_some() {
+            return;
+        }
+        if let Some(pending) = self.pending.get_mut(&path) {
+            pending.exists_now = raw != Raw::Deleted;
+            pending.is_dir = is_dir;
+            return;
+        }
+        if self.pending.len() >= self.max_pending {
+            self.overflow(format!(
+                "more than {} paths changed within one debounce window",
+                self.max_pending
+            ));
+            return;
+        }
+        self.order.push(path.clone());
+        self.pending.insert(
+            path,
+            Pending {
+                existed_before: raw != Raw::Created,
+                exists_now: raw != Raw::Deleted,
+                is_dir,
+                project,
+            },
+        );
+    }
+
+    /// Turns the current window into one overflow signal.
+    pub(crate) fn overflow(&mut self, reason: String) {
+        self.window_start.get_or_insert_with(Instant::now);
+        if self.overflow.is_none() {
+            self.overflow = Some(reason);
+        }
+        self.order.clear();
+        self.pending.clear();
+    }
+
+    /// When the current window closes, if one is open.
+    pub(crate) fn deadline(&self, debounce: Duration) -> Option<Instant> {
+        self.window_start.map(|start| start + debounce)
+    }
+
+    /// Closes the window: its events in first-seen order, or the one overflow.
+    pub(crate) fn take(&mut self) -> Vec<FileEvent> {
+        self.window_start = None;
+        if let Some(reason) = self.overflow.take() {
+            return vec![FileEvent::Overflow { reason }];
+        }
+        let mut pending = std::mem::take(&mut self.pending);
+        std::mem::take(&mut self.order)
+            .into_iter()
+            .filter_map(|path| {
+                let p = pending.remove(&path)?;
+                let change = FileChange {
+                    path,
+                    project: p.project,
+                    is_dir: p.is_dir,
+                };
+                match (p.existed_before, p.exists_now) {
+                    (false, true) => Some(FileEvent::Created(change)),
+                    (true, true) => Some(FileEvent::Modified(change)),
+                    (true, false) => Some(FileEvent::Deleted(change)),
+                    // Came and went within the window: nothing to tell.
+                    (false, false) => None,
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(events: &[FileEvent]) -> Vec<(&'static str, &str)> {
+        events
+            .iter()
+            .map(|e| match e {
+                FileEvent::Created(c) => ("created", c.path.as_str()),
+                FileEvent::Modified(c) => ("modified", c.path.as_str()),
+                FileEvent::Deleted(c) => ("deleted", c.path.as_str()),
+                FileEvent::Overflow { .. } => ("overflow", ""),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn changes_to_one_path_coalesce() {
+        let mut c = Coalescer::new(100);
+        let now = Instant::now();
+        let mut push = |path: &str, raw| c.push(path.to_owned(), raw, false, None, now);
+        push("new", Raw::Created);
+        push("new", Raw::Modified);
+        push("edited", Raw::Modified);
+        push("edited", Raw::Modified);
+        push("gone", Raw::Modified);
+        push("gone", Raw::Deleted);
+        push("brief", Raw::Created);
+        push("brief", Raw::Deleted);
+        push("replaced", Raw::Deleted);
+        push("replaced", Raw::Created);
+        assert_eq!(
+            kinds(&c.take()),
+            [
+                ("created", "new"),
+                ("modified", "edited"),
+                ("deleted", "gone"),
+                ("modified", "replaced")
+            ]
+        );
+        assert!(c.take().is_empty());
+        assert_eq!(c.deadline(Duration::from_millis(5)), None);
+    }
+
+    #[test]
+    fn a_burst_past_the_bound_is_one_overflow() {
+        let mut c = Coalescer::new(3);
+        let now = Instant::now();
+        for i in 0..10 {
+            c.push(format!("f{i}"), Raw::Created, false, None, now);
+        }
+        assert_eq!(kinds(&c.take()), [("overflow", "")]);
+        // The next window is normal again.
+        c.push("after".to_owned(), Raw::Created, false, None, now);
+        assert_eq!(kinds(&c.take()), [("created", "after")]);
+    }
+}

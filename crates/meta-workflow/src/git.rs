@@ -1,0 +1,152 @@
+//! Running `git` to change repositories: in a named folder, with the variables that would point
+//! it at another repository removed, standard input closed, and failures kept with their stderr.
+//!
+//! Argument safety (DESIGN.md section 7) is the callers' duty and is easy to keep: user values
+//! go after `--` where git takes paths, and [`looks_like_option`] guards the rest.
+
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// Variables that would make git act on another repository than the folder we name (set, for
+/// instance, when `meta` runs from a git hook).
+const REPO_ENV: &[&str] = &[
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+    "GIT_PREFIX",
+];
+
+/// Why a git command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("cannot run `{command}`")]
+    Spawn {
+        command: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{command}` failed{}{}", code.map(|c| format!(" (exit code {c})")).unwrap_or_default(), if stderr.is_empty() { String::new() } else { format!(": {stderr}") })]
+    Failed {
+        command: String,
+        code: Option<i32>,
+        stderr: String,
+    },
+}
+
+/// A `git` command to run in one folder.
+#[derive(Debug, Clone)]
+pub struct Git {
+    dir: PathBuf,
+    args: Vec<OsString>,
+    no_prompt: bool,
+}
+
+/// `git` run in `dir`.
+pub fn git(dir: &Path) -> Git {
+    Git {
+        dir: dir.to_path_buf(),
+        args: Vec::new(),
+        no_prompt: false,
+    }
+}
+
+impl Git {
+    #[must_use]
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+        self.args.push(arg.as_ref().to_owned());
+        self
+    }
+
+    #[must_use]
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    /// Never ask for credentials on the terminal: many of these run at once, and a prompt
+    /// would hang one of them behind a progress display. Credential helpers still answer.
+    #[must_use]
+    pub fn no_prompt(mut self) -> Self {
+        self.no_prompt = true;
+        self
+    }
+
+    /// The command as a person would type it (for messages).
+    pub fn describe(&self) -> String {
+        let mut text = String::from("git");
+        for arg in &self.args {
+            text.push(' ');
+            text.push_str(&arg.to_string_lossy());
+        }
+        text
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::new("git");
+        cmd.current_dir(&self.dir)
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for name in REPO_ENV {
+            cmd.env_remove(name);
+        }
+        if self.no_prompt {
+            cmd.env("GIT_TERMINAL_PROMPT", "0");
+        }
+        cmd
+    }
+
+    /// Runs git and returns its output whatever the exit code.
+    pub fn output(&self) -> Result<Output, GitError> {
+        self.command().output().map_err(|source| GitError::Spawn {
+            command: self.describe(),
+            source,
+        })
+    }
+
+    /// Runs git; fails unless it exits 0; returns standard output.
+    pub fn run(&self) -> Result<String, GitError> {
+        let out = self.output()?;
+        if !out.status.success() {
+            return Err(self.failure(&out));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Runs git and says whether it exited 0 (for questions like `merge-base --is-ancestor`);
+    /// a git that cannot start is still an error.
+    pub fn succeeds(&self) -> Result<bool, GitError> {
+        Ok(self.output()?.status.success())
+    }
+
+    /// The error for a finished command that failed.
+    pub fn failure(&self, out: &Output) -> GitError {
+        GitError::Failed {
+            command: self.describe(),
+            code: out.status.code(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        }
+    }
+}
+
+/// Is `value` something git could take for an option, wherever it lands on its command line?
+pub fn looks_like_option(value: &str) -> bool {
+    value.starts_with('-')
+}
+
+/// The git folder of the repository at `dir` (`.git`, or where a `.git` file points).
+pub fn absolute_git_dir(dir: &Path) -> Result<PathBuf, GitError> {
+    let out = git(dir).args(["rev-parse", "--absolute-git-dir"]).run()?;
+    Ok(PathBuf::from(out.trim_end_matches(['\n', '\r'])))
+}
