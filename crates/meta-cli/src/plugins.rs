@@ -15,10 +15,12 @@ use crate::cli::Ctx;
 use crate::error::{CliError, CliResult};
 use crate::registry::PluginCommand;
 
-/// Plugins compiled into `meta`. Empty for now: the file watcher service joins when the watcher
-/// and the daemon land; it is listed here and nowhere else, so the CLI and `meta daemon run`
-/// (the same binary) agree on it.
-pub static BUILTIN_PLUGINS: &[BuiltinPlugin] = &[];
+/// Plugins compiled into `meta`, listed here and nowhere else so the CLI and `meta daemon run`
+/// (the same binary) agree on them: `watch`, the file watcher (a service publishing
+/// `core:file:*`; see `watch_service.rs`).
+pub static BUILTIN_PLUGINS: &[BuiltinPlugin] = &[BuiltinPlugin {
+    manifest: crate::watch_service::MANIFEST,
+}];
 
 /// The command surface of DESIGN.md section 2. Plugins may not take these names even before the
 /// command lands here, so no plugin is installed today that a later `meta` would shadow.

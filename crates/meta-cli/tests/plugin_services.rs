@@ -233,8 +233,13 @@ fn pid_of(service: &Value) -> u64 {
         .unwrap_or_else(|| panic!("no pid in {service}"))
 }
 
-/// Collects events from a bus subscription until one of type `last` arrives.
-fn collect(subscription: &mut meta_events::Subscription, last: &str) -> Vec<(String, Value)> {
+/// Collects the events about plugin `name` from a bus subscription until one of type `last`
+/// arrives (events about other plugins, such as the built-in `watch`, are skipped).
+fn collect(
+    subscription: &mut meta_events::Subscription,
+    name: &str,
+    last: &str,
+) -> Vec<(String, Value)> {
     let mut seen = Vec::new();
     let started = Instant::now();
     loop {
@@ -247,7 +252,11 @@ fn collect(subscription: &mut meta_events::Subscription, last: &str) -> Vec<(Str
         };
         let event = received.event().unwrap();
         let ty = event.ty().to_owned();
-        seen.push((ty.clone(), event.data.unwrap_or(Value::Null)));
+        let data = event.data.unwrap_or(Value::Null);
+        if data["name"] != name {
+            continue;
+        }
+        seen.push((ty.clone(), data));
         if ty == last {
             return seen;
         }
@@ -271,7 +280,7 @@ fn services_follow_install_disable_enable_and_uninstall_in_a_running_daemon() {
         "{}",
         stderr(&out)
     );
-    let events = collect(&mut bus, "core:plugin:loaded");
+    let events = collect(&mut bus, "svc", "core:plugin:loaded");
     let service = repo.wait_service("svc", "running");
     let first = pid_of(&service);
     assert!(alive(first));
@@ -303,7 +312,7 @@ fn services_follow_install_disable_enable_and_uninstall_in_a_running_daemon() {
     assert!(!alive(first), "the service outlived its plugin's disable");
     assert_eq!(repo.service("svc")["state"], "stopped");
     assert_eq!(
-        collect(&mut bus, "core:plugin:unloaded"),
+        collect(&mut bus, "svc", "core:plugin:unloaded"),
         [
             ("core:plugin:disabled".to_owned(), json!({"name": "svc"})),
             (
@@ -315,7 +324,7 @@ fn services_follow_install_disable_enable_and_uninstall_in_a_running_daemon() {
 
     // Enable: a new process.
     repo.ok(&["plugin", "enable", "svc"]);
-    let events = collect(&mut bus, "core:plugin:loaded");
+    let events = collect(&mut bus, "svc", "core:plugin:loaded");
     let second = pid_of(&repo.wait_service("svc", "running"));
     assert_ne!(second, first);
     assert_eq!(
@@ -335,7 +344,7 @@ fn services_follow_install_disable_enable_and_uninstall_in_a_running_daemon() {
         !alive(second),
         "the service outlived its plugin's uninstall"
     );
-    let events = collect(&mut bus, "core:plugin:unloaded");
+    let events = collect(&mut bus, "svc", "core:plugin:unloaded");
     assert_eq!(
         events[0],
         (
@@ -343,10 +352,11 @@ fn services_follow_install_disable_enable_and_uninstall_in_a_running_daemon() {
             json!({"name": "svc", "version": "0.3.0", "source": source.to_string_lossy()})
         )
     );
-    assert!(repo.list().is_empty());
+    let left: Vec<Value> = repo.list().iter().map(|p| p["name"].clone()).collect();
+    assert_eq!(left, ["watch"], "only the built-in is left");
     assert!(!repo.root.join("meta/plugins/svc").exists());
     assert!(!repo.root.join("meta/plugins.lock").exists());
-    assert!(!repo.root.join(".meta/run/plugins").exists());
+    assert!(!repo.root.join(".meta/run/plugins/svc.log").exists());
     assert!(
         !std::fs::read_to_string(repo.root.join("meta/metarepo.toml"))
             .unwrap()
@@ -487,7 +497,11 @@ fn tampering_after_install_keeps_the_service_from_starting_until_trusted() {
     let log = repo.service_log("guarded");
     assert!(log.contains("meta plugin trust guarded"), "{log}");
     assert!(!log.contains("pwned"), "the tampered service ran: {log}");
-    assert!(!repo.log().iter().any(|e| e.ty() == "core:plugin:loaded"));
+    assert!(
+        !repo.log().iter().any(
+            |e| e.ty() == "core:plugin:loaded" && e.data.as_ref().unwrap()["name"] == "guarded"
+        )
+    );
 
     repo.ok(&["plugin", "trust", "guarded"]);
     let service = repo.wait_service("guarded", "running");
@@ -510,14 +524,16 @@ fn daemon_stop_and_kill_9_leave_no_service_running() {
         !alive(one) && !alive(two),
         "services outlived `meta daemon stop`"
     );
-    let types: Vec<String> = repo.log().iter().map(|e| e.ty().to_owned()).collect();
-    assert_eq!(
-        types[types.len() - 3..],
-        [
-            "core:plugin:unloaded",
-            "core:plugin:unloaded",
-            "core:system:shutdown"
-        ]
+    let log = repo.log();
+    assert_eq!(log.last().unwrap().ty(), "core:system:shutdown");
+    let unloaded: Vec<&Value> = log
+        .iter()
+        .filter(|e| e.ty() == "core:plugin:unloaded")
+        .map(|e| &e.data.as_ref().unwrap()["pid"])
+        .collect();
+    assert!(
+        unloaded.contains(&&json!(one)) && unloaded.contains(&&json!(two)),
+        "{unloaded:?}"
     );
     assert_eq!(repo.service("one")["state"], "stopped");
 
@@ -663,4 +679,86 @@ fn the_python_example_service_answers_greetings() {
     );
     // Still the same process: answering did not crash it.
     assert_eq!(repo.service("hello-py")["pid"], service["pid"]);
+}
+
+#[test]
+fn the_builtin_watcher_publishes_file_events_and_is_disabled_like_any_plugin() {
+    let repo = Repo::new();
+    std::fs::create_dir_all(repo.root.join("src/libs")).unwrap();
+    let listed = repo.list();
+    assert_eq!(listed[0]["name"], "watch");
+    assert_eq!(listed[0]["source"], "builtin");
+    let _daemon = repo.start_daemon();
+    let service = repo.wait_service("watch", "running");
+    wait_until("the watcher to be up", || {
+        repo.service_log("watch").contains("watching ")
+    });
+    let mut bus = Client::for_workspace(&repo.workspace())
+        .subscribe(&["core:file"])
+        .unwrap();
+    repo.wait_subscribers(1);
+
+    let file = repo.root.join("src/libs/notes.txt");
+    std::fs::write(&file, "one\n").unwrap();
+    let created = next_file_event(&mut bus);
+    assert_eq!(created.ty(), "core:file:created");
+    assert_eq!(created.source.as_deref(), Some("/plugins/watch"));
+    assert_eq!(
+        created.data.unwrap(),
+        json!({"path": "src/libs/notes.txt", "project": null, "is_dir": false})
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    std::fs::write(&file, "two\n").unwrap();
+    assert_eq!(next_file_event(&mut bus).ty(), "core:file:modified");
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(next_file_event(&mut bus).ty(), "core:file:deleted");
+    // Runtime state under `.meta/` (the log being written right now) is never reported.
+    assert!(!repo.log().iter().any(|e| {
+        e.ty().starts_with("core:file:")
+            && e.data.as_ref().unwrap()["path"]
+                .as_str()
+                .unwrap()
+                .starts_with(".meta")
+    }));
+
+    // Disabled like any plugin: its service stops and changes go unreported.
+    let out = repo.ok(&["plugin", "disable", "watch"]);
+    assert!(stderr(&out).contains("service: stopped by the daemon"));
+    assert!(!alive(pid_of(&service)));
+    std::fs::write(repo.root.join("src/libs/unseen.txt"), "x").unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    repo.ok(&["events", "publish", "test:marker:done"]);
+    repo.wait_event("the marker", |e| e.ty() == "test:marker:done");
+    assert!(!repo.log().iter().any(|e| {
+        e.data
+            .as_ref()
+            .is_some_and(|d| d["path"] == "src/libs/unseen.txt")
+    }));
+    // It cannot be uninstalled, only disabled.
+    let out = repo.run(&["plugin", "uninstall", "watch"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("built-in plugin"), "{}", stderr(&out));
+
+    repo.ok(&["plugin", "enable", "watch"]);
+    repo.wait_service("watch", "running");
+    wait_until("the watcher to be up again", || {
+        repo.service_log("watch").matches("watching").count() == 2
+    });
+    std::fs::write(repo.root.join("src/libs/seen.txt"), "x").unwrap();
+    let event = next_file_event(&mut bus);
+    assert_eq!(event.data.unwrap()["path"], "src/libs/seen.txt");
+}
+
+/// The next `core:file:` event on the bus, skipping folders' own events.
+fn next_file_event(subscription: &mut meta_events::Subscription) -> Event {
+    let started = Instant::now();
+    loop {
+        assert!(started.elapsed() < WAIT, "no file event within {WAIT:?}");
+        if let Some(received) = subscription.recv(Some(Duration::from_millis(200))).unwrap() {
+            let event = received.event().unwrap();
+            if event.data.as_ref().is_some_and(|d| d["is_dir"] == false) {
+                return event;
+            }
+        }
+    }
 }

@@ -37,6 +37,9 @@ enum DaemonCommand {
     },
     /// Run the daemon in the foreground (Ctrl-C stops it).
     Run,
+    /// The service of the built-in `watch` plugin (internal): publishes file changes.
+    #[command(hide = true)]
+    Watch,
     /// Start a plugin service for the daemon (internal): ties it to the daemon's life, then
     /// becomes it.
     #[command(hide = true)]
@@ -59,8 +62,10 @@ const STDERR_FILE: &str = "daemon.stderr";
 pub const LOG_FILE: &str = "daemon.log";
 
 pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
-    if let DaemonCommand::ExecService { parent, argv } = args.command {
-        return exec_service(parent, &argv);
+    match args.command {
+        DaemonCommand::ExecService { parent, argv } => return exec_service(parent, &argv),
+        DaemonCommand::Watch => return crate::watch_service::run(ctx),
+        _ => {}
     }
     let workspace = ctx.workspace()?.clone();
     match args.command {
@@ -68,7 +73,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         DaemonCommand::Stop => stop(ctx, &workspace),
         DaemonCommand::Status { json } => show_status(ctx, &workspace, json),
         DaemonCommand::Run => run_foreground(ctx, &workspace),
-        DaemonCommand::ExecService { .. } => Ok(ExitCode::SUCCESS),
+        DaemonCommand::ExecService { .. } | DaemonCommand::Watch => Ok(ExitCode::SUCCESS),
     }
 }
 
