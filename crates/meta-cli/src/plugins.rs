@@ -89,13 +89,13 @@ pub fn tell_daemon(ctx: &Ctx<'_>, workspace: &Workspace, retry: &[&str]) -> Opti
     }
 }
 
-/// After a plugin was let go by the daemon: waits for its service to stop (SIGTERM, then
-/// SIGKILL after the grace period), and says so.
+/// After a plugin was let go by the daemon: waits for its service, if one is running, to stop
+/// (SIGTERM, then SIGKILL after the grace period), and says so.
 pub fn await_service_stop(ctx: &Ctx<'_>, workspace: &Workspace, name: &str, changes: &[Change]) {
-    let let_go = changes
+    let stopping = changes
         .iter()
-        .any(|c| c.name == name && matches!(c.action, Action::Unload));
-    if !let_go {
+        .any(|c| c.name == name && c.action == Action::Unload && c.stopping.is_some());
+    if !stopping {
         return;
     }
     let grace = meta_plugin_host::Supervision::default().grace;

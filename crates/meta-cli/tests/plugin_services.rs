@@ -227,6 +227,28 @@ fn alive(pid: u64) -> bool {
         .is_some_and(|zombie| !zombie)
 }
 
+/// Children of `parent` that exited and were not reaped.
+fn zombies_of(parent: u64) -> Vec<u64> {
+    let mut zombies = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u64>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // After the parenthesised name: state, then the parent's pid.
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        if fields.first() == Some(&"Z") && fields.get(1) == Some(&parent.to_string().as_str()) {
+            zombies.push(pid);
+        }
+    }
+    zombies
+}
+
 fn pid_of(service: &Value) -> u64 {
     service["pid"]
         .as_u64()
@@ -400,6 +422,22 @@ fn without_a_daemon_services_are_stopped_and_events_still_logged() {
 }
 
 #[test]
+fn a_daemon_started_without_plugins_runs_built_in_services_only() {
+    let repo = Repo::new();
+    repo.install(&repo.service_plugin("svc", SLEEPER, "on-failure"));
+    repo.ok(&["--no-plugins", "daemon", "start"]);
+    let _daemon = DaemonGuard {
+        root: repo.root.clone(),
+    };
+    repo.wait_service("watch", "running");
+    // One reload takes in every enabled plugin: were `svc` hosted, it would be at least
+    // `starting` by now, and listed as loaded.
+    assert_eq!(repo.service("svc")["state"], "stopped");
+    let host = &repo.daemon_status()["components"]["plugins"];
+    assert_eq!(host["loaded"], json!(["watch"]), "{host}");
+}
+
+#[test]
 fn a_service_crashing_once_is_restarted_and_one_crashing_in_a_loop_ends_failed() {
     let repo = Repo::new();
     repo.install(&repo.service_plugin(
@@ -425,6 +463,9 @@ fn a_service_crashing_once_is_restarted_and_one_crashing_in_a_loop_ends_failed()
         doomed,
         json!({"state": "failed", "pid": null, "restarts": 4})
     );
+    // Five processes came and went: every one was reaped.
+    let daemon = repo.daemon_status()["pid"].as_u64().unwrap();
+    assert_eq!(zombies_of(daemon), Vec::<u64>::new(), "unreaped children");
     let plain = stdout(&repo.ok(&["plugin", "list"]));
     assert!(
         plain.contains("doomed: service failed: it exited with status 1 5 times in a row"),

@@ -181,6 +181,9 @@ pub struct HostStatus {
 pub struct Change {
     pub name: String,
     pub action: Action,
+    /// The service process asked to stop (SIGTERM sent), when one was running.
+    #[serde(default)]
+    pub stopping: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -403,10 +406,12 @@ impl PluginHost {
             .collect();
         for name in gone {
             if let Some(hosted) = self.hosted.remove(&name) {
-                self.let_go(ctx, &name, hosted, "the plugin was disabled or uninstalled");
+                let stopping =
+                    self.let_go(ctx, &name, hosted, "the plugin was disabled or uninstalled");
                 changes.push(Change {
                     name,
                     action: Action::Unload,
+                    stopping,
                 });
             }
         }
@@ -430,11 +435,12 @@ impl PluginHost {
                 }
                 Some(_) => Action::Restart,
             };
+            let mut stopping = None;
             match action {
                 Action::Load => self.take_in(ctx, &name, plugin, entry),
                 Action::Restart => {
                     if let Some(old) = self.hosted.remove(&name) {
-                        self.let_go(ctx, &name, old, "the plugin changed");
+                        stopping = self.let_go(ctx, &name, old, "the plugin changed");
                     }
                     self.take_in(ctx, &name, plugin, entry);
                 }
@@ -450,7 +456,11 @@ impl PluginHost {
                 }
                 Action::Unload => {}
             }
-            changes.push(Change { name, action });
+            changes.push(Change {
+                name,
+                action,
+                stopping,
+            });
         }
         changes
     }
@@ -492,40 +502,41 @@ impl PluginHost {
         }
     }
 
+    /// Lets `hosted` go; returns the pid of its service process when one was asked to stop.
     fn let_go(
         &mut self,
         ctx: &mut ComponentContext<'_>,
         name: &str,
         hosted: Hosted,
         why: &'static str,
-    ) {
+    ) -> Option<u32> {
         tracing::info!(plugin = name, why, "plugin let go");
         let version = hosted.plugin.manifest.version;
-        match hosted.service {
-            Some(Service {
-                phase: Phase::Running(proc),
-                log,
-                ..
-            }) => {
-                process::note(&log, &format!("stopping (pid {}): {why}", proc.pid));
-                process::signal_group(proc.pid, Signal::TERM);
-                self.leaving.push(Leaving {
-                    name: name.to_owned(),
-                    version,
-                    loaded: hosted.loaded,
-                    proc,
-                    kill_at: Instant::now() + self.options.supervision.grace,
-                    killed: false,
-                    log,
-                    why,
-                });
+        let Some(Service {
+            phase: Phase::Running(proc),
+            log,
+            ..
+        }) = hosted.service
+        else {
+            if hosted.loaded {
+                ctx.emit(core::plugin_unloaded(name, &version, None));
             }
-            _ => {
-                if hosted.loaded {
-                    ctx.emit(core::plugin_unloaded(name, &version, None));
-                }
-            }
-        }
+            return None;
+        };
+        let pid = proc.pid;
+        process::note(&log, &format!("stopping (pid {pid}): {why}"));
+        process::signal_group(pid, Signal::TERM);
+        self.leaving.push(Leaving {
+            name: name.to_owned(),
+            version,
+            loaded: hosted.loaded,
+            proc,
+            kill_at: Instant::now() + self.options.supervision.grace,
+            killed: false,
+            log,
+            why,
+        });
+        Some(pid)
     }
 
     /// Checks the plugin's content on a thread; [`PluginHost::on_verified`] starts it.
@@ -801,7 +812,7 @@ impl PluginHost {
         let names: Vec<String> = self.hosted.keys().cloned().collect();
         for name in names {
             if let Some(hosted) = self.hosted.remove(&name) {
-                self.let_go(ctx, &name, hosted, "the daemon is stopping");
+                let _ = self.let_go(ctx, &name, hosted, "the daemon is stopping");
             }
         }
         let started = Instant::now();

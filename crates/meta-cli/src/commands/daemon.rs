@@ -139,9 +139,12 @@ fn start(ctx: &mut Ctx<'_>, workspace: &Workspace) -> CliResult {
     let exe = std::env::current_exe()
         .map_err(|e| CliError::context("cannot find the `meta` executable to run", &e))?;
     let mut command = Command::new(exe);
+    command.arg("-C").arg(workspace.root());
+    if ctx.plugins_off() {
+        // The daemon then hosts built-in plugins only, as asked.
+        command.arg("--no-plugins");
+    }
     command
-        .arg("-C")
-        .arg(workspace.root())
         .args(["daemon", "run"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
