@@ -590,9 +590,11 @@ fn daemon_stop_and_kill_9_leave_no_service_running() {
     drop(guard);
 }
 
-/// The Rust example plugin's binary, built once per test run by the cargo running the tests,
-/// with the profile and target folder of this test binary (a no-op under
-/// `cargo test --workspace`, which builds it already).
+/// The Rust example plugin's binary (`examples/hello-rs`, a workspace member). Asked of the
+/// cargo running the tests, once per run, as `cargo test --workspace --no-run` with this test
+/// binary's profile and target folder: under `cargo test --workspace` (what CI runs) every
+/// artifact is fresh and this takes a fraction of a second. (`cargo build -p hello-rs` would
+/// resolve features for that package alone and rebuild libzmq and friends in another variant.)
 fn hello_rs_binary() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
@@ -609,7 +611,7 @@ fn hello_rs_binary() -> &'static Path {
             .unwrap_or_else(|| "cargo".into());
         let out = std::process::Command::new(cargo)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["build", "--quiet", "-p", "hello-rs", "--bin", "hello-rs"])
+            .args(["test", "--workspace", "--no-run", "--quiet"])
             .args(["--profile", profile, "--message-format=json"])
             .arg("--target-dir")
             .arg(target_dir)
@@ -623,7 +625,12 @@ fn hello_rs_binary() -> &'static Path {
         stdout(&out)
             .lines()
             .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-            .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "hello-rs")
+            .filter(|m| {
+                m["reason"] == "compiler-artifact"
+                    && m["target"]["name"] == "hello-rs"
+                    && m["target"]["kind"] == json!(["bin"])
+                    && m["profile"]["test"] == false
+            })
             .find_map(|m| m["executable"].as_str().map(PathBuf::from))
             .expect("cargo named the hello-rs executable")
     })
