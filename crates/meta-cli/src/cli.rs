@@ -57,6 +57,11 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// `--no-plugins` or `META_NO_PLUGINS`: built-in plugins only.
+    pub fn plugins_off(&self) -> bool {
+        self.plugins_off
+    }
+
     /// The meta-repo around the working directory, or a friendly error saying there is none.
     pub fn workspace(&mut self) -> Result<&Workspace, CliError> {
         if self.workspace.is_none() {

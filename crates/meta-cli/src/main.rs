@@ -15,6 +15,7 @@ mod registry;
 mod repo_error;
 mod select;
 mod ui;
+mod watch_service;
 mod workflow_error;
 
 use std::process::ExitCode;

@@ -4,18 +4,23 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 use std::sync::LazyLock;
+use std::time::Duration;
 
+use meta_events::Event;
 use meta_plugin::{BuiltinPlugin, Manager, PluginPaths};
+use meta_plugin_host::{Action, Change, Reply};
 use meta_workspace::Workspace;
 
 use crate::cli::Ctx;
 use crate::error::{CliError, CliResult};
 use crate::registry::PluginCommand;
 
-/// Plugins compiled into `meta`. Empty for now: the file watcher service joins when the watcher
-/// and the daemon land; it is listed here and nowhere else, so the CLI and `meta daemon run`
-/// (the same binary) agree on it.
-pub static BUILTIN_PLUGINS: &[BuiltinPlugin] = &[];
+/// Plugins compiled into `meta`, listed here and nowhere else so the CLI and `meta daemon run`
+/// (the same binary) agree on them: `watch`, the file watcher (a service publishing
+/// `core:file:*`; see `watch_service.rs`).
+pub static BUILTIN_PLUGINS: &[BuiltinPlugin] = &[BuiltinPlugin {
+    manifest: crate::watch_service::MANIFEST,
+}];
 
 /// The command surface of DESIGN.md section 2. Plugins may not take these names even before the
 /// command lands here, so no plugin is installed today that a later `meta` would shadow.
@@ -52,6 +57,65 @@ pub fn manager(workspace: &Workspace) -> Manager<'static> {
         BUILTIN_PLUGINS,
         RESERVED.as_slice(),
     )
+}
+
+/// How long a plugin command waits for the running daemon to take a change in.
+const RELOAD_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Logs the event of a plugin change (through the daemon when one runs, else directly). The
+/// change is made by then, so a failure here is a warning, not an error.
+pub fn announce(ctx: &Ctx<'_>, workspace: &Workspace, event: Event) {
+    let ty = event.ty().to_owned();
+    if let Err(error) = meta_events::emit(workspace, event) {
+        ctx.ui.warn(format!(
+            "the change is made, but its `{ty}` event was not logged: {error}"
+        ));
+    }
+}
+
+/// Tells the running daemon, if any, to take a plugin change in now (it would notice by itself
+/// within seconds); `retry` names plugins whose failed service should start again. Returns what
+/// the daemon did, or `None` without a daemon.
+pub fn tell_daemon(ctx: &Ctx<'_>, workspace: &Workspace, retry: &[&str]) -> Option<Vec<Change>> {
+    match meta_plugin_host::reload(workspace, retry, RELOAD_TIMEOUT) {
+        Reply::NoDaemon => None,
+        Reply::Answer(changes) => Some(changes),
+        Reply::NoAnswer(why) => {
+            ctx.ui.warn(format!(
+                "the running daemon was not told about the change ({why}); it notices by itself within a few seconds"
+            ));
+            None
+        }
+    }
+}
+
+/// After a plugin was let go by the daemon: waits for its service, if one is running, to stop
+/// (SIGTERM, then SIGKILL after the grace period), and says so.
+pub fn await_service_stop(ctx: &Ctx<'_>, workspace: &Workspace, name: &str, changes: &[Change]) {
+    let stopping = changes
+        .iter()
+        .any(|c| c.name == name && c.action == Action::Unload && c.stopping.is_some());
+    if !stopping {
+        return;
+    }
+    let grace = meta_plugin_host::Supervision::default().grace;
+    if meta_plugin_host::wait_until_stopped(workspace, name, grace + Duration::from_secs(3)) {
+        ctx.ui.note("  service: stopped by the daemon");
+    } else {
+        ctx.ui.warn(format!(
+            "the service of `{name}` is still stopping; `meta plugin list` shows when it is gone"
+        ));
+    }
+}
+
+/// `.meta/run/plugins/<name>.log` and its rotated predecessor.
+pub fn remove_service_logs(workspace: &Workspace, name: &str) {
+    let dir = workspace.run_dir().join(meta_plugin_host::LOGS_DIR);
+    for file in [format!("{name}.log"), format!("{name}.log.1")] {
+        let _ = std::fs::remove_file(dir.join(file));
+    }
+    // Leave no empty folder behind; fails harmlessly while other logs are there.
+    let _ = std::fs::remove_dir(dir);
 }
 
 /// Runs a plugin command with `args` after checking its content against `meta/plugins.lock`,

@@ -783,8 +783,15 @@ fn uninstall_leaves_nothing_behind() {
 #[test]
 fn list_json_follows_the_contract() {
     let fx = fixture();
+    // The built-in file watcher is always there.
+    let watch = serde_json::json!({
+        "name": "watch", "version": env!("CARGO_PKG_VERSION"), "enabled": true,
+        "source": "builtin", "path": null, "commands": [],
+        "service": {"state": "stopped", "pid": null, "restarts": 0}
+    });
     let out = fx.run(&["plugin", "list", "--json"]);
-    assert_eq!(stdout(&out).trim(), "[]");
+    let value: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(value, serde_json::json!([watch]));
     fx.install_ok(
         &fx.source("b-cmd", &manifest("b-cmd", &[("bee", "B")])),
         &[],
@@ -807,7 +814,8 @@ fn list_json_follows_the_contract() {
             "name": "b-cmd", "version": "0.1.0", "enabled": true,
             "source": fx.src().join("b-cmd").canonicalize().unwrap().display().to_string(),
             "path": "meta/plugins/b-cmd", "commands": ["bee"], "service": null
-        }
+        },
+        watch
     ]);
     assert_eq!(value, expected);
     let human = stdout(&fx.run(&["plugin", "list"]));

@@ -6,6 +6,7 @@ mod events;
 mod exec;
 mod framework;
 mod health;
+mod plugin_services;
 mod plugins;
 mod project;
 mod scaffold;

@@ -36,7 +36,16 @@ fn json_matches_git_field_by_field() {
     let report = status_json(root, &[]);
 
     assert_eq!(report["root"], root.display().to_string());
-    assert_eq!(report["plugins"], serde_json::json!([]));
+    // Only the built-in file watcher, whose service runs with the daemon.
+    let plugins: Vec<&str> = report["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(plugins, ["watch"]);
+    assert_eq!(report["plugins"][0]["source"], "builtin");
+    assert_eq!(report["plugins"][0]["service"]["state"], "stopped");
     assert_eq!(report["events"]["daemon"], "stopped");
     assert_eq!(report["events"]["pid"], Value::Null);
     assert_eq!(report["events"]["log"]["segments"], 0);
@@ -121,7 +130,7 @@ fn text_groups_projects_and_explains_markers() {
     assert!(state_line(State::OffPin).contains('≠'));
     assert!(state_line(State::Uninitialized).contains("not initialised"));
     assert!(text.contains("= on pin"), "legend missing:\n{text}");
-    assert!(text.contains("plugins: none"), "{text}");
+    assert!(text.contains("plugins: watch\n"), "{text}");
     assert!(text.contains("events: daemon stopped"), "{text}");
 
     let coloured = meta(repo.root())
@@ -401,12 +410,16 @@ fn plugins_section_is_the_plugin_list() {
         .output()
         .unwrap();
     let listed: Value = serde_json::from_str(&stdout(&listed)).unwrap();
-    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed:#}");
+    // Theirs and the built-in file watcher.
+    assert_eq!(listed.as_array().unwrap().len(), 3, "{listed:#}");
     let report = status_json(root, &[]);
     assert_eq!(report["plugins"], listed);
 
     let text = stdout(&meta(root).arg("status").output().unwrap());
-    assert!(text.contains("plugins: hello, quiet (disabled)"), "{text}");
+    assert!(
+        text.contains("plugins: hello, quiet (disabled), watch"),
+        "{text}"
+    );
 }
 
 /// Stops the daemon of `root` when the test ends, however it ends.

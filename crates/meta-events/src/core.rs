@@ -16,6 +16,9 @@ pub const PLUGIN_UNLOADED: &str = "core:plugin:unloaded";
 pub const FILE_CREATED: &str = "core:file:created";
 pub const FILE_MODIFIED: &str = "core:file:modified";
 pub const FILE_DELETED: &str = "core:file:deleted";
+/// File changes were lost (a burst past what the watcher can follow): consumers keeping state
+/// about the tree must rescan it.
+pub const FILE_OVERFLOW: &str = "core:file:overflow";
 pub const PROJECT_ADDED: &str = "core:project:added";
 pub const PROJECT_REMOVED: &str = "core:project:removed";
 
@@ -128,6 +131,11 @@ pub fn project_removed(path: &str, name: &str, group: Option<&str>, url: Option<
     )
 }
 
+/// `core:file:overflow` `{reason}`: changes in a window were lost; rescan the tree.
+pub fn file_overflow(reason: &str) -> Event {
+    core(FILE_OVERFLOW, json!({ "reason": reason }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +154,7 @@ mod tests {
             FILE_CREATED,
             FILE_MODIFIED,
             FILE_DELETED,
+            FILE_OVERFLOW,
             PROJECT_ADDED,
             PROJECT_REMOVED,
         ] {

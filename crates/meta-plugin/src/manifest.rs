@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use toml_edit::{Item, TableLike, Value};
 
 use crate::rules::{
-    EVENT_PREFIX_RULE, NAME_RULE, SEMVER_RULE, event_namespace, is_valid_event_prefix,
+    EVENT_PREFIX_RULE, NAME_RULE, SEMVER_RULE, is_core_prefix, is_valid_event_prefix,
     is_valid_name, is_valid_semver,
 };
 
@@ -604,10 +604,13 @@ impl Parser<'_> {
                 return Err(self.fail(
                     span,
                     Some(&at),
-                    format!("`{prefix}` is not a valid event-type prefix: {EVENT_PREFIX_RULE}"),
+                    format!(
+                        "`{prefix}` is not a valid event-type prefix: {EVENT_PREFIX_RULE}; a type is {}",
+                        meta_events::event::TYPE_RULE
+                    ),
                 ));
             }
-            if !allow_everything && event_namespace(prefix) == "core" {
+            if !allow_everything && is_core_prefix(prefix) {
                 return Err(self.fail(
                     span,
                     Some(&at),

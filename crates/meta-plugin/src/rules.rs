@@ -1,5 +1,7 @@
 //! The naming rules of DESIGN.md sections 3.1 and 4, each paired with the sentence an error
-//! quotes, so the rule a user broke is always spelled out in the same words.
+//! quotes, so the rule a user broke is always spelled out in the same words. Event types follow
+//! the event bus's own validator (`meta_events::validate_type`), so a manifest and the daemon
+//! can never disagree about them.
 
 /// The rule plugin and command names follow, as error messages quote it.
 pub const NAME_RULE: &str =
@@ -9,8 +11,9 @@ pub const NAME_RULE: &str =
 pub const SEMVER_RULE: &str =
     "a semantic version MAJOR.MINOR.PATCH, e.g. `0.1.0` or `1.2.3-beta.1` (https://semver.org)";
 
-/// The rule event-type prefixes follow, as error messages quote it.
-pub const EVENT_PREFIX_RULE: &str = "1 to 8 segments joined by `:`, each a lowercase letter then up to 31 lowercase letters, digits, `_` or `-` ([a-z][a-z0-9_-]{0,31}), optionally ending in `:`";
+/// The rule event-type prefixes follow, as error messages quote it (followed by
+/// [`meta_events::event::TYPE_RULE`]).
+pub const EVENT_PREFIX_RULE: &str = "a prefix is the first whole segments of an event type, optionally ending in `:` (`hello:`, `core:file:`)";
 
 /// Is `name` a valid plugin or command name: `[a-z][a-z0-9-]{0,39}`?
 pub fn is_valid_name(name: &str) -> bool {
@@ -51,27 +54,24 @@ pub fn is_valid_semver(version: &str) -> bool {
 }
 
 /// Is `prefix` a valid event-type prefix (the empty prefix excluded: callers decide whether
-/// "everything" is allowed)?
+/// "everything" is allowed)? It is when it is the start of a valid type, cut at a segment
+/// boundary.
 pub fn is_valid_event_prefix(prefix: &str) -> bool {
     let trimmed = prefix.strip_suffix(':').unwrap_or(prefix);
     if trimmed.is_empty() {
         return false;
     }
-    let segments: Vec<&str> = trimmed.split(':').collect();
-    segments.len() <= 8
-        && segments.iter().all(|segment| {
-            let bytes = segment.as_bytes();
-            matches!(bytes.first(), Some(b'a'..=b'z'))
-                && bytes.len() <= 32
-                && bytes
-                    .iter()
-                    .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
-        })
+    if trimmed.contains(':') {
+        meta_events::validate_type(trimmed).is_ok()
+    } else {
+        // One segment names a namespace; a type needs two, so check the shortest type it starts.
+        meta_events::validate_type(&format!("{trimmed}:x")).is_ok()
+    }
 }
 
-/// The first segment of an event-type prefix: its namespace (`core` for `core:file:`).
-pub fn event_namespace(prefix: &str) -> &str {
-    prefix.split(':').next().unwrap_or(prefix)
+/// Does the prefix lie in the `core` namespace, which only `meta` itself emits?
+pub fn is_core_prefix(prefix: &str) -> bool {
+    meta_events::event::is_core_type(prefix)
 }
 
 #[cfg(test)]
@@ -160,7 +160,8 @@ mod tests {
         ] {
             assert!(!is_valid_event_prefix(bad), "{bad}");
         }
-        assert_eq!(event_namespace("core:file:"), "core");
-        assert_eq!(event_namespace("hello"), "hello");
+        assert!(is_core_prefix("core:file:"));
+        assert!(is_core_prefix("core"));
+        assert!(!is_core_prefix("corex:"));
     }
 }

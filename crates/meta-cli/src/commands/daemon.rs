@@ -1,5 +1,6 @@
 //! `meta daemon start|stop|status|run`: the bus daemon of this meta-repo.
 
+use std::ffi::OsString;
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
@@ -8,10 +9,12 @@ use meta_daemon::{Daemon, DaemonOptions};
 use meta_events::Client;
 use meta_events::lock;
 use meta_events::status::{self, DaemonStatus};
+use meta_plugin_host::{HostOptions, HostStatus, Launcher, PluginHost, Supervision};
 use meta_workspace::Workspace;
 
 use crate::cli::Ctx;
 use crate::error::{CliError, CliResult};
+use crate::plugins::{BUILTIN_PLUGINS, RESERVED};
 use crate::ui::styles;
 
 #[derive(clap::Args, Debug)]
@@ -34,6 +37,20 @@ enum DaemonCommand {
     },
     /// Run the daemon in the foreground (Ctrl-C stops it).
     Run,
+    /// The service of the built-in `watch` plugin (internal): publishes file changes.
+    #[command(hide = true)]
+    Watch,
+    /// Start a plugin service for the daemon (internal): ties it to the daemon's life, then
+    /// becomes it.
+    #[command(hide = true)]
+    ExecService {
+        /// The daemon's pid: the service must not outlive it.
+        #[arg(long, value_name = "PID")]
+        parent: u32,
+        /// The service's program and arguments.
+        #[arg(required = true, last = true, value_parser = clap::value_parser!(OsString))]
+        argv: Vec<OsString>,
+    },
 }
 
 /// How long `start` waits for the new daemon to answer, and `stop` for it to exit.
@@ -45,13 +62,49 @@ const STDERR_FILE: &str = "daemon.stderr";
 pub const LOG_FILE: &str = "daemon.log";
 
 pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
+    match args.command {
+        DaemonCommand::ExecService { parent, argv } => return exec_service(parent, &argv),
+        DaemonCommand::Watch => return crate::watch_service::run(ctx),
+        _ => {}
+    }
     let workspace = ctx.workspace()?.clone();
     match args.command {
         DaemonCommand::Start => start(ctx, &workspace),
         DaemonCommand::Stop => stop(ctx, &workspace),
         DaemonCommand::Status { json } => show_status(ctx, &workspace, json),
         DaemonCommand::Run => run_foreground(ctx, &workspace),
+        DaemonCommand::ExecService { .. } | DaemonCommand::Watch => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// The launcher the plugin host starts services through: arms the parent-death signal so the
+/// kernel kills the service when the daemon dies (even by `kill -9`), checks that the daemon
+/// did not die before that, then replaces itself with the service (same pid). What it says
+/// goes to the service's log.
+fn exec_service(parent: u32, argv: &[OsString]) -> CliResult {
+    use std::os::unix::process::CommandExt;
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL)).map_err(
+        |e| {
+            CliError::new(format!(
+                "cannot tie the service to the daemon's life (prctl): {e}"
+            ))
+        },
+    )?;
+    let ppid = rustix::process::Pid::as_raw(rustix::process::getppid());
+    if i64::from(ppid) != i64::from(parent) {
+        return Err(CliError::new(format!(
+            "the daemon (pid {parent}) that started this service is gone; not starting it"
+        )));
+    }
+    let Some((program, rest)) = argv.split_first() else {
+        return Err(CliError::usage("no service program given"));
+    };
+    let error = Command::new(program).args(rest).exec();
+    Err(CliError::new(format!(
+        "cannot run `{}`: {error}",
+        program.to_string_lossy()
+    )))
 }
 
 fn already_running(run_dir: &Path) -> CliError {
@@ -86,9 +139,12 @@ fn start(ctx: &mut Ctx<'_>, workspace: &Workspace) -> CliResult {
     let exe = std::env::current_exe()
         .map_err(|e| CliError::context("cannot find the `meta` executable to run", &e))?;
     let mut command = Command::new(exe);
+    command.arg("-C").arg(workspace.root());
+    if ctx.plugins_off() {
+        // The daemon then hosts built-in plugins only, as asked.
+        command.arg("--no-plugins");
+    }
     command
-        .arg("-C")
-        .arg(workspace.root())
         .args(["daemon", "run"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -234,6 +290,35 @@ fn render_status(ctx: &Ctx<'_>, report: &DaemonStatus) -> String {
             .as_deref()
             .map_or("none", |s| s.trim_start_matches('0'))
     );
+    if let Some(host) = report
+        .components
+        .get(meta_plugin_host::COMPONENT)
+        .and_then(|value| serde_json::from_value::<HostStatus>(value.clone()).ok())
+    {
+        let _ = writeln!(
+            text,
+            "plugins:     {} loaded{}",
+            host.loaded.len(),
+            if host.loaded.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", host.loaded.join(", "))
+            }
+        );
+        for (name, service) in &host.services {
+            let mut line = format!("  {name}: {}", service.state.as_str());
+            if let Some(pid) = service.pid {
+                let _ = write!(line, " (pid {pid})");
+            }
+            if service.restarts > 0 {
+                let _ = write!(line, ", {} restarts", service.restarts);
+            }
+            if let Some(reason) = &service.reason {
+                let _ = write!(line, ": {reason}");
+            }
+            let _ = writeln!(text, "{line}");
+        }
+    }
     text
 }
 
@@ -280,9 +365,28 @@ fn run_foreground(ctx: &mut Ctx<'_>, workspace: &Workspace) -> CliResult {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         ..DaemonOptions::default()
     };
-    let daemon = Daemon::start(workspace, options).inspect_err(|error| {
+    let mut daemon = Daemon::start(workspace, options).inspect_err(|error| {
         tracing::error!(%error, "daemon failed to start");
     })?;
+    let launcher = std::env::current_exe()
+        .map(|program| Launcher {
+            program,
+            args: vec!["daemon".into(), "exec-service".into()],
+        })
+        .inspect_err(|error| {
+            tracing::warn!(%error, "cannot find the meta binary; services will not die with the daemon if it is killed");
+        })
+        .ok();
+    daemon.add_component(Box::new(PluginHost::new(
+        workspace,
+        HostOptions {
+            builtins: BUILTIN_PLUGINS,
+            reserved: RESERVED.as_slice(),
+            builtins_only: ctx.plugins_off(),
+            launcher,
+            supervision: Supervision::default(),
+        },
+    )));
     if ctx.ui.stdout_is_terminal() {
         ctx.ui.note(format!(
             "daemon running for {} (pid {}); Ctrl-C or `meta daemon stop` stops it",

@@ -228,12 +228,12 @@ fn print_text(
     let plugins = plugins_summary(ui, workspace);
     let listed: Vec<String> = plugins
         .iter()
-        .map(|p| {
-            if p.enabled {
-                p.name.clone()
-            } else {
-                format!("{} (disabled)", p.name)
+        .map(|p| match (p.enabled, p.service_state()) {
+            (false, _) => format!("{} (disabled)", p.name),
+            (true, Some(state @ ("running" | "starting" | "failed"))) => {
+                format!("{} (service {state})", p.name)
             }
+            (true, _) => p.name.clone(),
         })
         .collect();
     let _ = writeln!(
@@ -384,13 +384,11 @@ fn pad(painted: &str, text: &str, width: usize) -> String {
     format!("{painted}{}", " ".repeat(width.saturating_sub(visible)))
 }
 
-// ---- Seams the lead connects when the plugin and event crates land ----------------------
+// ---- Plugins and events --------------------------------------------------------------------
 
-/// The `plugins` section: `meta plugin list --json`'s entries (manifests only; no plugin
-/// runs). A catalog that cannot be read is a warning here, not a failed status.
-//
-// SEAM (daemon): each entry's `service` says `stopped` until the daemon's supervisor reports
-// real states; that lives in `commands/plugin/mod.rs` and reaches here unchanged.
+/// The `plugins` section: `meta plugin list --json`'s entries (manifests, and service states
+/// from the running daemon; no plugin runs). A catalog that cannot be read is a warning here,
+/// not a failed status.
 fn plugins_summary(ui: &crate::ui::Ui, workspace: &Workspace) -> Vec<PluginEntry> {
     match super::plugin::list_entries(workspace) {
         Ok((entries, problems)) => {

@@ -1,6 +1,6 @@
 //! `plugins`: every plugin folder loads (manifest valid, api spoken by this `meta`), every
-//! enabled plugin's content is what was installed, and the programs its commands and service
-//! run can be found.
+//! enabled plugin's content is what was installed, the programs its commands and service
+//! run can be found, and the running daemon (if any) has not given up on a service.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -75,6 +75,22 @@ fn run(health: &Health) -> Outcome {
                 ));
             }
         }
+    }
+    let services = crate::commands::plugin::Services::ask(&workspace);
+    for (name, reason) in services.failed() {
+        if !enabled.iter().any(|p| p.name == name) {
+            continue;
+        }
+        problems.push((
+            Level::Fail,
+            format!(
+                "the daemon gave up on the service of plugin `{name}`: {}",
+                reason.unwrap_or("no reason recorded")
+            ),
+            format!(
+                "read `.meta/run/plugins/{name}.log`, fix the cause, then `meta plugin enable {name}` starts it again"
+            ),
+        ));
     }
     let summary = format!(
         "{} plugin(s), {} enabled",

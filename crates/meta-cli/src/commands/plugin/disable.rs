@@ -13,14 +13,21 @@ pub struct Args {
 }
 
 pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
-    let workspace = ctx.workspace()?;
-    let changed = plugins::manager(workspace).set_enabled(&args.name, false)?;
-    // The `core:plugin:disabled` event is emitted here once the events client lands (#3).
+    let workspace = ctx.workspace()?.clone();
+    let changed = plugins::manager(&workspace).set_enabled(&args.name, false)?;
     if changed {
+        plugins::announce(
+            ctx,
+            &workspace,
+            meta_events::core::plugin_disabled(&args.name),
+        );
         ctx.ui.note(format!("Disabled plugin `{}`.", args.name));
     } else {
         ctx.ui
             .note(format!("Plugin `{}` is already disabled.", args.name));
+    }
+    if let Some(changes) = plugins::tell_daemon(ctx, &workspace, &[]) {
+        plugins::await_service_stop(ctx, &workspace, &args.name, &changes);
     }
     Ok(ExitCode::SUCCESS)
 }

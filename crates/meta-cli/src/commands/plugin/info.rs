@@ -11,7 +11,7 @@ use crate::error::{CliError, CliResult};
 use crate::plugins;
 use crate::ui::styles;
 
-use super::{ListEntry, ServiceState};
+use super::{ListEntry, ServiceState, Services};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -56,6 +56,10 @@ struct ServiceInfo {
     restart: &'static str,
     #[serde(flatten)]
     state: ServiceState,
+    /// Why it failed or stopped, as the daemon says.
+    reason: Option<String>,
+    /// Its log, relative to the root, once the daemon ran it.
+    log: Option<String>,
 }
 
 pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
@@ -88,7 +92,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         Err(VerifyError::NotRecorded { .. } | VerifyError::UnexpectedLink { .. }) => "unrecorded",
         Err(error) => return Err(error.into()),
     };
-    let listed = ListEntry::of(plugin, &lock);
+    let listed = ListEntry::of(plugin, &lock, &Services::ask(workspace));
     let manifest = &plugin.manifest;
     let info = Info {
         name: listed.name,
@@ -118,6 +122,8 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
                 exec: spec.exec.clone(),
                 subscribe: spec.subscribe.clone(),
                 restart: spec.restart.as_str(),
+                reason: state.reason.clone(),
+                log: state.log.clone(),
                 state,
             }),
         publish: manifest.publish.clone(),
@@ -193,11 +199,17 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         );
     }
     if let Some(service) = &info.service {
+        let mut state = service.state.state.to_owned();
+        if let Some(pid) = service.state.pid {
+            let _ = write!(state, ", pid {pid}");
+        }
+        if service.state.restarts > 0 {
+            let _ = write!(state, ", {} restarts", service.state.restarts);
+        }
         let mut line = format!(
-            "{} (restart: {}, {})",
+            "{} (restart: {}, {state})",
             service.exec.join(" "),
             service.restart,
-            service.state.state
         );
         if !service.subscribe.is_empty() {
             let _ = write!(
@@ -207,6 +219,12 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
             );
         }
         field("service", line);
+        if let Some(reason) = &service.reason {
+            field("reason", reason.clone());
+        }
+        if let Some(log) = &service.log {
+            field("log", log.clone());
+        }
     }
     if !info.publish.is_empty() {
         field("publishes", display_prefixes(&info.publish));

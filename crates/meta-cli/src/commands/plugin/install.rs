@@ -28,8 +28,8 @@ pub struct Args {
 }
 
 pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
-    let workspace = ctx.workspace()?;
-    let manager = plugins::manager(workspace);
+    let workspace = ctx.workspace()?.clone();
+    let manager = plugins::manager(&workspace);
     let installed = manager.install(&InstallRequest {
         source: args.source,
         name: args.name,
@@ -37,7 +37,16 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         link: args.link,
         force: args.force,
     })?;
-    // The `core:plugin:installed` event is emitted here once the events client lands (#3).
+    plugins::announce(
+        ctx,
+        &workspace,
+        meta_events::core::plugin_installed(
+            &installed.name,
+            &installed.manifest.version,
+            &installed.entry.source,
+        ),
+    );
+    let daemon = plugins::tell_daemon(ctx, &workspace, &[]);
     let manifest = &installed.manifest;
     let verb = match (installed.entry.linked, installed.replaced) {
         (true, false) => "Linked",
@@ -59,8 +68,14 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         ctx.ui.note(format!("  commands: {}", commands.join(", ")));
     }
     if manifest.service.is_some() {
-        ctx.ui
-            .note("  service: starts with the daemon (`meta daemon start`)");
+        if daemon.is_some() {
+            ctx.ui.note(
+                "  service: starting in the running daemon (`meta plugin list` shows its state)",
+            );
+        } else {
+            ctx.ui
+                .note("  service: starts with the daemon (`meta daemon start`)");
+        }
     }
     if installed.entry.linked {
         ctx.ui.note(

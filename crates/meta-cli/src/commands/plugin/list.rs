@@ -45,10 +45,13 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
                 } else {
                     entry.commands.join(", ")
                 },
-                entry
-                    .service
-                    .as_ref()
-                    .map_or_else(|| "-".to_owned(), |s| s.state.to_owned()),
+                entry.service.as_ref().map_or_else(
+                    || "-".to_owned(),
+                    |s| match s.pid {
+                        Some(pid) => format!("{} (pid {pid})", s.state),
+                        None => s.state.to_owned(),
+                    },
+                ),
                 if linked {
                     format!("{} (linked)", entry.source)
                 } else {
@@ -94,9 +97,22 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
             (0, _) => ctx.ui.paint(styles::EMPHASIS, cell),
             (2, "enabled") => ctx.ui.paint(styles::OK, cell),
             (2, _) => ctx.ui.paint(styles::DIM, cell),
+            (4, "failed") => ctx.ui.paint(styles::ERROR, cell),
             _ => cell.to_owned(),
         };
         let _ = writeln!(text, "{}", line(cells, &styled).trim_end());
+    }
+    // A failed service says why, so the list alone tells what to fix.
+    for entry in &entries {
+        if let Some(service) = &entry.service
+            && service.state == "failed"
+            && let Some(reason) = &service.reason
+        {
+            let _ = writeln!(text, "\n{}: service failed: {reason}", entry.name);
+            if let Some(log) = &service.log {
+                let _ = writeln!(text, "  its log: {log}");
+            }
+        }
     }
     ctx.ui.print(text)?;
     Ok(ExitCode::SUCCESS)

@@ -9,7 +9,11 @@ mod list;
 mod trust;
 mod uninstall;
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
 use meta_plugin::{LockFile, Plugin};
+use meta_plugin_host::{Reply, ServiceStatus};
 use serde::Serialize;
 
 use crate::cli::Ctx;
@@ -52,20 +56,85 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
 }
 
 /// Every plugin as `meta plugin list --json` shows it, with the catalog's load problems (for
-/// the caller to show as warnings). `meta status` reports the same list.
+/// the caller to show as warnings). Service states come from the running daemon, asked without
+/// waiting when none runs. `meta status` reports the same list.
 pub(crate) fn list_entries(
     workspace: &meta_workspace::Workspace,
 ) -> CliResult<(Vec<ListEntry>, Vec<String>)> {
     let manager = crate::plugins::manager(workspace);
     let catalog = manager.catalog()?;
     let lock = manager.lock()?;
+    let services = Services::ask(workspace);
     let entries = catalog
         .plugins
         .iter()
-        .map(|plugin| ListEntry::of(plugin, &lock))
+        .map(|plugin| ListEntry::of(plugin, &lock, &services))
         .collect();
-    let problems = catalog.problems.iter().map(ToString::to_string).collect();
+    let mut problems: Vec<String> = catalog.problems.iter().map(ToString::to_string).collect();
+    if let Some(why) = services.unknown {
+        problems.push(format!(
+            "service states are unknown: {why}; they are shown as `stopped`"
+        ));
+    }
     Ok((entries, problems))
+}
+
+/// What the running daemon says about plugin services.
+pub(crate) struct Services {
+    by_name: BTreeMap<String, ServiceStatus>,
+    /// Why the daemon could not be asked, when one runs.
+    unknown: Option<String>,
+}
+
+/// How long listing waits for a running daemon's answer.
+const SERVICES_TIMEOUT: Duration = Duration::from_secs(1);
+
+impl Services {
+    /// Asks the running daemon; without one there is nothing to ask and no service runs.
+    pub(crate) fn ask(workspace: &meta_workspace::Workspace) -> Self {
+        match meta_plugin_host::status(workspace, SERVICES_TIMEOUT) {
+            Reply::NoDaemon => Self {
+                by_name: BTreeMap::new(),
+                unknown: None,
+            },
+            Reply::Answer(report) => Self {
+                by_name: report.services,
+                unknown: None,
+            },
+            Reply::NoAnswer(why) => Self {
+                by_name: BTreeMap::new(),
+                unknown: Some(why),
+            },
+        }
+    }
+
+    /// Services the daemon gave up on (or refused to start), with why.
+    pub(crate) fn failed(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
+        self.by_name
+            .iter()
+            .filter(|(_, s)| s.state == meta_plugin_host::ServiceState::Failed)
+            .map(|(name, s)| (name.as_str(), s.reason.as_deref()))
+    }
+
+    /// `plugin`'s service as the daemon reports it; `stopped` when it does not run it.
+    fn state_of(&self, plugin: &Plugin) -> ServiceState {
+        match self.by_name.get(&plugin.name) {
+            Some(status) => ServiceState {
+                state: status.state.as_str(),
+                pid: status.pid,
+                restarts: status.restarts,
+                reason: status.reason.clone(),
+                log: Some(status.log.clone()),
+            },
+            None => ServiceState {
+                state: meta_plugin_host::ServiceState::Stopped.as_str(),
+                pid: None,
+                restarts: 0,
+                reason: None,
+                log: None,
+            },
+        }
+    }
 }
 
 /// One plugin as `meta plugin list --json` shows it (contract: DESIGN.md section 2).
@@ -83,15 +152,27 @@ pub(crate) struct ListEntry {
 }
 
 #[derive(Debug, Serialize)]
-struct ServiceState {
+pub(crate) struct ServiceState {
     /// `running`, `starting`, `stopped` or `failed`.
     state: &'static str,
     pid: Option<u32>,
     restarts: u32,
+    /// Why it failed or stopped (shown by `plugin list` and `plugin info`; not in the list's
+    /// JSON contract).
+    #[serde(skip)]
+    reason: Option<String>,
+    /// Its log, relative to the root, once the daemon ran it.
+    #[serde(skip)]
+    log: Option<String>,
 }
 
 impl ListEntry {
-    fn of(plugin: &Plugin, lock: &LockFile) -> Self {
+    /// `running`, `starting`, `stopped` or `failed`; `None` without a service.
+    pub(crate) fn service_state(&self) -> Option<&'static str> {
+        self.service.as_ref().map(|s| s.state)
+    }
+
+    fn of(plugin: &Plugin, lock: &LockFile, services: &Services) -> Self {
         let path = plugin
             .dir()
             .map(|_| format!("meta/plugins/{}", plugin.name));
@@ -120,18 +201,7 @@ impl ListEntry {
                 .manifest
                 .service
                 .as_ref()
-                .map(|_| service_state(plugin)),
+                .map(|_| services.state_of(plugin)),
         }
-    }
-}
-
-/// What is known of a plugin's service. No supervisor exists yet (it arrives with the daemon),
-/// so no service runs and `stopped` is the truth; once the daemon lands, its status reply
-/// (state, pid, restarts) replaces this for enabled plugins.
-fn service_state(_plugin: &Plugin) -> ServiceState {
-    ServiceState {
-        state: "stopped",
-        pid: None,
-        restarts: 0,
     }
 }

@@ -15,8 +15,8 @@ pub struct Args {
 }
 
 pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
-    let workspace = ctx.workspace()?;
-    let (previous, hash) = plugins::manager(workspace).trust(&args.name)?;
+    let workspace = ctx.workspace()?.clone();
+    let (previous, hash) = plugins::manager(&workspace).trust(&args.name)?;
     match previous {
         Some(previous) if previous == hash => ctx.ui.note(format!(
             "Plugin `{}` is unchanged; nothing to trust.",
@@ -31,5 +31,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
             args.name
         )),
     }
+    // A service refused for its content starts now that the content is trusted.
+    plugins::tell_daemon(ctx, &workspace, &[args.name.as_str()]);
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,128 @@
+//! The service of the built-in `watch` plugin (`meta daemon watch`, hidden): watches the
+//! meta-repo's tree with `meta-watch` and publishes each change to the daemon as
+//! `core:file:created|modified|deleted`, or one `core:file:overflow` when changes were lost.
+//!
+//! It is an ordinary plugin service: the daemon's plugin host starts it with the plugin
+//! environment (so it publishes through `META_BUS_INGEST` like any plugin), supervises it,
+//! and stops it when the plugin is disabled. Keeping the watcher out of the daemon's process
+//! means a burst of file events, or a watcher failure, never holds up the bus.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use meta_events::Client;
+use meta_events::core::{self, FileChange};
+use meta_watch::{FileEvent, WatchOptions, Watcher};
+use meta_workspace::{Workspace, env};
+
+use crate::cli::Ctx;
+use crate::error::{CliError, CliResult};
+
+/// The built-in plugin's manifest: a service only, run by the `meta` binary itself.
+pub const MANIFEST: &str = concat!(
+    "api = 1\n",
+    "[plugin]\n",
+    "name = \"watch\"\n",
+    "version = \"",
+    env!("CARGO_PKG_VERSION"),
+    "\"\n",
+    "description = \"Watches the meta-repo's files and publishes core:file:created, modified, deleted and overflow events\"\n",
+    "[service]\n",
+    "exec = [\"meta\", \"daemon\", \"watch\"]\n",
+    "restart = \"on-failure\"\n",
+);
+
+/// The `source` of the events it publishes.
+const SOURCE: &str = "/plugins/watch";
+
+/// Runs until the daemon stops it: each batch the watcher hands over is published in order.
+pub fn run(ctx: &Ctx<'_>) -> CliResult {
+    let root = std::env::var_os(env::META_ROOT)
+        .filter(|r| !r.is_empty())
+        .map(PathBuf::from)
+        .ok_or_else(|| {
+            CliError::usage(
+                "`meta daemon watch` is the service of the built-in `watch` plugin: the daemon starts it",
+            )
+            .with_hint("`meta daemon start` runs it (unless `meta plugin disable watch`)")
+        })?;
+    let client = Client::from_env().ok_or_else(|| {
+        CliError::usage("the bus endpoints (`META_BUS_*`) are not set: the daemon starts this")
+    })?;
+    let workspace = Workspace::open(&root)?;
+    let config = &workspace.config().watch;
+    let mut options = WatchOptions::new(workspace.root());
+    options.debounce = Duration::from_millis(config.debounce_ms);
+    options.ignore.clone_from(&config.ignore);
+    let publisher = client.publisher()?;
+    let (watcher, batches) = Watcher::channel(options).map_err(|e| {
+        CliError::context("cannot watch the meta-repo", &e).with_hint(
+            "`meta health` checks the inotify watch limit; `meta plugin disable watch` turns watching off",
+        )
+    })?;
+    ctx.ui.note(format!(
+        "watching {} folders under {}",
+        watcher.watched_dirs(),
+        workspace.root().display()
+    ));
+    for batch in batches {
+        for change in batch {
+            publisher.publish(&event_of(change))?;
+        }
+    }
+    // The watcher's thread ended: it could not go on. The daemon restarts the service.
+    Err(CliError::new("the file watcher stopped unexpectedly"))
+}
+
+/// The `core:file:*` event for one change.
+fn event_of(change: FileEvent) -> meta_events::Event {
+    let (kind, change) = match change {
+        FileEvent::Created(c) => (FileChange::Created, c),
+        FileEvent::Modified(c) => (FileChange::Modified, c),
+        FileEvent::Deleted(c) => (FileChange::Deleted, c),
+        FileEvent::Overflow { reason } => {
+            return core::file_overflow(&reason).with_source(SOURCE);
+        }
+    };
+    core::file_event(kind, &change.path, change.project.as_deref(), change.is_dir)
+        .with_source(SOURCE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_manifest_is_valid_and_runs_meta_itself() {
+        let manifest =
+            meta_plugin::Manifest::parse(MANIFEST, std::path::Path::new("builtin")).unwrap();
+        assert_eq!(manifest.name, "watch");
+        assert_eq!(manifest.version, env!("CARGO_PKG_VERSION"));
+        let service = manifest.service.unwrap();
+        assert_eq!(service.exec, ["meta", "daemon", "watch"]);
+        assert!(manifest.commands.is_empty());
+    }
+
+    #[test]
+    fn changes_become_core_file_events() {
+        let event = event_of(FileEvent::Created(meta_watch::FileChange {
+            path: "src/libs/a/x.txt".into(),
+            project: Some("src/libs/a".into()),
+            is_dir: false,
+        }));
+        assert_eq!(event.ty(), "core:file:created");
+        assert_eq!(event.source.as_deref(), Some(SOURCE));
+        assert_eq!(
+            event.data.unwrap(),
+            serde_json::json!({"path": "src/libs/a/x.txt", "project": "src/libs/a", "is_dir": false})
+        );
+        let event = event_of(FileEvent::Overflow {
+            reason: "the kernel's queue overflowed".into(),
+        });
+        assert_eq!(event.ty(), "core:file:overflow");
+        assert_eq!(
+            event.data.unwrap()["reason"],
+            "the kernel's queue overflowed"
+        );
+    }
+}
