@@ -592,6 +592,8 @@ struct Pipeline {
     /// (line, type) ranges in `batch`.
     entries: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
     topic: Vec<u8>,
+    /// `time` for the events of the current batch that carry none.
+    time: [u8; meta_events::time::LEN],
     published: u64,
     rejected: u64,
 }
@@ -608,6 +610,7 @@ impl Pipeline {
             batch: Vec::with_capacity(BATCH * 1024),
             entries: Vec::with_capacity(BATCH * 2),
             topic: Vec::with_capacity(128),
+            time: [0; meta_events::time::LEN],
             published: 0,
             rejected: 0,
         }
@@ -622,11 +625,15 @@ impl Pipeline {
     }
 
     fn accept(&mut self, bytes: &[u8]) {
-        let mut time = [0u8; meta_events::time::LEN];
+        // One clock read per batch: a batch is what waited on the sockets at one instant, so its
+        // events share the time they were taken in (and the clock stays off the per-event path).
+        if self.batch.is_empty() {
+            meta_events::time::format_now(&mut self.time);
+        }
         let fill = Fill {
             sequence: self.log.next_sequence() + self.entries.len() as u64,
             source: DAEMON_SOURCE,
-            time: meta_events::time::format_now(&mut time),
+            time: std::str::from_utf8(&self.time).unwrap_or_default(),
         };
         match ingest::normalize(bytes, &fill, &mut self.batch) {
             Ok(accepted) => self.entries.push((accepted.line, accepted.ty)),

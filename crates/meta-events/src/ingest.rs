@@ -117,9 +117,12 @@ pub fn normalize(
 fn push_raw(out: &mut Vec<u8>, raw: &RawValue) {
     let start = out.len();
     out.extend_from_slice(raw.get().as_bytes());
-    for byte in &mut out[start..] {
-        if *byte == b'\n' || *byte == b'\r' {
-            *byte = b' ';
+    // Almost no value holds a raw newline: find out with one vectorised scan before rewriting.
+    if memchr::memchr2(b'\n', b'\r', &out[start..]).is_some() {
+        for byte in &mut out[start..] {
+            if *byte == b'\n' || *byte == b'\r' {
+                *byte = b' ';
+            }
         }
     }
 }
