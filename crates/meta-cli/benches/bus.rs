@@ -502,7 +502,10 @@ fn main() {
         all
     };
     let (raw_latencies, latencies) = (merged(raw_rounds), merged(bus_rounds));
+    // Idle again after the load: the daemon hands a burst's memory back once quiet for 1 s.
+    std::thread::sleep(Duration::from_secs(2));
     let (rss_after, _) = proc_usage(pid);
+    let rss_after_mib = rss_after as f64 / (1024.0 * 1024.0);
     drop(daemon);
     let burst = inproc_burst(root);
 
@@ -567,12 +570,11 @@ fn main() {
     println!();
     println!("idle daemon (fresh, {idle_secs} s observed)");
     println!(
-        "  RSS {rss_mib:.1} MiB   CPU {cpu_ms_per_min:.1} ms per idle minute   (RSS after the load: {:.1} MiB)",
-        rss_after as f64 / (1024.0 * 1024.0)
+        "  RSS {rss_mib:.1} MiB fresh, {rss_after_mib:.1} MiB idle again 2 s after the load   CPU {cpu_ms_per_min:.1} ms per idle minute"
     );
     println!(
-        "  budget <= 20 MiB: {}   <= 50 ms CPU/min: {}",
-        verdict(rss_mib <= 20.0),
+        "  budget <= 20 MiB (both): {}   <= 50 ms CPU/min: {}",
+        verdict(rss_mib <= 20.0 && rss_after_mib <= 20.0),
         verdict(cpu_ms_per_min <= 50.0)
     );
 }

@@ -44,6 +44,7 @@
 //! ```
 
 mod component;
+mod memory;
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -344,11 +345,19 @@ impl Daemon {
         self.components = components;
         self.emit_pending(&mut pending);
 
+        let mut trim = Trim::default();
         let reason = loop {
-            let deadline = self.components.iter().filter_map(|c| c.deadline()).min();
+            let deadline = self
+                .components
+                .iter()
+                .filter_map(|c| c.deadline())
+                .chain(trim.due)
+                .min();
             let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             let ready = self.sockets.wait(timeout, self.wake_rx.as_raw_fd())?;
+            let published = self.pipeline.published;
             self.take_events()?;
+            trim.after(self.pipeline.published - published, Instant::now());
             if ready.events {
                 self.sockets.drain_subscriptions();
             }
@@ -676,6 +685,31 @@ impl Pipeline {
     }
 }
 
+/// When to hand a burst's memory back to the OS: once the bus has been quiet for
+/// [`Trim::QUIET`] after at least [`Trim::MIN_EVENTS`] events. One wake-up per burst, none when idle.
+#[derive(Default)]
+struct Trim {
+    events: u64,
+    due: Option<Instant>,
+}
+
+impl Trim {
+    const QUIET: Duration = Duration::from_secs(1);
+    const MIN_EVENTS: u64 = 10_000;
+
+    fn after(&mut self, taken: u64, now: Instant) {
+        if taken > 0 {
+            self.events += taken;
+            if self.events >= Self::MIN_EVENTS {
+                self.due = Some(now + Self::QUIET);
+            }
+        } else if self.due.is_some_and(|due| due <= now) {
+            memory::release_free_memory();
+            *self = Self::default();
+        }
+    }
+}
+
 /// Creates the private runtime folder (0700) and checks that it is ours.
 fn prepare_runtime_dir(dir: &Path) -> Result<(), DaemonError> {
     let error = |source| DaemonError::RuntimeDir {
@@ -729,5 +763,27 @@ mod tests {
         assert_eq!(tcp.events, "tcp://127.0.0.1:7701");
         assert_eq!(tcp.control, "tcp://127.0.0.1:7702");
         assert!(tcp_endpoints("").is_none());
+    }
+
+    #[test]
+    fn memory_is_trimmed_once_after_a_quiet_second_following_a_burst() {
+        let start = Instant::now();
+        let mut trim = Trim::default();
+        // Small traffic never schedules a trim, so an idle daemon is never woken for one.
+        trim.after(10, start);
+        assert!(trim.due.is_none());
+        // A burst schedules it; more events push it back.
+        trim.after(Trim::MIN_EVENTS, start);
+        assert_eq!(trim.due, Some(start + Trim::QUIET));
+        let later = start + Duration::from_millis(500);
+        trim.after(1, later);
+        assert_eq!(trim.due, Some(later + Trim::QUIET));
+        // Quiet but not yet due: nothing happens.
+        trim.after(0, later + Duration::from_millis(10));
+        assert!(trim.due.is_some());
+        // Due: trimmed, and nothing more is scheduled.
+        trim.after(0, later + Trim::QUIET);
+        assert!(trim.due.is_none());
+        assert_eq!(trim.events, 0);
     }
 }
