@@ -873,6 +873,26 @@ fn a_broken_plugin_is_reported_without_breaking_the_others() {
 }
 
 #[test]
+fn a_config_that_does_not_load_is_named_when_a_plugin_command_goes_missing() {
+    let fx = fixture();
+    fx.install_ok(
+        &fx.source("hello", &manifest("hello", &[("hello", "x")])),
+        &[],
+    );
+    let config = fx.root.join("meta/metarepo.toml");
+    std::fs::write(&config, format!("{}bogus = 1\n", fx.config())).unwrap();
+    let out = fx.run(&["hello"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("unknown command `hello`"), "{err}");
+    assert!(
+        err.contains("plugin commands are not available: the meta-repo config does not load")
+            && err.contains("bogus"),
+        "{err}"
+    );
+}
+
+#[test]
 fn outside_a_meta_repo_plugin_commands_say_so() {
     let dir = tempfile::tempdir().unwrap();
     let out = meta(dir.path()).args(["plugin", "list"]).output().unwrap();
