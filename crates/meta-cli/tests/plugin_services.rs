@@ -559,6 +559,13 @@ fn tampering_after_install_keeps_the_service_from_starting_until_trusted() {
         plain.contains("trust it: `meta plugin trust guarded`"),
         "{plain}"
     );
+    assert!(
+        plain.contains(&format!(
+            "to restore what was installed instead: `meta plugin install --force {}`",
+            source.canonicalize().unwrap().display()
+        )),
+        "{plain}"
+    );
     let log = repo.service_log("guarded");
     assert!(log.contains("meta plugin trust guarded"), "{log}");
     assert!(!log.contains("pwned"), "the tampered service ran: {log}");
