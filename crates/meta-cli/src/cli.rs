@@ -52,6 +52,8 @@ pub struct Ctx<'a> {
     workspace: Option<Workspace>,
     /// The plugins loaded to build the registry, when they were (see [`wants_plugins`]).
     catalog: Option<Catalog>,
+    /// Why plugin commands could not be loaded inside a meta-repo (its config does not load).
+    plugins_unavailable: Option<String>,
     /// `--no-plugins` or `META_NO_PLUGINS`.
     plugins_off: bool,
 }
@@ -149,15 +151,20 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     let mut registry = Registry::builtins();
     let mut workspace = None;
     let mut catalog = None;
+    let mut plugins_unavailable = None;
     if !plugins_off && wants_plugins(early.command.as_deref()) {
         // Problems with plugins matter where commands are listed, not on every run of one.
         let listing = early
             .command
             .as_deref()
             .is_none_or(|c| matches!(c, "help" | "completions"));
-        if let Some((ws, loaded)) = load_plugins(&mut registry, &early_ui, listing) {
-            workspace = Some(ws);
-            catalog = Some(loaded);
+        match load_plugins(&mut registry, &early_ui, listing) {
+            Ok(Some((ws, loaded))) => {
+                workspace = Some(ws);
+                catalog = Some(loaded);
+            }
+            Ok(None) => {}
+            Err(why) => plugins_unavailable = Some(why),
         }
     }
 
@@ -197,6 +204,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         registry: &registry,
         workspace,
         catalog,
+        plugins_unavailable,
         plugins_off,
     };
     let result = dispatch(&mut ctx, &matches);
@@ -236,18 +244,27 @@ fn wants_plugins(command: Option<&str>) -> bool {
 }
 
 /// Loads the plugins of the meta-repo around the working directory into `registry`, reading
-/// manifests only. Outside a meta-repo there are none; a broken config is reported when
-/// `report` is set (where commands are being listed) and otherwise left to the command.
-fn load_plugins(registry: &mut Registry, ui: &Ui, report: bool) -> Option<(Workspace, Catalog)> {
-    let cwd = std::env::current_dir().ok()?;
-    let root = meta_workspace::find_root(&cwd).ok()?;
+/// manifests only. Outside a meta-repo there are none (`Ok(None)`). A config that does not
+/// load is reported when `report` is set (where commands are being listed) and returned, so an
+/// unknown command can say why plugin commands are missing; the command itself deals with it.
+fn load_plugins(
+    registry: &mut Registry,
+    ui: &Ui,
+    report: bool,
+) -> Result<Option<(Workspace, Catalog)>, String> {
+    let Some(root) = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| meta_workspace::find_root(&cwd).ok())
+    else {
+        return Ok(None);
+    };
     let workspace = match Workspace::open(&root) {
         Ok(workspace) => workspace,
         Err(error) => {
             if report {
                 ui.warn(format!("plugin commands are not listed: {error}"));
             }
-            return None;
+            return Err(error.to_string());
         }
     };
     let catalog = Catalog::load(&workspace, BUILTIN_PLUGINS);
@@ -260,7 +277,7 @@ fn load_plugins(registry: &mut Registry, ui: &Ui, report: bool) -> Option<(Works
             ui.warn(conflict);
         }
     }
-    Some((workspace, catalog))
+    Ok(Some((workspace, catalog)))
 }
 
 impl Ctx<'_> {
@@ -271,6 +288,11 @@ impl Ctx<'_> {
             error = error.with_hint(
                 "plugins are turned off (`--no-plugins` or `META_NO_PLUGINS`); their commands are not available",
             );
+        }
+        if let Some(why) = &self.plugins_unavailable {
+            error = error.with_cause(format!(
+                "plugin commands are not available: the meta-repo config does not load: {why}"
+            ));
         }
         if let Some(catalog) = &self.catalog {
             for plugin in catalog.plugins.iter().filter(|p| !p.enabled) {

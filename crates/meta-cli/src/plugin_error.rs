@@ -1,8 +1,6 @@
 //! Plugin library errors as the CLI reports them: what failed, why, and what to do next.
 
-use std::fmt::Write as _;
-
-use meta_plugin::{Clash, InstallError, LockEntry, LockError, ManageError, VerifyError};
+use meta_plugin::{Clash, InstallError, LockError, ManageError, VerifyError};
 
 use crate::error::CliError;
 
@@ -42,7 +40,7 @@ impl From<VerifyError> for CliError {
             ))
             .with_hint(format!(
                 "to restore what was installed instead: {}",
-                reinstall_command(entry)
+                entry.reinstall_command()
             )),
             VerifyError::NotRecorded { name } => Self::from_error(&error)
                 .with_hint(format!(
@@ -56,32 +54,6 @@ impl From<VerifyError> for CliError {
                 .with_hint("check that you may read every file in the plugin's folder"),
             VerifyError::Lock(_) => Self::from_error(&error),
         }
-    }
-}
-
-/// `meta plugin install --force SOURCE [--rev REV]` for a lock entry.
-fn reinstall_command(entry: &LockEntry) -> String {
-    let source = entry.source.as_str();
-    let mut command = format!("`meta plugin install --force {}", shell_quote(source));
-    if let Some(rev) = &entry.rev {
-        let _ = write!(command, " --rev {}", shell_quote(rev));
-    }
-    command.push('`');
-    if !source.starts_with("git+") && !source.starts_with('/') {
-        command.push_str(" at the meta-repo root");
-    }
-    command
-}
-
-fn shell_quote(text: &str) -> String {
-    if !text.is_empty()
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"/._-+:@=,".contains(&b))
-    {
-        text.to_owned()
-    } else {
-        format!("'{}'", text.replace('\'', r"'\''"))
     }
 }
 
@@ -162,34 +134,5 @@ impl From<ManageError> for CliError {
                     .with_hint("nothing was changed; fix the file and run the command again")
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reinstall_hint_quotes_what_the_shell_would_split() {
-        let entry = LockEntry {
-            source: "git+https://example.com/p.git".into(),
-            rev: Some("abc123".into()),
-            hash: Some("sha256:00".into()),
-            linked: false,
-        };
-        assert_eq!(
-            reinstall_command(&entry),
-            "`meta plugin install --force git+https://example.com/p.git --rev abc123`"
-        );
-        let entry = LockEntry {
-            source: "tools/my plugin".into(),
-            rev: None,
-            hash: Some("sha256:00".into()),
-            linked: false,
-        };
-        assert_eq!(
-            reinstall_command(&entry),
-            "`meta plugin install --force 'tools/my plugin'` at the meta-repo root"
-        );
     }
 }

@@ -516,9 +516,33 @@ fn a_service_crashing_once_is_restarted_and_one_crashing_in_a_loop_ends_failed()
 }
 
 #[test]
+fn a_service_whose_program_is_missing_fails_saying_what_to_do() {
+    let repo = Repo::new();
+    let source = repo.tmp.path().join("src/absent");
+    std::fs::create_dir_all(&source).unwrap();
+    std::fs::write(
+        source.join("meta-plugin.toml"),
+        "api = 1\n[plugin]\nname = \"absent\"\nversion = \"0.1.0\"\n[service]\nexec = [\"no-such-program-for-meta-tests\"]\n",
+    )
+    .unwrap();
+    repo.install(&source);
+    let _daemon = repo.start_daemon();
+    repo.wait_service("absent", "failed");
+    let plain = stdout(&repo.ok(&["plugin", "list"]));
+    assert!(
+        plain.contains(
+            "its last output: error: cannot start `no-such-program-for-meta-tests`: not found; install it or fix `[service].exec` in meta/plugins/absent/meta-plugin.toml. Fix it,"
+        ),
+        "{plain}"
+    );
+    assert!(!plain.contains("os error"), "{plain}");
+}
+
+#[test]
 fn tampering_after_install_keeps_the_service_from_starting_until_trusted() {
     let repo = Repo::new();
-    repo.install(&repo.service_plugin("guarded", SLEEPER, "on-failure"));
+    let source = repo.service_plugin("guarded", SLEEPER, "on-failure");
+    repo.install(&source);
     std::fs::write(
         repo.root.join("meta/plugins/guarded/run.sh"),
         "echo 'pwned'\nexec sleep 1000\n",
@@ -533,6 +557,13 @@ fn tampering_after_install_keeps_the_service_from_starting_until_trusted() {
     );
     assert!(
         plain.contains("trust it: `meta plugin trust guarded`"),
+        "{plain}"
+    );
+    assert!(
+        plain.contains(&format!(
+            "to restore what was installed instead: `meta plugin install --force {}`",
+            source.canonicalize().unwrap().display()
+        )),
         "{plain}"
     );
     let log = repo.service_log("guarded");

@@ -873,6 +873,55 @@ fn a_broken_plugin_is_reported_without_breaking_the_others() {
 }
 
 #[test]
+fn a_plugin_enabled_in_the_config_without_its_folder_is_reported() {
+    let fx = fixture();
+    // What a teammate gets when the config was committed and the plugin folder was not.
+    std::fs::write(
+        fx.root.join("meta/metarepo.toml"),
+        format!("{CONFIG}\n[plugins.ghost]\nenabled = true\n"),
+    )
+    .unwrap();
+    let wants = "plugin `ghost` is enabled in the config, but `";
+    for args in [&["--help"][..], &["plugin", "list"]] {
+        let out = fx.run(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(stderr(&out).contains(wants), "{args:?}: {}", stderr(&out));
+    }
+    let out = fx.run(&["health"]);
+    assert_eq!(out.status.code(), Some(1));
+    let health = stdout(&out);
+    assert!(health.contains(wants), "{health}");
+    assert!(
+        health.contains("`meta plugin uninstall ghost` to forget its config"),
+        "{health}"
+    );
+    let out = fx.run(&["plugin", "uninstall", "ghost"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(fx.config(), CONFIG);
+    assert_eq!(stderr(&fx.run(&["plugin", "list"])), "");
+}
+
+#[test]
+fn a_config_that_does_not_load_is_named_when_a_plugin_command_goes_missing() {
+    let fx = fixture();
+    fx.install_ok(
+        &fx.source("hello", &manifest("hello", &[("hello", "x")])),
+        &[],
+    );
+    let config = fx.root.join("meta/metarepo.toml");
+    std::fs::write(&config, format!("{}bogus = 1\n", fx.config())).unwrap();
+    let out = fx.run(&["hello"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("unknown command `hello`"), "{err}");
+    assert!(
+        err.contains("plugin commands are not available: the meta-repo config does not load")
+            && err.contains("bogus"),
+        "{err}"
+    );
+}
+
+#[test]
 fn outside_a_meta_repo_plugin_commands_say_so() {
     let dir = tempfile::tempdir().unwrap();
     let out = meta(dir.path()).args(["plugin", "list"]).output().unwrap();

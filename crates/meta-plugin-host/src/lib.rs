@@ -891,9 +891,13 @@ fn verify(manager: &Manager<'_>, plugin: &Plugin) -> Result<(), String> {
     match manager.verify(plugin, &lock) {
         Ok(_) => Ok(()),
         Err(VerifyError::Modified {
-            recorded, actual, ..
+            recorded,
+            actual,
+            entry,
+            ..
         }) => Err(format!(
-            "plugin `{name}` changed since it was installed (its content hash is {actual}, but meta/plugins.lock records {recorded}); its service was not started. If you made or reviewed the change, trust it: `meta plugin trust {name}`; to restore what was installed, reinstall it with `meta plugin install --force`"
+            "plugin `{name}` changed since it was installed (its content hash is {actual}, but meta/plugins.lock records {recorded}); its service was not started. If you made or reviewed the change, trust it: `meta plugin trust {name}`; to restore what was installed instead: {}",
+            entry.reinstall_command()
         )),
         Err(error @ VerifyError::NotRecorded { .. }) => Err(format!(
             "{error}; its service was not started. If you know where it came from and trust it: `meta plugin trust {name}`"

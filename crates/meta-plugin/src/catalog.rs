@@ -81,6 +81,13 @@ pub enum LoadProblem {
     NotAFolder { name: String, dir: PathBuf },
     #[error("plugin folder `{}` skipped: `{name}` is the name of a built-in plugin", dir.display())]
     ShadowsBuiltin { name: String, dir: PathBuf },
+    /// `[plugins.<name>] enabled = true` in the config, and no such plugin: its folder was not
+    /// committed, or was removed by hand.
+    #[error(
+        "plugin `{name}` is enabled in the config, but `{}` does not exist; install it (`meta plugin install SOURCE`) or forget it (`meta plugin uninstall {name}`)",
+        dir.display()
+    )]
+    Missing { name: String, dir: PathBuf },
     #[error("cannot list plugins in `{}`", dir.display())]
     Io {
         dir: PathBuf,
@@ -96,7 +103,8 @@ impl LoadProblem {
             LoadProblem::Manifest { name, .. }
             | LoadProblem::BadFolderName { name, .. }
             | LoadProblem::NotAFolder { name, .. }
-            | LoadProblem::ShadowsBuiltin { name, .. } => Some(name),
+            | LoadProblem::ShadowsBuiltin { name, .. }
+            | LoadProblem::Missing { name, .. } => Some(name),
             LoadProblem::Io { .. } => None,
         }
     }
@@ -160,6 +168,7 @@ impl Catalog {
         }
         catalog.load_project_plugins(plugins_dir);
         catalog.apply_config(config);
+        catalog.find_missing(plugins_dir, config);
         catalog.plugins.sort_by(|a, b| a.name.cmp(&b.name));
         catalog
     }
@@ -227,6 +236,20 @@ impl Catalog {
             Err(source) => self
                 .problems
                 .push(LoadProblem::Manifest { name, dir, source }),
+        }
+    }
+
+    /// Plugins the config enables that are neither loaded nor already a problem.
+    fn find_missing(&mut self, plugins_dir: &Path, config: &Config) {
+        for (name, settings) in &config.plugins {
+            let known = self.plugins.iter().any(|p| &p.name == name)
+                || self.problems.iter().any(|p| p.name() == Some(name));
+            if settings.enabled && !known {
+                self.problems.push(LoadProblem::Missing {
+                    name: name.clone(),
+                    dir: plugins_dir.join(name),
+                });
+            }
         }
     }
 
@@ -341,6 +364,27 @@ pub(crate) mod tests {
         let offered: Vec<_> = offered.iter().map(|o| o.command.name.as_str()).collect();
         assert_eq!(offered, ["a"]);
         assert!(conflicts.is_empty());
+    }
+
+    #[test]
+    fn enabled_plugins_without_a_folder_are_problems() {
+        let dir = tempfile::tempdir().unwrap();
+        let plugins = dir.path().join("plugins");
+        write_plugin(&plugins.join("here"), "here", &["h"]);
+        let config = config(
+            "[plugins.here]\nenabled = true\n[plugins.gone]\nenabled = true\n[plugins.off]\nenabled = false\n[plugins.watch]\nenabled = true\n",
+        );
+        let catalog = Catalog::load_from(&plugins, &config, &[WATCH]);
+        let problems: Vec<String> = catalog.problems.iter().map(ToString::to_string).collect();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("plugin `gone` is enabled in the config, but `"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[0].ends_with("`meta plugin uninstall gone`)"),
+            "{problems:?}"
+        );
     }
 
     #[test]

@@ -48,6 +48,37 @@ pub struct LockEntry {
     pub linked: bool,
 }
 
+impl LockEntry {
+    /// The command that puts back what was installed, for messages about a changed plugin:
+    /// `` `meta plugin install --force SOURCE [--rev REV]` ``, quoted for a POSIX shell, with
+    /// " at the meta-repo root" after it when the source is a folder relative to the root.
+    pub fn reinstall_command(&self) -> String {
+        let source = self.source.as_str();
+        let mut command = format!("`meta plugin install --force {}", shell_quote(source));
+        if let Some(rev) = &self.rev {
+            let _ = write!(command, " --rev {}", shell_quote(rev));
+        }
+        command.push('`');
+        if !source.starts_with("git+") && !source.starts_with('/') {
+            command.push_str(" at the meta-repo root");
+        }
+        command
+    }
+}
+
+/// `text` as one word for a POSIX shell: as is when it needs no quoting, else single-quoted.
+fn shell_quote(text: &str) -> String {
+    if !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+:@=,".contains(&b))
+    {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawLock {
@@ -230,6 +261,30 @@ mod tests {
             },
         );
         lock
+    }
+
+    #[test]
+    fn reinstall_command_quotes_what_the_shell_would_split() {
+        let entry = LockEntry {
+            source: "git+https://example.com/p.git".into(),
+            rev: Some("abc123".into()),
+            hash: Some("sha256:00".into()),
+            linked: false,
+        };
+        assert_eq!(
+            entry.reinstall_command(),
+            "`meta plugin install --force git+https://example.com/p.git --rev abc123`"
+        );
+        let entry = LockEntry {
+            source: "tools/it's mine".into(),
+            rev: None,
+            hash: Some("sha256:00".into()),
+            linked: false,
+        };
+        assert_eq!(
+            entry.reinstall_command(),
+            "`meta plugin install --force 'tools/it'\\''s mine'` at the meta-repo root"
+        );
     }
 
     #[test]

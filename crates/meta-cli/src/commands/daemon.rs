@@ -101,10 +101,25 @@ fn exec_service(parent: u32, argv: &[OsString]) -> CliResult {
         return Err(CliError::usage("no service program given"));
     };
     let error = Command::new(program).args(rest).exec();
-    Err(CliError::new(format!(
-        "cannot run `{}`: {error}",
-        program.to_string_lossy()
-    )))
+    Err(service_exec_error(&program.to_string_lossy(), &error))
+}
+
+/// Why a service's program did not start, and what to do, on one short line: the plugin host
+/// quotes a service's last line of output (up to 200 characters) when it gives up on it.
+fn service_exec_error(program: &str, error: &std::io::Error) -> CliError {
+    let plugin = std::env::var(meta_workspace::env::META_PLUGIN_NAME).unwrap_or_default();
+    let field = format!(
+        "`[service].exec` in meta/plugins/{plugin}/{}",
+        meta_plugin::MANIFEST_FILE
+    );
+    let advice = match error.kind() {
+        std::io::ErrorKind::NotFound => format!("not found; install it or fix {field}"),
+        std::io::ErrorKind::PermissionDenied => {
+            format!("not executable; `chmod +x` it or name an interpreter in {field}")
+        }
+        _ => format!("{}; check {field}", crate::error::describe_io(error)),
+    };
+    CliError::new(format!("cannot start `{program}`: {advice}"))
 }
 
 fn already_running(run_dir: &Path) -> CliError {

@@ -5,7 +5,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use meta_plugin::{Catalog, Plugin, launch::resolve_exec};
+use meta_plugin::{Catalog, LoadProblem, Plugin, launch::resolve_exec};
 use meta_workspace::Workspace;
 
 use super::{Check, Health, Level, Outcome, always};
@@ -30,12 +30,14 @@ fn run(health: &Health) -> Outcome {
         .problems
         .iter()
         .map(|problem| {
-            (
-                Level::Fail,
-                problem.to_string(),
-                "fix the manifest, or remove the folder with `meta plugin uninstall NAME`"
+            let fix = match problem {
+                LoadProblem::Missing { name, .. } => format!(
+                    "install it again, or `meta plugin uninstall {name}` to forget its config"
+                ),
+                _ => "fix the manifest, or remove the folder with `meta plugin uninstall NAME`"
                     .to_owned(),
-            )
+            };
+            (Level::Fail, problem.to_string(), fix)
         })
         .collect();
     let lock = match manager.lock() {
