@@ -183,6 +183,32 @@ fn changes_within_the_window_coalesce() {
 }
 
 #[test]
+fn a_folder_made_and_moved_away_within_the_window_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("tree");
+    let away = dir.path().join("away");
+    std::fs::create_dir(&root).unwrap();
+    let opts = WatchOptions {
+        debounce: Duration::from_millis(300),
+        ..WatchOptions::new(&root)
+    };
+    let (_watcher, rx) = Watcher::channel(opts).unwrap();
+    std::fs::create_dir_all(root.join("brief/inner")).unwrap();
+    std::fs::write(root.join("brief/inner/file.txt"), "x").unwrap();
+    // Give the watcher time to watch the new folders (and report what they hold) before
+    // the folder leaves the tree, still within the window.
+    std::thread::sleep(Duration::from_millis(100));
+    std::fs::rename(root.join("brief"), &away).unwrap();
+    std::fs::write(root.join("sentinel.txt"), "x").unwrap();
+    let events = collect_until(&rx, |e| has(e, "created", "sentinel.txt"));
+    let left: Vec<&FileEvent> = events
+        .iter()
+        .filter(|e| e.change().is_some_and(|c| c.path.starts_with("brief")))
+        .collect();
+    assert!(left.is_empty(), "reported as still there: {left:#?}");
+}
+
+#[test]
 fn a_burst_past_the_bound_is_one_overflow_then_watching_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
