@@ -161,6 +161,33 @@ fn meta_repo_projects_and_ignore_rules() {
 }
 
 #[test]
+fn a_folder_no_longer_ignored_is_watched_from_then_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join(".gitignore"), "build/\n").unwrap();
+    std::fs::create_dir_all(root.join("build/out")).unwrap();
+    let (_watcher, rx) = Watcher::channel(options(root)).unwrap();
+
+    std::fs::write(root.join("build/out/ignored.o"), "x").unwrap();
+    std::fs::write(root.join("first.txt"), "x").unwrap();
+    let events = collect_until(&rx, |e| has(e, "created", "first.txt"));
+    assert!(
+        !has(&events, "created", "build/out/ignored.o"),
+        "{events:#?}"
+    );
+
+    std::fs::write(root.join(".gitignore"), "*.tmp\n").unwrap();
+    collect_until(&rx, |e| has(e, "modified", ".gitignore"));
+    std::fs::write(root.join("build/out/seen.o"), "x").unwrap();
+    std::fs::write(root.join("build/skipped.tmp"), "x").unwrap();
+    std::fs::write(root.join("second.txt"), "x").unwrap();
+    let events = collect_until(&rx, |e| {
+        has(e, "created", "second.txt") && has(e, "created", "build/out/seen.o")
+    });
+    assert!(!has(&events, "created", "build/skipped.tmp"), "{events:#?}");
+}
+
+#[test]
 fn changes_within_the_window_coalesce() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
