@@ -364,3 +364,64 @@ fn plugin_problems_fail_with_fixes() {
     let fix = plugins["fix"].as_str().unwrap();
     assert!(fix.contains("meta plugin trust greeter"), "{fix}");
 }
+
+#[test]
+fn with_a_daemon_each_enabled_service_must_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = healthy(dir.path());
+    let (_, report) = health_json(repo.root());
+    assert!(
+        check(&report, "plugins")["message"]
+            .as_str()
+            .unwrap()
+            .contains("1 service(s) (they run with the daemon, which is not running)"),
+        "{report:#}"
+    );
+    // A service that ends by itself, successfully: not restarted, so not running.
+    let source = dir.path().join("quick");
+    std::fs::create_dir_all(&source).unwrap();
+    std::fs::write(
+        source.join("meta-plugin.toml"),
+        "api = 1\n\n[plugin]\nname = \"quick\"\nversion = \"0.1.0\"\ndescription = \"d\"\n\n[service]\nexec = [\"sh\", \"-c\", \"exit 0\"]\nrestart = \"on-failure\"\n",
+    )
+    .unwrap();
+    let out = meta(repo.root())
+        .args(["plugin", "install"])
+        .arg(&source)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let _daemon = DaemonGuard::start(repo.root());
+
+    // The built-in watcher runs and `quick` has come and gone (both take a moment).
+    let started = std::time::Instant::now();
+    let (code, report) = loop {
+        let (code, report) = health_json(repo.root());
+        let message = check(&report, "plugins")["message"].as_str().unwrap();
+        if message.contains("1 of 2 service(s) running") && message.contains("`quick`") {
+            break (code, report);
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "{report:#}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let plugins = check(&report, "plugins");
+    assert_eq!(plugins["status"], "warn", "{plugins:#}");
+    assert!(
+        plugins["message"]
+            .as_str()
+            .unwrap()
+            .contains("the service of plugin `quick` is not running: it exited with status 0"),
+        "{plugins:#}"
+    );
+    assert!(
+        plugins["fix"]
+            .as_str()
+            .unwrap()
+            .contains("`meta plugin enable quick` starts it again"),
+        "{plugins:#}"
+    );
+    assert_eq!(code, Some(0), "a warning does not fail: {report:#}");
+}

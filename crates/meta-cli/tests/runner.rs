@@ -4,6 +4,7 @@
 mod common;
 mod events;
 mod exec;
+mod file_events;
 mod framework;
 mod health;
 mod plugin_services;

@@ -475,3 +475,55 @@ fn events_section_asks_a_running_daemon() {
     assert!(events["log"]["last_sequence"].is_string());
     assert!(stdout(&meta(root).arg("status").output().unwrap()).contains("events: daemon running"));
 }
+
+#[test]
+fn a_pin_in_conflict_is_shown_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut repo = MetaRepo::build(dir.path(), 3).unwrap();
+    let conflicted = repo.add_pin_conflict().unwrap();
+    let root = repo.root();
+    // What git says: `U` and no pin, while the project's own checkout is untouched.
+    let listing = repo.git().args(["submodule", "status"]).run().unwrap();
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.starts_with('U') && l.ends_with(&conflicted.path)),
+        "{listing}"
+    );
+    let head = repo
+        .git_in(&conflicted.path)
+        .args(["rev-parse", "HEAD"])
+        .run()
+        .unwrap();
+
+    let report = status_json(root, &[]);
+    let entry = report["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["path"] == conflicted.path.as_str())
+        .unwrap();
+    assert_eq!(entry["pin_conflicted"], true, "{entry:#}");
+    assert_eq!(entry["pinned"], Value::Null, "{entry:#}");
+    assert_eq!(entry["on_pin"], false, "{entry:#}");
+    assert_eq!(entry["initialized"], true, "{entry:#}");
+    assert_eq!(entry["head"], head.trim(), "{entry:#}");
+    // The others are not touched by it.
+    assert!(
+        report["projects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["path"] != conflicted.path.as_str())
+            .all(|p| p["pin_conflicted"] == false)
+    );
+    assert!(paths_of(&status_json(root, &["--dirty"])).contains(&conflicted.path));
+
+    let text = stdout(&meta(root).arg("status").output().unwrap());
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("pin-conflict "))
+        .unwrap_or_else(|| panic!("no line for the project in:\n{text}"));
+    assert!(line.split_whitespace().any(|cell| cell == "U"), "{line}");
+    assert!(text.contains("U pin in conflict"), "legend: {text}");
+}

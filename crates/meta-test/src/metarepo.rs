@@ -44,6 +44,8 @@ pub enum State {
     UrlDiffers,
     /// Detached HEAD holding a commit no branch, tag or remote has.
     DetachedWork,
+    /// The superproject's index holds conflicting pins for it (a merge stopped there).
+    PinConflict,
 }
 
 impl State {
@@ -408,6 +410,41 @@ impl MetaRepo {
             .arg(file_url(&mirror))
             .run()?;
         self.set_state(&p.path, State::UrlDiffers);
+        self.project(&p.path).cloned()
+    }
+
+    /// A project whose pin is in conflict in the superproject: a side branch moved the pin to
+    /// `main~1`, `main` moved it to `main~2`, and merging the side branch stopped there. The
+    /// project itself stays checked out at its original pin. (Not part of
+    /// [`with_edge_cases`](Self::with_edge_cases): it leaves the whole superproject mid-merge.)
+    pub fn add_pin_conflict(&mut self) -> Result<Project> {
+        let p = self.add_project("pin-conflict", "projects")?;
+        let dir = self.root.join(&p.path);
+        let original = git(&dir).args(["rev-parse", "HEAD"]).run()?;
+        let original = original.trim();
+        let pin_at = |rev: &str, message: &str| -> Result<()> {
+            git(&dir).args(["checkout", "-q", "--detach", rev]).run()?;
+            self.git().args(["add", "--", &p.path]).run()?;
+            self.git().args(["commit", "-q", "-m", message]).run()?;
+            Ok(())
+        };
+        self.git().args(["checkout", "-q", "-b", "side"]).run()?;
+        pin_at(&format!("{original}~1"), "pin one back")?;
+        self.git().args(["checkout", "-q", "main"]).run()?;
+        pin_at(&format!("{original}~2"), "pin two back")?;
+        git(&dir).args(["checkout", "-q", original]).run()?;
+        let out = self
+            .git()
+            .args(["merge", "-q", "--no-edit", "side"])
+            .output()?;
+        if out.status.success() {
+            return Err(FixtureError::Git {
+                args: "git merge side (expected to stop on a conflicting pin)".to_owned(),
+                code: out.status.code(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            });
+        }
+        self.set_state(&p.path, State::PinConflict);
         self.project(&p.path).cloned()
     }
 

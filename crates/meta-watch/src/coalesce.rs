@@ -1,7 +1,7 @@
 //! Debouncing: every change to one path within a window becomes at most one event, saying
 //! how the path changed between the window's start and its end.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::{FileChange, FileEvent};
@@ -23,7 +23,8 @@ struct Pending {
 
 pub(crate) struct Coalescer {
     order: Vec<String>,
-    pending: HashMap<String, Pending>,
+    /// Ordered so the paths below a folder are one range (see [`Coalescer::push`]).
+    pending: BTreeMap<String, Pending>,
     window_start: Option<Instant>,
     overflow: Option<String>,
     max_pending: usize,
@@ -33,7 +34,7 @@ impl Coalescer {
     pub(crate) fn new(max_pending: usize) -> Self {
         Self {
             order: Vec::new(),
-            pending: HashMap::new(),
+            pending: BTreeMap::new(),
             window_start: None,
             overflow: None,
             max_pending,
@@ -53,6 +54,18 @@ impl Coalescer {
         self.window_start.get_or_insert(now);
         if self.overflow.is_some() {
             return;
+        }
+        if is_dir && raw == Raw::Deleted {
+            // A folder deleted or moved away takes everything below it along, and the kernel
+            // says so only for the folder: what was pending below it is gone too, so a file
+            // made inside a folder that came and went within the window is not reported as
+            // existing. (Keys below `path` are the range `path/` .. `path0`, '0' following '/'.)
+            for (_, below) in self
+                .pending
+                .range_mut(format!("{path}/")..format!("{path}0"))
+            {
+                below.exists_now = false;
+            }
         }
         if let Some(pending) = self.pending.get_mut(&path) {
             pending.exists_now = raw != Raw::Deleted;
@@ -163,6 +176,33 @@ mod tests {
         );
         assert!(c.take().is_empty());
         assert_eq!(c.deadline(Duration::from_millis(5)), None);
+    }
+
+    #[test]
+    fn a_folder_gone_takes_what_was_pending_below_it() {
+        let mut c = Coalescer::new(100);
+        let now = Instant::now();
+        let mut push = |path: &str, raw, is_dir| c.push(path.to_owned(), raw, is_dir, None, now);
+        // Made and moved away within one window: nothing below it is left to report.
+        push("new", Raw::Created, true);
+        push("new/sub", Raw::Created, true);
+        push("new/sub/file", Raw::Created, false);
+        push("new", Raw::Deleted, true);
+        // An older folder: the file changed in it is reported gone, as is the folder.
+        push("old/file", Raw::Modified, false);
+        push("old", Raw::Deleted, true);
+        // A sibling whose name starts the same is not below it.
+        push("new-sibling", Raw::Created, false);
+        push("newer/file", Raw::Created, false);
+        assert_eq!(
+            kinds(&c.take()),
+            [
+                ("deleted", "old/file"),
+                ("deleted", "old"),
+                ("created", "new-sibling"),
+                ("created", "newer/file")
+            ]
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The Linux watcher: one inotify watch per folder, one thread reading, coalescing and
 //! handing batches to the sink.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::mem::MaybeUninit;
 use std::os::fd::OwnedFd;
 use std::sync::Arc;
@@ -68,6 +68,7 @@ impl Watcher {
             wds: HashMap::new(),
             coalescer: Coalescer::new(options.max_pending),
             rescan: false,
+            rules_changed: BTreeSet::new(),
             watched: Arc::clone(&watched),
         };
         state.watch_tree("", None)?;
@@ -120,6 +121,9 @@ struct State {
     coalescer: Coalescer,
     /// Set after a queue overflow: watches may be missing for folders created meanwhile.
     rescan: bool,
+    /// Folders whose ignore rules changed (a `.gitignore` or a repository came or went):
+    /// folders below them that were skipped may now need a watch.
+    rules_changed: BTreeSet<String>,
     watched: Arc<AtomicUsize>,
 }
 
@@ -167,9 +171,11 @@ impl State {
                 }
                 if self.rescan {
                     self.rescan = false;
+                    self.rules_changed.clear();
                     // Errors here were already turned into this window's overflow.
                     let _ = self.watch_tree("", None);
                 }
+                self.watch_newly_visible();
             }
             let due = self
                 .coalescer
@@ -235,9 +241,11 @@ impl State {
         if name == ".git" && (appeared || vanished) {
             // A repository was made (or unmade) here: its rules and project change.
             self.filter.learn_dir(&dir);
+            self.rules_changed.insert(dir.clone());
         }
         if name == ".gitignore" {
             self.filter.reload_gitignore(&dir);
+            self.rules_changed.insert(dir.clone());
         }
         if self.filter.is_ignored(&rel, is_dir) {
             return;
@@ -330,6 +338,25 @@ impl State {
             self.coalescer.overflow(reason);
         }
         result
+    }
+
+    /// Watches the folders that changed ignore rules uncovered (say a `.gitignore` no longer
+    /// listing `build/`), so changes in them are reported from now on. What they already hold
+    /// is not reported: it was not created now. Folders now ignored keep their watch; their
+    /// events are dropped by the rules.
+    fn watch_newly_visible(&mut self) {
+        let changed = std::mem::take(&mut self.rules_changed);
+        let mut done: Vec<&String> = Vec::new();
+        // Sorted, so a folder comes before those below it, which its walk covers.
+        for dir in &changed {
+            if done.iter().any(|d| filter::is_below(dir, d)) {
+                continue;
+            }
+            done.push(dir);
+            if let Err(error) = self.watch_tree(dir, None) {
+                self.coalescer.overflow(error.to_string());
+            }
+        }
     }
 
     /// Stops watching `rel` and everything below it (it was deleted or moved away).

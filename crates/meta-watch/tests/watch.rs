@@ -161,6 +161,33 @@ fn meta_repo_projects_and_ignore_rules() {
 }
 
 #[test]
+fn a_folder_no_longer_ignored_is_watched_from_then_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join(".gitignore"), "build/\n").unwrap();
+    std::fs::create_dir_all(root.join("build/out")).unwrap();
+    let (_watcher, rx) = Watcher::channel(options(root)).unwrap();
+
+    std::fs::write(root.join("build/out/ignored.o"), "x").unwrap();
+    std::fs::write(root.join("first.txt"), "x").unwrap();
+    let events = collect_until(&rx, |e| has(e, "created", "first.txt"));
+    assert!(
+        !has(&events, "created", "build/out/ignored.o"),
+        "{events:#?}"
+    );
+
+    std::fs::write(root.join(".gitignore"), "*.tmp\n").unwrap();
+    collect_until(&rx, |e| has(e, "modified", ".gitignore"));
+    std::fs::write(root.join("build/out/seen.o"), "x").unwrap();
+    std::fs::write(root.join("build/skipped.tmp"), "x").unwrap();
+    std::fs::write(root.join("second.txt"), "x").unwrap();
+    let events = collect_until(&rx, |e| {
+        has(e, "created", "second.txt") && has(e, "created", "build/out/seen.o")
+    });
+    assert!(!has(&events, "created", "build/skipped.tmp"), "{events:#?}");
+}
+
+#[test]
 fn changes_within_the_window_coalesce() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
@@ -180,6 +207,32 @@ fn changes_within_the_window_coalesce() {
         .map(|e| (e.kind(), e.change().unwrap().path.as_str()))
         .collect();
     assert_eq!(kinds, [("created", "busy.txt")]);
+}
+
+#[test]
+fn a_folder_made_and_moved_away_within_the_window_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("tree");
+    let away = dir.path().join("away");
+    std::fs::create_dir(&root).unwrap();
+    let opts = WatchOptions {
+        debounce: Duration::from_millis(300),
+        ..WatchOptions::new(&root)
+    };
+    let (_watcher, rx) = Watcher::channel(opts).unwrap();
+    std::fs::create_dir_all(root.join("brief/inner")).unwrap();
+    std::fs::write(root.join("brief/inner/file.txt"), "x").unwrap();
+    // Give the watcher time to watch the new folders (and report what they hold) before
+    // the folder leaves the tree, still within the window.
+    std::thread::sleep(Duration::from_millis(100));
+    std::fs::rename(root.join("brief"), &away).unwrap();
+    std::fs::write(root.join("sentinel.txt"), "x").unwrap();
+    let events = collect_until(&rx, |e| has(e, "created", "sentinel.txt"));
+    let left: Vec<&FileEvent> = events
+        .iter()
+        .filter(|e| e.change().is_some_and(|c| c.path.starts_with("brief")))
+        .collect();
+    assert!(left.is_empty(), "reported as still there: {left:#?}");
 }
 
 #[test]

@@ -102,6 +102,9 @@ struct ProjectJson {
     upstream: Option<String>,
     /// Added: paths in conflict (also counted in `staged` and `modified`, as git shows them).
     conflicted: usize,
+    /// Added: the superproject's index holds conflicting pins (a merge stopped on this
+    /// gitlink; `git submodule status` shows `U`), so `pinned` is null.
+    pin_conflicted: bool,
     /// Added: why the status could not be read (the other fields then say "not initialised").
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
@@ -134,6 +137,7 @@ impl ProjectJson {
             behind: status.behind,
             upstream: status.upstream,
             conflicted: status.conflicted,
+            pin_conflicted: project.pin_conflicted,
             error,
         }
     }
@@ -217,10 +221,17 @@ fn print_text(
         }
     }
     if !rows.is_empty() {
+        let pin_conflict = if rows.iter().any(|(p, _)| p.pin_conflicted) {
+            "  U pin in conflict"
+        } else {
+            ""
+        };
         out.push('\n');
         out.push_str(&ui.paint(
             styles::DIM,
-            "= on pin  ≠ off pin  - not initialised  +staged ~modified ?untracked !conflicted  ↑ahead ↓behind",
+            format!(
+                "= on pin  ≠ off pin{pin_conflict}  - not initialised  +staged ~modified ?untracked !conflicted  ↑ahead ↓behind"
+            ),
         ));
         out.push('\n');
     }
@@ -332,7 +343,9 @@ fn cells(project: &Project, status: &Result<ProjectStatus, StatusError>) -> Vec<
         Some(branch) => Cell::plain(branch.clone()),
         None => Cell::styled(format!("detached {}", short(status.head)), styles::WARN),
     };
-    let pin = if status.on_pin {
+    let pin = if project.pin_conflicted {
+        Cell::styled("U", styles::ERROR)
+    } else if status.on_pin {
         Cell::styled("=", styles::OK)
     } else {
         Cell::styled("≠", styles::WARN)

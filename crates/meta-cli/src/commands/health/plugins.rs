@@ -1,11 +1,14 @@
 //! `plugins`: every plugin folder loads (manifest valid, api spoken by this `meta`), every
 //! enabled plugin's content is what was installed, the programs its commands and service
-//! run can be found, and the running daemon (if any) has not given up on a service.
+//! run can be found, and with a daemon running, every enabled plugin's service runs (one it
+//! gave up on fails the check; one that stopped or that it does not run is a warning).
 
+use std::fmt::Write as _;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use meta_plugin::{Catalog, LoadProblem, Plugin, launch::resolve_exec};
+use meta_plugin_host::ServiceState;
 use meta_workspace::Workspace;
 
 use super::{Check, Health, Level, Outcome, always};
@@ -79,26 +82,78 @@ fn run(health: &Health) -> Outcome {
         }
     }
     let services = crate::commands::plugin::Services::ask(&workspace);
-    for (name, reason) in services.failed() {
-        if !enabled.iter().any(|p| p.name == name) {
-            continue;
-        }
+    let with_service: Vec<&&Plugin> = enabled
+        .iter()
+        .filter(|p| p.manifest.service.is_some())
+        .collect();
+    let mut running = 0;
+    if let Some(why) = services.unknown() {
         problems.push((
-            Level::Fail,
-            format!(
-                "the daemon gave up on the service of plugin `{name}`: {}",
-                reason.unwrap_or("no reason recorded")
-            ),
-            format!(
-                "read `.meta/run/plugins/{name}.log`, fix the cause, then `meta plugin enable {name}` starts it again"
-            ),
+            Level::Warn,
+            format!("cannot ask the daemon which services run: {why}"),
+            "see the `daemon` check".to_owned(),
         ));
     }
-    let summary = format!(
+    for plugin in &with_service {
+        let name = &plugin.name;
+        let log = format!("`.meta/run/plugins/{name}.log`");
+        match services.get(name) {
+            Some(service) => match service.state {
+                ServiceState::Running => running += 1,
+                // Being checked, or waiting out a restart backoff: the daemon is on it.
+                ServiceState::Starting => {}
+                ServiceState::Stopped => problems.push((
+                    Level::Warn,
+                    format!(
+                        "the service of plugin `{name}` is not running: {}",
+                        service.reason.as_deref().unwrap_or("it stopped")
+                    ),
+                    format!(
+                        "if it should keep running, read {log}; `meta plugin enable {name}` starts it again"
+                    ),
+                )),
+                ServiceState::Failed => problems.push((
+                    Level::Fail,
+                    format!(
+                        "the daemon gave up on the service of plugin `{name}`: {}",
+                        service.reason.as_deref().unwrap_or("no reason recorded")
+                    ),
+                    format!(
+                        "read {log}, fix the cause, then `meta plugin enable {name}` starts it again"
+                    ),
+                )),
+            },
+            None if services.answered() => problems.push((
+                Level::Warn,
+                format!("the daemon does not run the service of plugin `{name}`"),
+                format!(
+                    "`meta plugin enable {name}` asks the daemon to take it in; a daemon started with `--no-plugins` runs built-in plugins only (restart it: `meta daemon stop`, `meta daemon start`)"
+                ),
+            )),
+            // No daemon: no service runs, and none is expected to.
+            None => {}
+        }
+    }
+    let mut summary = format!(
         "{} plugin(s), {} enabled",
         catalog.plugins.len(),
         enabled.len()
     );
+    if !with_service.is_empty() {
+        if services.answered() {
+            let _ = write!(
+                summary,
+                ", {running} of {} service(s) running",
+                with_service.len()
+            );
+        } else if services.unknown().is_none() {
+            let _ = write!(
+                summary,
+                ", {} service(s) (they run with the daemon, which is not running)",
+                with_service.len()
+            );
+        }
+    }
     let Some(level) = problems.iter().map(|p| p.0).max() else {
         return Outcome::pass(summary);
     };

@@ -84,6 +84,8 @@ pub(crate) struct Services {
     by_name: BTreeMap<String, ServiceStatus>,
     /// Why the daemon could not be asked, when one runs.
     unknown: Option<String>,
+    /// A daemon runs and answered (so a service it does not list is one it does not run).
+    answered: bool,
 }
 
 /// How long listing waits for a running daemon's answer.
@@ -96,24 +98,34 @@ impl Services {
             Reply::NoDaemon => Self {
                 by_name: BTreeMap::new(),
                 unknown: None,
+                answered: false,
             },
             Reply::Answer(report) => Self {
                 by_name: report.services,
                 unknown: None,
+                answered: true,
             },
             Reply::NoAnswer(why) => Self {
                 by_name: BTreeMap::new(),
                 unknown: Some(why),
+                answered: false,
             },
         }
     }
 
-    /// Services the daemon gave up on (or refused to start), with why.
-    pub(crate) fn failed(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
-        self.by_name
-            .iter()
-            .filter(|(_, s)| s.state == meta_plugin_host::ServiceState::Failed)
-            .map(|(name, s)| (name.as_str(), s.reason.as_deref()))
+    /// A daemon runs and told its services (none listed then means none run).
+    pub(crate) fn answered(&self) -> bool {
+        self.answered
+    }
+
+    /// Why a running daemon could not be asked, if it could not.
+    pub(crate) fn unknown(&self) -> Option<&str> {
+        self.unknown.as_deref()
+    }
+
+    /// What the daemon says of the service of the plugin `name`, if it holds one.
+    pub(crate) fn get(&self, name: &str) -> Option<&ServiceStatus> {
+        self.by_name.get(name)
     }
 
     /// `plugin`'s service as the daemon reports it; `stopped` when it does not run it.
