@@ -394,6 +394,28 @@ fn remove_refuses_work_unless_forced() {
             .all(|p| p["path"] != modified.as_str())
     );
 
+    // A checkout deleted by hand: its commits live on in the repository git keeps (whose
+    // `core.worktree` now points nowhere), so they still count.
+    let ahead = path_in(State::Ahead);
+    std::fs::remove_dir_all(root.join(&ahead)).unwrap();
+    let out = meta_git(root)
+        .args(["project", "remove", &ahead])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("1 commit no remote has"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(root.join(".git/modules").join(&ahead).is_dir());
+    let out = meta_git(root)
+        .args(["project", "remove", "--force", &ahead])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!root.join(".git/modules").join(&ahead).exists());
+
     // A project that is not checked out, whose repository git still keeps: removed, kept
     // repository and all.
     let uninitialized = repo
