@@ -532,6 +532,40 @@ fn new_with_group_renders_a_project_and_registers_it() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(super_state(&repo), middle);
+    // The hints name what works with `--group` (which refuses `-f`, `-s` and `-o`).
+    let err = stderr(&out);
+    assert!(
+        err.contains("`src/docs/svc` is already a project of this meta-repo"),
+        "{err}"
+    );
+    assert!(err.contains("pass `slug=OTHER`"), "{err}");
+    assert!(err.contains("meta project remove src/docs/svc"), "{err}");
+    assert!(!err.contains("`-f`") && !err.contains("`-o`"), "{err}");
+    // A folder that is not a project: the same, and it is left as it was.
+    std::fs::create_dir_all(root.join("src/docs/mine")).unwrap();
+    std::fs::write(root.join("src/docs/mine/notes.txt"), "keep\n").unwrap();
+    let out = meta_git(root)
+        .args([
+            "new",
+            template,
+            "--no-input",
+            "--group",
+            "docs",
+            "slug=mine",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("`src/docs/mine` already exists"), "{err}");
+    assert!(err.contains("pass `slug=OTHER`"), "{err}");
+    assert!(!err.contains("`-f`") && !err.contains("`-o`"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(root.join("src/docs/mine/notes.txt")).unwrap(),
+        "keep\n"
+    );
+    std::fs::remove_dir_all(root.join("src/docs/mine")).unwrap();
+    assert_eq!(super_state(&repo), middle);
 
     // With a remote: it is the project's origin and its URL in `.gitmodules`.
     let url = format!("file://{}", repo.remotes().join("svc2.git").display());
