@@ -131,7 +131,7 @@ fn sync_reaches_pins_clones_attaches_and_protects_work() {
         "{err}"
     );
     assert!(
-        text.contains("synced 9 projects: 2 cloned, 3 updated, 1 attached to a branch, 0 up to date, 3 skipped, 0 failed"),
+        text.contains("9 projects: 2 cloned, 3 updated, 1 attached to a branch, 0 up to date, 3 skipped, 0 failed"),
         "{text}"
     );
     // Untracked files are not work git would lose: the project moved, the file stayed.
@@ -189,6 +189,15 @@ fn a_failing_project_fails_the_run_but_not_the_others() {
         .run()
         .unwrap();
     let pin = advance_pin(&repo, "src/projects/repo003", scratch.path());
+    // An uninitialised project whose remote is gone, and whose repository git no longer keeps.
+    let gone = "src/docs/repo004";
+    std::fs::remove_dir_all(root.join(".git/modules").join(gone)).unwrap();
+    repo.git()
+        .args(["config", "-f", ".gitmodules"])
+        .arg(format!("submodule.{gone}.url"))
+        .arg("file:///no/such/remote.git")
+        .run()
+        .unwrap();
 
     let out = meta_git(root)
         .args(["sync", "--jobs", "2"])
@@ -196,10 +205,36 @@ fn a_failing_project_fails_the_run_but_not_the_others() {
         .unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("1 project could not be synced"), "{err}");
+    assert!(err.contains("2 projects could not be synced"), "{err}");
     assert!(
         err.contains(&format!(
             "src/data_model/repo001: its pin {bogus} is not on its remote"
+        )),
+        "{err}"
+    );
+    // One line per failure, saying what git said first, with a hint; git's retries and the
+    // full command line only with -v.
+    assert!(
+        err.contains(&format!(
+            "caused by: {gone}: `git submodule update` failed: fatal: '/no/such/remote.git' does not appear to be a git repository"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("hint: check the URL"), "{err}");
+    assert!(err.contains("`meta sync -v` shows all"), "{err}");
+    assert!(!err.contains("Retry scheduled"), "{err}");
+    assert!(
+        stdout(&out).contains("5 projects: 1 cloned, 1 updated"),
+        "{}",
+        stdout(&out)
+    );
+    let out = meta_git(root).args(["sync", "-v", gone]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("Retry scheduled"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "`git submodule update -q --checkout --recursive -- {gone}`"
         )),
         "{err}"
     );
@@ -232,7 +267,7 @@ fn selection_limits_what_is_synced_and_bad_input_is_refused() {
         stdout(&out)
     );
     assert!(
-        stdout(&out).contains("synced 1 project:"),
+        stdout(&out).contains("1 project: 1 cloned"),
         "{}",
         stdout(&out)
     );
