@@ -338,3 +338,121 @@ fn a_branch_with_its_own_commits_is_never_moved() {
         .unwrap();
     assert_eq!(main, mine);
 }
+
+/// A teammate's fresh clone of the superproject, every project still to be cloned over a
+/// "network": an `ssh` stand-in that notes how many connections are open at once (each holds
+/// 0.3 s before serving). Returns the largest number seen.
+fn most_connections_at_once(repo: &MetaRepo, scratch: &Path, jobs: Option<&str>) -> usize {
+    let tag = jobs.unwrap_or("default");
+    let teammate = scratch.join(format!("teammate-{tag}"));
+    git(scratch)
+        .args(["clone", "-q"])
+        .arg(repo.root())
+        .arg(&teammate)
+        .run()
+        .unwrap();
+    let log = scratch.join(format!("connections-{tag}"));
+    std::fs::create_dir_all(&log).unwrap();
+    let ssh = scratch.join(format!("fake-ssh-{tag}"));
+    std::fs::write(
+        &ssh,
+        format!(
+            r#"#!/bin/sh
+for last; do :; done
+mkdir "{log}/$$.open"
+ls -d "{log}"/*.open | wc -l >> "{log}/counts"
+sleep 0.3
+rmdir "{log}/$$.open"
+exec sh -c "$last"
+"#,
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&ssh, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut sync = meta_git(&teammate);
+    sync.arg("sync")
+        .env("GIT_SSH_COMMAND", &ssh)
+        // Plain `ssh HOST COMMAND`, without probing the program with `-G` first.
+        .env("GIT_SSH_VARIANT", "simple")
+        .env("GIT_CONFIG_COUNT", "1")
+        .env("GIT_CONFIG_KEY_0", "url.ssh://fake.insteadOf")
+        .env("GIT_CONFIG_VALUE_0", "file://");
+    if let Some(jobs) = jobs {
+        sync.args(["--jobs", jobs]);
+    }
+    let out = sync.output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("6 projects: 6 cloned"),
+        "{}",
+        stdout(&out)
+    );
+    let counts = std::fs::read_to_string(log.join("counts")).unwrap();
+    counts
+        .lines()
+        .map(|n| n.trim().parse::<usize>().unwrap())
+        .max()
+        .unwrap()
+}
+
+#[test]
+fn clones_run_in_parallel_within_the_network_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let repo = MetaRepo::build(dir.path(), 6).unwrap();
+    // Clones overlap up to the cap, never beyond it.
+    let most = most_connections_at_once(&repo, scratch.path(), Some("3"));
+    assert!((2..=3).contains(&most), "{most} connections at once");
+    assert_eq!(
+        most_connections_at_once(&repo, scratch.path(), Some("1")),
+        1
+    );
+    // By default: one per CPU, at most 8.
+    let cap = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(8);
+    let most = most_connections_at_once(&repo, scratch.path(), None);
+    assert!(most <= cap, "{most} connections at once, cap {cap}");
+}
+
+#[test]
+fn an_entry_git_cannot_initialise_fails_only_its_own_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let repo = MetaRepo::build(dir.path(), 4).unwrap();
+    // A fresh clone of the superproject, one of whose `.gitmodules` entries lost its URL:
+    // `git submodule init` stops at it when given every project at once.
+    let teammate = scratch.path().join("teammate");
+    git(scratch.path())
+        .args(["clone", "-q"])
+        .arg(repo.root())
+        .arg(&teammate)
+        .run()
+        .unwrap();
+    let broken = "src/libraries/repo002";
+    git(&teammate)
+        .args(["config", "-f", ".gitmodules", "--unset"])
+        .arg(format!("submodule.{broken}.url"))
+        .run()
+        .unwrap();
+
+    let out = meta_git(&teammate).arg("sync").output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("1 project could not be synced"), "{err}");
+    assert!(err.contains(&format!("caused by: {broken}: ")), "{err}");
+    assert!(
+        stdout(&out).contains("4 projects: 3 cloned"),
+        "{}",
+        stdout(&out)
+    );
+    let others = [
+        "src/data_model/repo001",
+        "src/projects/repo003",
+        "src/docs/repo004",
+    ];
+    for truth in git_truth(&teammate, &others).unwrap() {
+        assert!(truth.initialized && truth.on_pin, "{truth:?}");
+    }
+}
