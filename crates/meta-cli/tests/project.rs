@@ -135,6 +135,12 @@ fn add_then_remove_leaves_no_trace() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("removed src/libraries/api"));
+    // Never committed: removing it undid the add, and there is nothing to commit.
+    assert!(
+        stderr(&out).contains("nothing is left to commit for it"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(super_state(&repo), before);
 
     // Both were announced on the event log, as any subscriber reads it.
@@ -380,6 +386,11 @@ fn remove_refuses_work_unless_forced() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("staged the removal in `.gitmodules` and the index; commit it"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!root.join(&modified).exists());
     assert!(!root.join(".git/modules").join(&modified).exists());
     let gitmodules = std::fs::read_to_string(root.join(".gitmodules")).unwrap();

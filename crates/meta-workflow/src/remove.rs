@@ -20,6 +20,9 @@ pub struct Removed {
     pub name: String,
     pub group: Option<String>,
     pub url: Option<String>,
+    /// The superproject's last commit held it, so the removal is a change to commit (else
+    /// it was added since, and removing it undid that).
+    pub was_committed: bool,
 }
 
 /// What removing a project would lose.
@@ -206,6 +209,11 @@ pub fn remove_project(root: &Path, path: &str, force: bool) -> Result<Removed, R
         }
     }
     let git_dir = absolute_git_dir(root).map_err(|_| RemoveError::NotGit(root.to_path_buf()))?;
+    // Fails only without a first commit, when nothing was committed indeed.
+    let was_committed = git(root)
+        .args(["ls-tree", "HEAD", "--", &project.path])
+        .run()
+        .is_ok_and(|entry| !entry.trim().is_empty());
     let work_dir = root.join(&project.path);
     let mut done: Vec<&str> = Vec::new();
     let step = |done: &Vec<&str>, command: crate::git::Git| -> Result<(), RemoveError> {
@@ -274,6 +282,7 @@ pub fn remove_project(root: &Path, path: &str, force: bool) -> Result<Removed, R
         path: project.path,
         name: project.name,
         group: project.group,
+        was_committed,
     })
 }
 
