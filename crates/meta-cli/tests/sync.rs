@@ -456,3 +456,46 @@ fn an_entry_git_cannot_initialise_fails_only_its_own_project() {
         assert!(truth.initialized && truth.on_pin, "{truth:?}");
     }
 }
+
+#[test]
+fn a_terminal_gets_a_progress_bar_and_a_pipe_plain_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = MetaRepo::build(dir.path(), 4).unwrap();
+    let root = repo.root();
+    // A pipe: one plain line per project that changed, no bar.
+    let out = meta_git(root)
+        .args(["sync", "src/docs/repo004"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("src/docs/repo004: cloned at"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stderr(&out).contains("syncing ["), "{}", stderr(&out));
+
+    // A terminal (util-linux `script` gives the command a pseudo-terminal): the bar is drawn
+    // on it, lines about projects appear above it, and the summary ends the run.
+    let command = format!(
+        "{} sync src/projects/repo003",
+        assert_cmd::cargo::cargo_bin("meta").display()
+    );
+    let out = assert_cmd::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(root)
+        .env("TERM", "xterm")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_COUNT", "1")
+        .env("GIT_CONFIG_KEY_0", "protocol.file.allow")
+        .env("GIT_CONFIG_VALUE_0", "always")
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .expect("`script` (util-linux) runs the command on a pseudo-terminal");
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("syncing ["), "{text}");
+    assert!(text.contains("src/projects/repo003: cloned at"), "{text}");
+    assert!(text.contains("1 project: 1 cloned"), "{text}");
+}
