@@ -5,7 +5,7 @@ use meta_workflow::{AddError, GitError, RemoveError};
 use crate::error::CliError;
 
 /// A hint for what git said, when we know what helps.
-fn git_hint(error: &GitError) -> Option<&'static str> {
+pub(crate) fn git_hint(error: &GitError) -> Option<&'static str> {
     let GitError::Failed { stderr, .. } = error else {
         return Some("check that `git` is installed and on PATH");
     };

@@ -314,3 +314,29 @@ fn bad_input_is_refused_clearly() {
         stderr(&out)
     );
 }
+
+#[test]
+fn long_lists_of_projects_are_cut_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = MetaRepo::build(dir.path(), 14).unwrap();
+    let root = repo.root();
+    let paths = initialized_paths(&repo);
+    assert_eq!(paths.len(), 12);
+    // Fails in the first project; the other 11 are not started, and the hint names 10.
+    let out = meta_git(root)
+        .args(["exec", "--fail-fast", "--jobs", "1", "--", "false"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    let hint = err
+        .lines()
+        .find(|l| l.contains("--fail-fast did not start it in 11 projects: "))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(hint.ends_with(" and 1 more"), "{hint}");
+    assert!(
+        hint.contains(&paths[1]) && hint.contains(&paths[10]),
+        "{hint}"
+    );
+    assert!(!hint.contains(&paths[11]), "{hint}");
+}

@@ -135,6 +135,12 @@ fn add_then_remove_leaves_no_trace() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("removed src/libraries/api"));
+    // Never committed: removing it undid the add, and there is nothing to commit.
+    assert!(
+        stderr(&out).contains("nothing is left to commit for it"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(super_state(&repo), before);
 
     // Both were announced on the event log, as any subscriber reads it.
@@ -380,6 +386,11 @@ fn remove_refuses_work_unless_forced() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("staged the removal in `.gitmodules` and the index; commit it"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!root.join(&modified).exists());
     assert!(!root.join(".git/modules").join(&modified).exists());
     let gitmodules = std::fs::read_to_string(root.join(".gitmodules")).unwrap();
@@ -393,6 +404,28 @@ fn remove_refuses_work_unless_forced() {
             .iter()
             .all(|p| p["path"] != modified.as_str())
     );
+
+    // A checkout deleted by hand: its commits live on in the repository git keeps (whose
+    // `core.worktree` now points nowhere), so they still count.
+    let ahead = path_in(State::Ahead);
+    std::fs::remove_dir_all(root.join(&ahead)).unwrap();
+    let out = meta_git(root)
+        .args(["project", "remove", &ahead])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("1 commit no remote has"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(root.join(".git/modules").join(&ahead).is_dir());
+    let out = meta_git(root)
+        .args(["project", "remove", "--force", &ahead])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!root.join(".git/modules").join(&ahead).exists());
 
     // A project that is not checked out, whose repository git still keeps: removed, kept
     // repository and all.
@@ -509,6 +542,40 @@ fn new_with_group_renders_a_project_and_registers_it() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(super_state(&repo), middle);
+    // The hints name what works with `--group` (which refuses `-f`, `-s` and `-o`).
+    let err = stderr(&out);
+    assert!(
+        err.contains("`src/docs/svc` is already a project of this meta-repo"),
+        "{err}"
+    );
+    assert!(err.contains("pass `slug=OTHER`"), "{err}");
+    assert!(err.contains("meta project remove src/docs/svc"), "{err}");
+    assert!(!err.contains("`-f`") && !err.contains("`-o`"), "{err}");
+    // A folder that is not a project: the same, and it is left as it was.
+    std::fs::create_dir_all(root.join("src/docs/mine")).unwrap();
+    std::fs::write(root.join("src/docs/mine/notes.txt"), "keep\n").unwrap();
+    let out = meta_git(root)
+        .args([
+            "new",
+            template,
+            "--no-input",
+            "--group",
+            "docs",
+            "slug=mine",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("`src/docs/mine` already exists"), "{err}");
+    assert!(err.contains("pass `slug=OTHER`"), "{err}");
+    assert!(!err.contains("`-f`") && !err.contains("`-o`"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(root.join("src/docs/mine/notes.txt")).unwrap(),
+        "keep\n"
+    );
+    std::fs::remove_dir_all(root.join("src/docs/mine")).unwrap();
     assert_eq!(super_state(&repo), middle);
 
     // With a remote: it is the project's origin and its URL in `.gitmodules`.

@@ -131,7 +131,7 @@ fn sync_reaches_pins_clones_attaches_and_protects_work() {
         "{err}"
     );
     assert!(
-        text.contains("synced 9 projects: 2 cloned, 3 updated, 1 attached to a branch, 0 up to date, 3 skipped, 0 failed"),
+        text.contains("9 projects: 2 cloned, 3 updated, 1 attached to a branch, 0 up to date, 3 skipped, 0 failed"),
         "{text}"
     );
     // Untracked files are not work git would lose: the project moved, the file stayed.
@@ -189,6 +189,15 @@ fn a_failing_project_fails_the_run_but_not_the_others() {
         .run()
         .unwrap();
     let pin = advance_pin(&repo, "src/projects/repo003", scratch.path());
+    // An uninitialised project whose remote is gone, and whose repository git no longer keeps.
+    let gone = "src/docs/repo004";
+    std::fs::remove_dir_all(root.join(".git/modules").join(gone)).unwrap();
+    repo.git()
+        .args(["config", "-f", ".gitmodules"])
+        .arg(format!("submodule.{gone}.url"))
+        .arg("file:///no/such/remote.git")
+        .run()
+        .unwrap();
 
     let out = meta_git(root)
         .args(["sync", "--jobs", "2"])
@@ -196,10 +205,36 @@ fn a_failing_project_fails_the_run_but_not_the_others() {
         .unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("1 project could not be synced"), "{err}");
+    assert!(err.contains("2 projects could not be synced"), "{err}");
     assert!(
         err.contains(&format!(
             "src/data_model/repo001: its pin {bogus} is not on its remote"
+        )),
+        "{err}"
+    );
+    // One line per failure, saying what git said first, with a hint; git's retries and the
+    // full command line only with -v.
+    assert!(
+        err.contains(&format!(
+            "caused by: {gone}: `git submodule update` failed: fatal: '/no/such/remote.git' does not appear to be a git repository"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("hint: check the URL"), "{err}");
+    assert!(err.contains("`meta sync -v` shows all"), "{err}");
+    assert!(!err.contains("Retry scheduled"), "{err}");
+    assert!(
+        stdout(&out).contains("5 projects: 1 cloned, 1 updated"),
+        "{}",
+        stdout(&out)
+    );
+    let out = meta_git(root).args(["sync", "-v", gone]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("Retry scheduled"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "`git submodule update -q --checkout --recursive -- {gone}`"
         )),
         "{err}"
     );
@@ -232,7 +267,7 @@ fn selection_limits_what_is_synced_and_bad_input_is_refused() {
         stdout(&out)
     );
     assert!(
-        stdout(&out).contains("synced 1 project:"),
+        stdout(&out).contains("1 project: 1 cloned"),
         "{}",
         stdout(&out)
     );
@@ -302,4 +337,165 @@ fn a_branch_with_its_own_commits_is_never_moved() {
         .run()
         .unwrap();
     assert_eq!(main, mine);
+}
+
+/// A teammate's fresh clone of the superproject, every project still to be cloned over a
+/// "network": an `ssh` stand-in that notes how many connections are open at once (each holds
+/// 0.3 s before serving). Returns the largest number seen.
+fn most_connections_at_once(repo: &MetaRepo, scratch: &Path, jobs: Option<&str>) -> usize {
+    let tag = jobs.unwrap_or("default");
+    let teammate = scratch.join(format!("teammate-{tag}"));
+    git(scratch)
+        .args(["clone", "-q"])
+        .arg(repo.root())
+        .arg(&teammate)
+        .run()
+        .unwrap();
+    let log = scratch.join(format!("connections-{tag}"));
+    std::fs::create_dir_all(&log).unwrap();
+    let ssh = scratch.join(format!("fake-ssh-{tag}"));
+    std::fs::write(
+        &ssh,
+        format!(
+            r#"#!/bin/sh
+for last; do :; done
+mkdir "{log}/$$.open"
+ls -d "{log}"/*.open | wc -l >> "{log}/counts"
+sleep 0.3
+rmdir "{log}/$$.open"
+exec sh -c "$last"
+"#,
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&ssh, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut sync = meta_git(&teammate);
+    sync.arg("sync")
+        .env("GIT_SSH_COMMAND", &ssh)
+        // Plain `ssh HOST COMMAND`, without probing the program with `-G` first.
+        .env("GIT_SSH_VARIANT", "simple")
+        .env("GIT_CONFIG_COUNT", "1")
+        .env("GIT_CONFIG_KEY_0", "url.ssh://fake.insteadOf")
+        .env("GIT_CONFIG_VALUE_0", "file://");
+    if let Some(jobs) = jobs {
+        sync.args(["--jobs", jobs]);
+    }
+    let out = sync.output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("6 projects: 6 cloned"),
+        "{}",
+        stdout(&out)
+    );
+    let counts = std::fs::read_to_string(log.join("counts")).unwrap();
+    counts
+        .lines()
+        .map(|n| n.trim().parse::<usize>().unwrap())
+        .max()
+        .unwrap()
+}
+
+#[test]
+fn clones_run_in_parallel_within_the_network_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let repo = MetaRepo::build(dir.path(), 6).unwrap();
+    // Clones overlap up to the cap, never beyond it.
+    let most = most_connections_at_once(&repo, scratch.path(), Some("3"));
+    assert!((2..=3).contains(&most), "{most} connections at once");
+    assert_eq!(
+        most_connections_at_once(&repo, scratch.path(), Some("1")),
+        1
+    );
+    // By default: one per CPU, at most 8.
+    let cap = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(8);
+    let most = most_connections_at_once(&repo, scratch.path(), None);
+    assert!(most <= cap, "{most} connections at once, cap {cap}");
+}
+
+#[test]
+fn an_entry_git_cannot_initialise_fails_only_its_own_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let repo = MetaRepo::build(dir.path(), 4).unwrap();
+    // A fresh clone of the superproject, one of whose `.gitmodules` entries lost its URL:
+    // `git submodule init` stops at it when given every project at once.
+    let teammate = scratch.path().join("teammate");
+    git(scratch.path())
+        .args(["clone", "-q"])
+        .arg(repo.root())
+        .arg(&teammate)
+        .run()
+        .unwrap();
+    let broken = "src/libraries/repo002";
+    git(&teammate)
+        .args(["config", "-f", ".gitmodules", "--unset"])
+        .arg(format!("submodule.{broken}.url"))
+        .run()
+        .unwrap();
+
+    let out = meta_git(&teammate).arg("sync").output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("1 project could not be synced"), "{err}");
+    assert!(err.contains(&format!("caused by: {broken}: ")), "{err}");
+    assert!(
+        stdout(&out).contains("4 projects: 3 cloned"),
+        "{}",
+        stdout(&out)
+    );
+    let others = [
+        "src/data_model/repo001",
+        "src/projects/repo003",
+        "src/docs/repo004",
+    ];
+    for truth in git_truth(&teammate, &others).unwrap() {
+        assert!(truth.initialized && truth.on_pin, "{truth:?}");
+    }
+}
+
+#[test]
+fn a_terminal_gets_a_progress_bar_and_a_pipe_plain_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = MetaRepo::build(dir.path(), 4).unwrap();
+    let root = repo.root();
+    // A pipe: one plain line per project that changed, no bar.
+    let out = meta_git(root)
+        .args(["sync", "src/docs/repo004"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("src/docs/repo004: cloned at"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stderr(&out).contains("syncing ["), "{}", stderr(&out));
+
+    // A terminal (util-linux `script` gives the command a pseudo-terminal): the bar is drawn
+    // on it, lines about projects appear above it, and the summary ends the run.
+    let command = format!(
+        "{} sync src/projects/repo003",
+        assert_cmd::cargo::cargo_bin("meta").display()
+    );
+    let out = assert_cmd::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(root)
+        .env("TERM", "xterm")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_COUNT", "1")
+        .env("GIT_CONFIG_KEY_0", "protocol.file.allow")
+        .env("GIT_CONFIG_VALUE_0", "always")
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .expect("`script` (util-linux) runs the command on a pseudo-terminal");
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("syncing ["), "{text}");
+    assert!(text.contains("src/projects/repo003: cloned at"), "{text}");
+    assert!(text.contains("1 project: 1 cloned"), "{text}");
 }

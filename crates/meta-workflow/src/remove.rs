@@ -20,6 +20,9 @@ pub struct Removed {
     pub name: String,
     pub group: Option<String>,
     pub url: Option<String>,
+    /// The superproject's last commit held it, so the removal is a change to commit (else
+    /// it was added since, and removing it undid that).
+    pub was_committed: bool,
 }
 
 /// What removing a project would lose.
@@ -129,16 +132,28 @@ pub fn local_work(root: &Path, project: &Project) -> Result<LocalWork, RemoveErr
         work.modified = status.modified;
         work.untracked = status.untracked;
         work.conflicted = status.conflicted;
-        Some(work_dir)
+        Some(git(&work_dir))
     } else {
         // Not checked out, but git may still keep its repository, commits and all.
         let git_dir =
             absolute_git_dir(root).map_err(|_| RemoveError::NotGit(root.to_path_buf()))?;
-        let kept = modules_dir(&git_dir, project);
-        kept.filter(|dir| dir.is_dir())
+        // Named as both git folder and work tree: its `core.worktree` points at the
+        // checkout, which may be gone, and git would fail trying to enter it.
+        modules_dir(&git_dir, project)
+            .filter(|dir| dir.is_dir())
+            .map(|dir| {
+                let option = |name: &str| {
+                    let mut option = std::ffi::OsString::from(name);
+                    option.push(&dir);
+                    option
+                };
+                git(&dir)
+                    .arg(option("--git-dir="))
+                    .arg(option("--work-tree="))
+            })
     };
-    if let Some(dir) = repo_dir {
-        work.unpushed = unpushed_commits(&dir).map_err(|source| RemoveError::Inspect {
+    if let Some(repo) = repo_dir {
+        work.unpushed = unpushed_commits(&repo).map_err(|source| RemoveError::Inspect {
             path: project.path.clone(),
             source,
         })?;
@@ -146,12 +161,14 @@ pub fn local_work(root: &Path, project: &Project) -> Result<LocalWork, RemoveErr
     Ok(work)
 }
 
-/// Commits on HEAD, a branch, a tag or the stash that no remote-tracking branch holds.
-fn unpushed_commits(dir: &Path) -> Result<usize, GitError> {
-    let has_head = git(dir)
+/// Commits on HEAD, a branch, a tag or the stash that no remote-tracking branch holds, in the
+/// repository `repo` (git with its options to find it) names.
+fn unpushed_commits(repo: &crate::git::Git) -> Result<usize, GitError> {
+    let has_head = repo
+        .clone()
         .args(["rev-parse", "-q", "--verify", "HEAD^{commit}"])
         .succeeds()?;
-    let mut rev_list = git(dir).args(["rev-list", "--count"]);
+    let mut rev_list = repo.clone().args(["rev-list", "--count"]);
     if has_head {
         rev_list = rev_list.arg("HEAD");
     }
@@ -192,6 +209,11 @@ pub fn remove_project(root: &Path, path: &str, force: bool) -> Result<Removed, R
         }
     }
     let git_dir = absolute_git_dir(root).map_err(|_| RemoveError::NotGit(root.to_path_buf()))?;
+    // Fails only without a first commit, when nothing was committed indeed.
+    let was_committed = git(root)
+        .args(["ls-tree", "HEAD", "--", &project.path])
+        .run()
+        .is_ok_and(|entry| !entry.trim().is_empty());
     let work_dir = root.join(&project.path);
     let mut done: Vec<&str> = Vec::new();
     let step = |done: &Vec<&str>, command: crate::git::Git| -> Result<(), RemoveError> {
@@ -260,6 +282,7 @@ pub fn remove_project(root: &Path, path: &str, force: bool) -> Result<Removed, R
         path: project.path,
         name: project.name,
         group: project.group,
+        was_committed,
     })
 }
 

@@ -192,20 +192,11 @@ pub fn sync(
         .filter(|p| p.pinned.is_some() && p.submodule_name.is_some() && !p.active)
         .map(|p| p.path.as_str())
         .collect();
-    let init_error = if to_init.is_empty() {
-        None
-    } else {
-        git(root)
-            .args(["submodule", "init", "-q", "--"])
-            .args(&to_init)
-            .run()
-            .err()
-            .map(|e| e.to_string())
-    };
+    let init_errors = init_all(root, &to_init);
     let tracked = tracked_branches(root);
     let context = Context {
         root,
-        init_error,
+        init_errors,
         tracked,
         network: Semaphore::new(options.network_jobs.max(1)),
         progress,
@@ -235,10 +226,36 @@ pub fn sync(
         .collect()
 }
 
+/// `git submodule init` for `paths`, all at once. Git stops at the first entry it cannot
+/// initialise (no URL, say), so on failure each is tried alone: one bad entry fails only its
+/// own project. Returns what git said, by path.
+fn init_all(root: &Path, paths: &[&str]) -> HashMap<String, String> {
+    let init = |paths: &[&str]| {
+        git(root)
+            .args(["submodule", "init", "-q", "--"])
+            .args(paths)
+            .run()
+            .err()
+            // What git said, without the command line.
+            .map(|e| match e {
+                GitError::Failed { stderr, .. } if !stderr.is_empty() => stderr,
+                other => other.to_string(),
+            })
+    };
+    if paths.is_empty() || init(paths).is_none() {
+        return HashMap::new();
+    }
+    paths
+        .iter()
+        .filter_map(|path| init(&[path]).map(|error| ((*path).to_owned(), error)))
+        .collect()
+}
+
 /// What every project's sync shares.
 struct Context<'a> {
     root: &'a Path,
-    init_error: Option<String>,
+    /// Why `git submodule init` failed, by project path.
+    init_errors: HashMap<String, String>,
     /// `branch` from `.gitmodules`, by submodule name (`.` already resolved).
     tracked: HashMap<String, String>,
     network: Semaphore,
@@ -271,7 +288,7 @@ impl Context<'_> {
         };
         let dir = self.root.join(&project.path);
         if !project.active
-            && let Some(error) = &self.init_error
+            && let Some(error) = self.init_errors.get(&project.path)
         {
             return Err(SyncError::Init(error.clone()));
         }

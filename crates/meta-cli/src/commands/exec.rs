@@ -70,11 +70,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         ctx.ui.note(format!(
             "{} not initialised, not run there (`meta sync` checks them out): {}",
             count(uninitialized.len(), "project"),
-            uninitialized
-                .iter()
-                .map(|p| p.path.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            some_paths(uninitialized.iter().map(|p| p.path.as_str()))
         ));
     }
     if projects.is_empty() {
@@ -256,10 +252,21 @@ fn summarize(
         error = error.with_hint(format!(
             "--fail-fast did not start it in {}: {}",
             count(not_run.len(), "project"),
-            not_run.join(", ")
+            some_paths(not_run.iter().copied())
         ));
     }
     Err(error)
+}
+
+/// The first few paths, then how many more: a line stays readable over 200 projects.
+fn some_paths<'a>(paths: impl ExactSizeIterator<Item = &'a str>) -> String {
+    const SHOWN: usize = 10;
+    let total = paths.len();
+    let mut text = paths.take(SHOWN).collect::<Vec<_>>().join(", ");
+    if total > SHOWN {
+        let _ = write!(text, " and {} more", total - SHOWN);
+    }
+    text
 }
 
 fn count(n: usize, what: &str) -> String {

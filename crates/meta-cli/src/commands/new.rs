@@ -7,7 +7,7 @@ use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use meta_template::{NoPrompt, RenderOptions, Template, render};
+use meta_template::{NoPrompt, RenderOptions, Template, TemplateError, render};
 use meta_workspace::Workspace;
 
 use super::templating::{TerminalPrompter, parse_extra_context};
@@ -93,13 +93,21 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     options.accept_hooks = args.accept_hooks == AcceptHooks::Yes;
     options.template_name = Some(args.template.clone());
     options.checkout.clone_from(&args.checkout);
-    let project = if args.no_input {
-        render(&template, &options, &mut NoPrompt)?
+    let rendered = if args.no_input {
+        render(&template, &options, &mut NoPrompt)
     } else {
         if !std::io::stdin().is_terminal() {
             ctx.ui.note("standard input is not a terminal: reading answers from it (pass --no-input to take every default)");
         }
-        render(&template, &options, &mut TerminalPrompter { ui: &ctx.ui })?
+        render(&template, &options, &mut TerminalPrompter { ui: &ctx.ui })
+    };
+    let project = match (rendered, &project_target) {
+        (Ok(project), _) => project,
+        // `-f`, `-s` and `-o` are refused with `--group`: the generic hint would offer them.
+        (Err(TemplateError::OutputExists { path }), Some(target)) => {
+            return Err(exists_in_group(target, &template, &path));
+        }
+        (Err(error), _) => return Err(error.into()),
     };
     if let Some(target) = project_target {
         return register(ctx, &target, &project.project_dir, args.remote.as_deref());
@@ -149,6 +157,52 @@ fn project_target(
         group_dir,
         workspace,
     })
+}
+
+/// `meta new --group` meeting a folder already in the group: says which (a project or not) and
+/// how to pick another name, rather than the `-f`/`-o` that `--group` refuses.
+fn exists_in_group(target: &ProjectTarget, template: &Template, path: &Path) -> CliError {
+    let root = target.workspace.root();
+    let relative = path.strip_prefix(root).unwrap_or(path);
+    let shown = relative.to_string_lossy().replace('\\', "/");
+    let is_project = meta_workflow::find_project(root, &shown)
+        .ok()
+        .flatten()
+        .is_some();
+    let mut error = CliError::new(if is_project {
+        format!("`{shown}` is already a project of this meta-repo")
+    } else {
+        format!("`{shown}` already exists")
+    });
+    error = error.with_hint(match folder_variable(template.dir()) {
+        Some(variable) => format!(
+            "the template names the folder after `{variable}`: pass `{variable}=OTHER` to name it otherwise"
+        ),
+        None => "give the template variable that names the folder another value (KEY=VALUE)"
+            .to_owned(),
+    });
+    error.with_hint(if is_project {
+        format!("or remove that project first: `meta project remove {shown}`")
+    } else {
+        format!("or move `{shown}` out of the way first")
+    })
+}
+
+/// The first `cookiecutter.NAME` in the name of the template's templated folder (as in
+/// `{{cookiecutter.project_slug}}`), which names the rendered folder.
+fn folder_variable(template_dir: &Path) -> Option<String> {
+    std::fs::read_dir(template_dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .find_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let (_, rest) = name.split_once("cookiecutter.")?;
+            let variable: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            (!variable.is_empty() && entry.path().is_dir()).then_some(variable)
+        })
 }
 
 /// The rendered folder becomes a project: its own repository, a submodule, an event. On failure

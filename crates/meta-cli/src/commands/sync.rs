@@ -8,12 +8,13 @@ use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use meta_repo::{ObjectId, Project};
-use meta_workflow::{Outcome, Step, SyncOptions, SyncProgress, SyncResult};
+use meta_workflow::{GitError, Outcome, Step, SyncError, SyncOptions, SyncProgress, SyncResult};
 
 use crate::cli::Ctx;
 use crate::error::{CliError, CliResult};
 use crate::select::SelectArgs;
 use crate::ui::{Ui, styles};
+use crate::workflow_error::git_hint;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -69,9 +70,8 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         counts.add(&result.outcome);
     }
     let mut summary = format!(
-        "synced {} project{}: {} cloned, {} updated, {} attached to a branch, {} up to date",
-        projects.len(),
-        if projects.len() == 1 { "" } else { "s" },
+        "{}: {} cloned, {} updated, {} attached to a branch, {} up to date",
+        plural(projects.len(), "project"),
         counts.initialized,
         counts.updated,
         counts.attached,
@@ -115,14 +115,52 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         "{} could not be synced",
         plural(failed.len(), "project")
     ));
+    let mut hints: Vec<&str> = Vec::new();
     for (project, result) in &failed {
         if let Outcome::Failed(e) = &result.outcome {
-            error = error.with_cause(format!("{}: {}", project.path, chain(e)));
+            error = error.with_cause(format!("{}: {}", project.path, brief(e)));
+            if let SyncError::Git(git) = e
+                && let Some(hint) = git_hint(git)
+                && !hints.contains(&hint)
+            {
+                hints.push(hint);
+            }
         }
     }
+    for hint in hints {
+        error = error.with_hint(hint);
+    }
+    if ctx.ui.verbosity() <= 0 {
+        error = error.with_hint("`meta sync -v` shows all that git said");
+    }
     Err(error.with_hint(
-        "fix what git says above and run `meta sync` again; projects already synced stay as they are",
+        "run `meta sync` again once it is fixed; projects already synced stay as they are",
     ))
+}
+
+/// One line for a failure: what failed and the first thing git said about it (the rest, and
+/// the full command line, are shown with `-v`).
+fn brief(error: &SyncError) -> String {
+    let first_line = |text: &str| {
+        text.lines()
+            .map(str::trim)
+            .find(|line| !line.is_empty())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    match error {
+        SyncError::Git(GitError::Failed {
+            command, stderr, ..
+        }) if !stderr.is_empty() => {
+            // `git submodule update -q … -- path` → `git submodule update`.
+            let name: Vec<&str> = command
+                .split(' ')
+                .take_while(|word| !word.starts_with('-'))
+                .collect();
+            format!("`{}` failed: {}", name.join(" "), first_line(stderr))
+        }
+        other => first_line(&chain(other)),
+    }
 }
 
 #[derive(Default)]
@@ -177,11 +215,15 @@ impl SyncProgress for Progress<'_> {
                 self.ui.warn(format!("skipped {}: {reason}", project.path));
             }
             (Outcome::Failed(error), _) => {
+                let why = if self.ui.verbosity() > 0 {
+                    chain(error)
+                } else {
+                    brief(error)
+                };
                 self.ui.note(format!(
-                    "{} {}: {}",
+                    "{} {}: {why}",
                     self.ui.paint_err(styles::ERROR, "failed"),
                     project.path,
-                    chain(error)
                 ));
             }
             (_, Some(line)) => {
@@ -218,7 +260,11 @@ fn describe(ui: &Ui, project: &Project, result: &SyncResult) -> Option<String> {
         Outcome::Updated { from } => {
             format!("{}: updated {} → {place}", project.path, short(*from))
         }
-        Outcome::Attached => format!("{}: at {place}", project.path),
+        Outcome::Attached => format!(
+            "{}: now on {} at {pin} (was detached)",
+            project.path,
+            result.branch.as_deref().unwrap_or("a branch")
+        ),
         Outcome::NoPin => format!(
             "{}: no pin in the index, nothing to check out",
             project.path

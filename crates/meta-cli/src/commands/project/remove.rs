@@ -34,8 +34,14 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         removed.url.as_deref(),
     );
     ctx.ui.println(format!("removed {}", removed.path))?;
-    ctx.ui
-        .note("staged the removal in `.gitmodules` and the index; commit it to share it");
+    if removed.was_committed {
+        ctx.ui
+            .note("staged the removal in `.gitmodules` and the index; commit it to share it");
+    } else {
+        ctx.ui.note(
+            "it was added since the last commit, so this undid that: nothing is left to commit for it",
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
