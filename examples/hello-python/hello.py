@@ -21,10 +21,22 @@ def env(name):
     return value
 
 
+def import_zmq():
+    """pyzmq, or a message saying how to get it (meta runs the `python3` on PATH)."""
+    try:
+        import zmq
+    except ImportError:
+        sys.exit(
+            "hello-py: this plugin needs pyzmq for the `python3` on PATH: "
+            "`python3 -m pip install pyzmq` (or activate a venv that has it)"
+        )
+    return zmq
+
+
 def publish(ctx, event_type, data):
     """Sends one event to the daemon's ingest socket. PUSH queues it until the connection is
     up; the linger bounds how long closing waits for that when no daemon runs."""
-    import zmq
+    zmq = import_zmq()
 
     push = ctx.socket(zmq.PUSH)
     push.setsockopt(zmq.LINGER, 1000)
@@ -47,9 +59,9 @@ def greet(args):
         return 2
     name = args[0] if args else "world"
     root = env("META_ROOT")
+    zmq = import_zmq()
     print(f"Hello, {name}! (plugin {env('META_PLUGIN_NAME')} in meta-repo {os.path.basename(root)})")
     sys.stdout.flush()
-    import zmq
 
     ctx = zmq.Context()
     publish(ctx, "hello:greeted", {"name": name})
@@ -59,7 +71,7 @@ def greet(args):
 
 def serve():
     """The service: answers each `hello:greeted` with `hello:answered`."""
-    import zmq
+    zmq = import_zmq()
 
     ctx = zmq.Context()
     sub = ctx.socket(zmq.SUB)

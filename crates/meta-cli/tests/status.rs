@@ -379,7 +379,9 @@ fn outside_a_git_repository_there_are_no_projects() {
     assert_eq!(report["projects"], serde_json::json!([]));
     let out = meta(dir.path()).arg("status").output().unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert!(stdout(&out).contains("no projects yet"));
+    assert!(
+        stdout(&out).contains("no projects yet (add one with `meta project add URL --group G`)")
+    );
 }
 
 #[test]

@@ -209,7 +209,7 @@ fn start(ctx: &mut Ctx<'_>, workspace: &Workspace) -> CliResult {
         }
     }
     ctx.ui.note(format!(
-        "{} daemon running (pid {})",
+        "{} the daemon (pid {})",
         ctx.ui.paint_err(styles::OK, "started"),
         child.id()
     ));

@@ -156,7 +156,7 @@ fn print_text(
         let what = if args.select.narrows() {
             "no project matches"
         } else {
-            "no projects yet (add one with `git submodule add URL src/<group>/<name>`)"
+            "no projects yet (add one with `meta project add URL --group G`)"
         };
         out.push_str(&ui.paint(styles::DIM, what));
         out.push('\n');
