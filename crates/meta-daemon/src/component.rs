@@ -32,7 +32,7 @@ pub trait Component: Send {
     }
 
     /// Control ops this component answers (beyond the daemon's `ping`, `status`, `stop`), e.g.
-    /// `reload-plugins`.
+    /// `plugins-reload`.
     fn ops(&self) -> &[&str] {
         &[]
     }
