@@ -180,19 +180,29 @@ impl Running {
     }
 
     fn wait_state(&self, name: &str, state: ServiceState) -> ServiceStatus {
+        self.wait_service(name, &format!("{state:?}"), |s| s.state == state)
+    }
+
+    /// Waits until `name`'s status satisfies `wanted` (described as `what` if it never does).
+    fn wait_service(
+        &self,
+        name: &str,
+        what: &str,
+        wanted: impl Fn(&ServiceStatus) -> bool,
+    ) -> ServiceStatus {
         let mut last = None;
         let started = Instant::now();
         loop {
             let now = self.service(name);
             if let Some(service) = &now
-                && service.state == state
+                && wanted(service)
             {
                 return service.clone();
             }
             last = now.or(last);
             assert!(
                 started.elapsed() < WAIT,
-                "timed out waiting for `{name}` to be {state:?}; last seen {last:?}"
+                "timed out waiting for `{name}` to be {what}; last seen {last:?}"
             );
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -276,6 +286,10 @@ fn plugins_are_loaded_with_their_service_and_unloaded_at_shutdown() {
     let status = daemon.status();
     assert_eq!(status.loaded, ["cmd", "svc"]);
     assert!(!status.services.contains_key("cmd"));
+    // Running means spawned: let it speak before it is stopped.
+    wait_until("the service's first words", || {
+        repo.log("svc").contains("up as svc")
+    });
     daemon.stop();
     assert!(!alive(pid), "the service outlived the daemon");
     let events = repo.plugin_events();
@@ -320,7 +334,10 @@ fn a_service_that_crashes_once_is_restarted() {
     );
     let daemon = repo.start();
     wait_until("the first run", || repo.root.join("crashed").exists());
-    let service = daemon.wait_state("flaky", ServiceState::Running);
+    // Until the host has seen the first run exit, that run still counts as running.
+    let service = daemon.wait_service("flaky", "running after a restart", |s| {
+        s.state == ServiceState::Running && s.restarts > 0
+    });
     assert_eq!(service.restarts, 1);
     let reason = service.reason.unwrap();
     assert!(reason.contains("exited with status 3"), "{reason}");
@@ -372,8 +389,11 @@ fn a_service_crashing_in_a_loop_is_given_up_on_visibly() {
 
     // Asking again (what `meta plugin enable` does) gives it a fresh start.
     daemon.reload(&["broken"]);
+    // The state said before the reload is still `failed`: wait for the new runs first.
+    wait_until("three more runs", || said(&repo.log("broken")) == 6);
     let service = daemon.wait_state("broken", ServiceState::Failed);
     assert_eq!(service.restarts, 2);
+    std::thread::sleep(Duration::from_millis(300));
     assert_eq!(said(&repo.log("broken")), 6);
 }
 
@@ -487,6 +507,10 @@ fn a_changed_plugin_is_restarted_without_overlap() {
     );
     let daemon = repo.start();
     let old = daemon.wait_state("svc", ServiceState::Running).pid.unwrap();
+    // Running means spawned; `v1` means bash has set its trap (a TERM before that kills it).
+    wait_until("the first version's trap", || {
+        repo.log("svc").contains("v1")
+    });
     // Reinstalled with new content (`install --force`).
     let src = repo.dir.path().join("src/svc");
     std::fs::write(src.join("run.sh"), "echo v2\nexec sleep 1000\n").unwrap();
@@ -498,9 +522,16 @@ fn a_changed_plugin_is_restarted_without_overlap() {
         })
         .unwrap();
     daemon.reload(&[]);
-    let new = daemon.wait_state("svc", ServiceState::Running).pid.unwrap();
-    assert_ne!(new, old);
+    let new = daemon
+        .wait_service("svc", "running as a new process", |s| {
+            s.state == ServiceState::Running && s.pid.is_some_and(|pid| pid != old)
+        })
+        .pid
+        .unwrap();
     assert!(!alive(old));
+    wait_until("the new version's first words", || {
+        repo.log("svc").contains("v2")
+    });
     let log = repo.log("svc");
     // The old one said goodbye before the new one started.
     let bye = log.find("bye").unwrap();
