@@ -529,6 +529,7 @@ fn a_changed_plugin_is_restarted_without_overlap() {
         .pid
         .unwrap();
     assert!(!alive(old));
+    assert!(alive(new));
     wait_until("the new version's first words", || {
         repo.log("svc").contains("v2")
     });
