@@ -561,7 +561,8 @@ fn a_service_ignoring_sigterm_is_killed_after_the_grace_period_with_its_children
     wait_until("the stubborn service to die", || !alive(pid));
     let took = started.elapsed();
     assert!(took >= Duration::from_millis(400), "{took:?}");
-    assert!(!alive(child), "its child outlived it");
+    // The group's SIGKILL reaches both, but the kernel may finish the child a moment later.
+    wait_until("its child to die with it", || !alive(child));
     wait_until("the host to reap it", || {
         daemon.service("stubborn").is_none()
     });
