@@ -110,6 +110,18 @@ pub fn describe_io(error: &std::io::Error) -> String {
     describe(error)
 }
 
+/// Any error and its causes, `: `-joined.
+pub fn describe_error(error: &(dyn StdError + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// An error's message without the `(os error 2)` suffix std adds to I/O errors: the words
 /// before it already say what happened.
 fn describe(error: &(dyn StdError + 'static)) -> String {

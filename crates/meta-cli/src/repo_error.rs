@@ -20,17 +20,5 @@ impl From<ProjectsError> for CliError {
 
 /// One line: the error and its causes, `: `-joined (for a project's line or JSON field).
 pub fn describe_chain(error: &StatusError) -> String {
-    describe_error(error)
-}
-
-/// Any error and its causes, `: `-joined.
-pub fn describe_error(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    crate::error::describe_error(error)
 }

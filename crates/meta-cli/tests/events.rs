@@ -5,9 +5,9 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -16,7 +16,7 @@ use meta_events::transport::{Context, Pusher};
 use serde_json::Value;
 
 use crate::common::daemon::{DaemonGuard, kill9};
-use crate::common::{meta, stderr, stdout};
+use crate::common::{ChildGuard, follow_lines, meta, meta_child, stderr, stdout, wait_until};
 
 /// Upper bound for anything a test waits on.
 const WAIT: Duration = Duration::from_secs(30);
@@ -114,16 +114,6 @@ impl Repo {
     }
 }
 
-/// A child process killed when the test ends.
-struct ChildGuard(Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn assert_contiguous(events: &[Event]) {
     let mut ids = HashSet::new();
     for pair in events.windows(2) {
@@ -141,14 +131,6 @@ fn assert_contiguous(events: &[Event]) {
             "duplicate id {:?}",
             event.id
         );
-    }
-}
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(started.elapsed() < WAIT, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -750,18 +732,6 @@ fn emit_falls_back_when_the_daemon_dies_mid_call_without_duplicates() {
 
 /// `meta` as a std command, for children that run alongside the test (same clean environment
 /// as `common::meta`).
-fn meta_child(cwd: &Path, args: &[&str]) -> std::process::Command {
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("meta"));
-    cmd.current_dir(cwd).args(args);
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("META_") {
-            cmd.env_remove(&key);
-        }
-    }
-    cmd.env_remove("NO_COLOR").env("TERM", "dumb");
-    cmd
-}
-
 impl ChildGuard {
     fn wait_output(mut self) -> Output {
         let started = Instant::now();
@@ -821,23 +791,9 @@ fn rotation_and_retention_at_tiny_sizes() {
 
 /// Reads `meta events tail -f --json` output on a thread.
 fn follow(repo: &Repo, args: &[&str]) -> (ChildGuard, mpsc::Receiver<Event>) {
-    let mut child = meta_child(repo.root(), &["events", "tail", "-f", "--json"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let out = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(Event::from_json(line.as_bytes()).unwrap()).is_err() {
-                break;
-            }
-        }
-    });
-    (ChildGuard(child), rx)
+    let mut cmd = meta_child(repo.root(), &["events", "tail", "-f", "--json"]);
+    cmd.args(args);
+    follow_lines(cmd, |line| Event::from_json(line.as_bytes()).unwrap())
 }
 
 fn collect_until(rx: &mpsc::Receiver<Event>, seen: &mut Vec<Event>, last_type: &str) {

@@ -2,9 +2,7 @@
 //! start` running the built-in `watch` plugin's service, and `meta events tail core:file -f
 //! --json` read line by line.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -12,53 +10,16 @@ use meta_test::{MetaRepo, State};
 use serde_json::{Value, json};
 
 use crate::common::daemon::DaemonGuard;
-use crate::common::{meta, stdout};
+use crate::common::{ChildGuard, follow_lines, meta, meta_child, stdout, wait_until};
 
 const WAIT: Duration = Duration::from_secs(30);
 
-/// Kills the child it holds when the test ends, however it ends.
-struct ChildGuard(Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(started.elapsed() < WAIT, "gave up waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// `meta events tail PREFIX -f --json` in `root`, each line parsed on a thread.
 fn follow(root: &Path, prefix: &str) -> (ChildGuard, mpsc::Receiver<Value>) {
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("meta"));
-    cmd.current_dir(root)
-        .args(["events", "tail", prefix, "-f", "--json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("META_") {
-            cmd.env_remove(&key);
-        }
-    }
-    let mut child = cmd.spawn().expect("meta events tail starts");
-    let out = child.stdout.take().expect("stdout is piped");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines() {
-            let Ok(line) = line else { break };
-            let event: Value = serde_json::from_str(&line).expect("tail --json prints JSON lines");
-            if tx.send(event).is_err() {
-                break;
-            }
-        }
-    });
-    (ChildGuard(child), rx)
+    let cmd = meta_child(root, &["events", "tail", prefix, "-f", "--json"]);
+    follow_lines(cmd, |line| {
+        serde_json::from_str(line).expect("tail --json prints JSON lines")
+    })
 }
 
 #[test]

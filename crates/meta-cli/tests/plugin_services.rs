@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use meta_events::{Client, Event};
 use serde_json::{Value, json};
 
-use crate::common::{meta, stderr, stdout};
+use crate::common::{meta, stderr, stdout, wait_until};
 
 /// Upper bound for anything a test waits on.
 const WAIT: Duration = Duration::from_secs(30);
@@ -206,14 +206,6 @@ fn kill(pid: u64, signal: &str) {
     let _ = std::process::Command::new("kill")
         .args([signal, &pid.to_string()])
         .status();
-}
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(started.elapsed() < WAIT, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Is `pid` a live process (neither gone nor a zombie)?

@@ -11,7 +11,7 @@ use meta_repo::{ObjectId, Project};
 use meta_workflow::{GitError, Outcome, Step, SyncError, SyncOptions, SyncProgress, SyncResult};
 
 use crate::cli::Ctx;
-use crate::error::{CliError, CliResult};
+use crate::error::{CliError, CliResult, describe_error};
 use crate::select::SelectArgs;
 use crate::ui::{Ui, styles};
 use crate::workflow_error::git_hint;
@@ -159,7 +159,7 @@ fn brief(error: &SyncError) -> String {
                 .collect();
             format!("`{}` failed: {}", name.join(" "), first_line(stderr))
         }
-        other => first_line(&chain(other)),
+        other => first_line(&describe_error(other)),
     }
 }
 
@@ -216,7 +216,7 @@ impl SyncProgress for Progress<'_> {
             }
             (Outcome::Failed(error), _) => {
                 let why = if self.ui.verbosity() > 0 {
-                    chain(error)
+                    describe_error(error)
                 } else {
                     brief(error)
                 };
@@ -278,17 +278,6 @@ fn describe(ui: &Ui, project: &Project, result: &SyncResult) -> Option<String> {
         let _ = write!(line, " ({note})");
     }
     Some(line)
-}
-
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 fn plural(n: usize, what: &str) -> String {

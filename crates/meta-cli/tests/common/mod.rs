@@ -2,9 +2,16 @@
 
 pub mod daemon;
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
+
+/// Upper bound for anything a test waits on.
+const WAIT: Duration = Duration::from_secs(30);
 
 /// The real `meta` binary, run with a clean environment: no colour, no inherited `META_*`
 /// variables, and a private runtime folder so tests never share sockets.
@@ -42,4 +49,59 @@ pub fn meta_git(cwd: &Path) -> Command {
         .env("GIT_TERMINAL_PROMPT", "0")
         .timeout(std::time::Duration::from_secs(120));
     cmd
+}
+
+/// [`meta`] as a plain `std::process::Command`, for children a test runs alongside itself.
+pub fn meta_child(cwd: &Path, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("meta"));
+    cmd.current_dir(cwd).args(args);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("META_") {
+            cmd.env_remove(&key);
+        }
+    }
+    cmd.env_remove("NO_COLOR").env("TERM", "dumb");
+    cmd
+}
+
+/// A child process killed when the test ends, however it ends.
+pub struct ChildGuard(pub Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `cmd` and parses each line of its standard output on a thread, in order.
+pub fn follow_lines<T: Send + 'static>(
+    mut cmd: std::process::Command,
+    parse: fn(&str) -> T,
+) -> (ChildGuard, mpsc::Receiver<T>) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the command starts");
+    let out = child.stdout.take().expect("stdout is piped");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(parse(&line)).is_err() {
+                break;
+            }
+        }
+    });
+    (ChildGuard(child), rx)
+}
+
+/// Polls `done` until it holds; fails the test naming `what` after [`WAIT`].
+pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < WAIT, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

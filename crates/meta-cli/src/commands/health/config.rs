@@ -22,18 +22,7 @@ fn run(health: &Health) -> Outcome {
                 ),
                 _ => "restore meta/metarepo.toml (`git checkout -- meta/metarepo.toml`) and make sure you may read it".to_owned(),
             };
-            Outcome::fail(chain(error), fix)
+            Outcome::fail(crate::error::describe_error(error), fix)
         }
     }
-}
-
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -17,7 +17,7 @@ fn run(health: &Health) -> Outcome {
         Ok(listed) => listed,
         Err(error) => {
             return Outcome::fail(
-                crate::repo_error::describe_error(&error),
+                crate::error::describe_error(&error),
                 "run `git submodule status` at the root to see what git says about the repository",
             );
         }
