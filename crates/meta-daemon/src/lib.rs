@@ -69,6 +69,8 @@ use serde_json::{Value, json};
 
 /// Events taken from a socket before they are logged and published together.
 const BATCH: usize = 512;
+/// How long a stopping daemon waits for subscribers to take their last events.
+const SHUTDOWN_LINGER: Duration = Duration::from_millis(500);
 /// How long a starting daemon waits for commands that are appending to the log.
 pub const LOCK_WAIT: Duration = Duration::from_secs(10);
 /// Longest ipc socket path libzmq accepts.
@@ -162,7 +164,6 @@ pub struct Daemon {
     signal_ids: Vec<signal_hook::SigId>,
     started: Instant,
     version: String,
-    subscribers: i64,
     _lock: LockGuard,
 }
 
@@ -277,7 +278,6 @@ impl Daemon {
             signal_ids,
             started: Instant::now(),
             version: options.version,
-            subscribers: 0,
             _lock: lock,
         };
         let state = DaemonState {
@@ -358,12 +358,6 @@ impl Daemon {
             let published = self.pipeline.published;
             self.take_events()?;
             trim.after(self.pipeline.published - published, Instant::now());
-            if ready.events {
-                self.sockets.drain_subscriptions();
-            }
-            if ready.monitor {
-                self.subscribers += self.sockets.subscriber_changes();
-            }
             // Components first, so a status asked right after a wake-up sees its effect.
             let woken = ready.wake && self.drain_wake();
             let now = Instant::now();
@@ -431,7 +425,7 @@ impl Daemon {
                 }
                 taken += 1;
             }
-            self.pipeline.commit(&self.sockets);
+            self.pipeline.commit(&mut self.sockets);
             if taken == 0 {
                 return Ok(());
             }
@@ -441,7 +435,7 @@ impl Daemon {
     /// Logs and publishes one event of the daemon's own, now.
     fn emit_now(&mut self, event: &Event) {
         self.pipeline.accept(event.to_json().as_bytes());
-        self.pipeline.commit(&self.sockets);
+        self.pipeline.commit(&mut self.sockets);
     }
 
     fn emit_pending(&mut self, pending: &mut Vec<Event>) {
@@ -451,7 +445,7 @@ impl Daemon {
         for event in pending.drain(..) {
             self.pipeline.accept(event.to_json().as_bytes());
         }
-        self.pipeline.commit(&self.sockets);
+        self.pipeline.commit(&mut self.sockets);
     }
 
     fn serve_control(
@@ -546,7 +540,7 @@ impl Daemon {
             counters: Some(Counters {
                 published: self.pipeline.published,
                 rejected: self.pipeline.rejected,
-                subscribers: u64::try_from(self.subscribers).unwrap_or(0),
+                subscribers: u64::try_from(self.sockets.subscribers()).unwrap_or(u64::MAX),
                 last_sequence: self
                     .pipeline
                     .last_sequence()
@@ -578,6 +572,8 @@ impl Daemon {
             self.started.elapsed().as_secs(),
         );
         self.emit_now(&shutdown);
+        // Subscribers should receive the shutdown event even as the daemon exits.
+        self.sockets.linger(SHUTDOWN_LINGER);
         self.pipeline.log.sync()?;
         state::remove(&self.run_dir);
         for id in self.signal_ids.drain(..) {
@@ -660,7 +656,7 @@ impl Pipeline {
 
     /// Logs the batch with one write, then publishes it. Events that could not be logged are
     /// not published (a subscriber never sees what the log does not hold).
-    fn commit(&mut self, sockets: &DaemonSockets) {
+    fn commit(&mut self, sockets: &mut DaemonSockets) {
         if self.entries.is_empty() {
             return;
         }
@@ -674,10 +670,10 @@ impl Pipeline {
                 self.topic.extend_from_slice(&self.batch[ty.clone()]);
                 self.topic.push(b':');
                 let body = &self.batch[line.start..line.end - 1];
-                if let Err(error) = sockets.publish(&self.topic, body) {
-                    tracing::warn!(%error, "could not publish an event");
-                }
+                sockets.publish(&self.topic, body);
             }
+            // One write per subscriber for the whole batch.
+            sockets.flush();
             self.published += count;
         }
         self.batch.clear();

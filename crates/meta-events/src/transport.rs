@@ -28,7 +28,8 @@ impl TransportError {
 
     /// True when the address was already taken by another process.
     pub fn is_address_in_use(&self) -> bool {
-        self.reason == zmq::Error::EADDRINUSE.message()
+        // libzmq's message, or the system's for the sockets meta-zmtp binds ("… (os error 98)").
+        self.reason.starts_with(zmq::Error::EADDRINUSE.message())
     }
 }
 
@@ -408,24 +409,29 @@ pub struct Ready {
     pub ingest: bool,
     pub inproc: bool,
     pub control: bool,
-    pub events: bool,
-    pub monitor: bool,
     pub wake: bool,
 }
 
 static INPROC_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// The daemon's sockets: ingest PULL, events XPUB, control ROUTER, plus an in-process PULL that
-/// threads of the daemon's own process publish through, and a monitor counting subscribers.
+/// Ingest frames up to this size are read (and rejected past the 1 MiB event limit, counted);
+/// a larger one drops the sender's connection.
+const INGEST_MAX_FRAME: u64 = 16 * 1024 * 1024;
+
+/// The daemon's sockets: ingest PULL and events XPUB (served by `meta-zmtp` on the daemon's
+/// thread: they carry every event, and libzmq's I/O-thread hand-offs halved the bus's
+/// throughput), control ROUTER and an in-process PULL that threads of the daemon's own process
+/// publish through (libzmq).
 pub struct DaemonSockets {
     context: Context,
-    ingest: zmq::Socket,
-    events: zmq::Socket,
+    ingest: meta_zmtp::PullServer,
+    events: meta_zmtp::XPubServer,
     control: zmq::Socket,
     inproc: zmq::Socket,
     inproc_endpoint: String,
-    monitor: zmq::Socket,
     message: zmq::Message,
+    interests: Vec<meta_zmtp::Interest>,
+    readiness: Vec<meta_zmtp::Readiness>,
 }
 
 impl std::fmt::Debug for DaemonSockets {
@@ -436,12 +442,23 @@ impl std::fmt::Debug for DaemonSockets {
     }
 }
 
+fn bind_error(error: meta_zmtp::ZmtpError) -> TransportError {
+    let (endpoint, reason) = match error {
+        meta_zmtp::ZmtpError::Bind { endpoint, source } => (endpoint, source.to_string()),
+        meta_zmtp::ZmtpError::Endpoint { endpoint, reason } => (endpoint, reason),
+    };
+    TransportError {
+        action: "bind",
+        endpoint,
+        reason,
+    }
+}
+
 impl DaemonSockets {
     /// Binds every endpoint of `spec`.
     pub fn bind(context: &Context, spec: &BindSpec) -> Result<Self> {
         let n = INPROC_COUNTER.fetch_add(1, Ordering::Relaxed);
         let inproc_endpoint = format!("inproc://meta-daemon-publish-{n}");
-        let monitor_endpoint = format!("inproc://meta-daemon-monitor-{n}");
         let make = |kind, endpoints: &[String], name: &str| -> Result<zmq::Socket> {
             let label = endpoints.first().map_or(name, String::as_str);
             let socket = context.socket(kind, label)?;
@@ -450,22 +467,11 @@ impl DaemonSockets {
                 .map_err(|e| TransportError::new("configure", label, e))?;
             Ok(socket)
         };
-        let ingest = make(zmq::PULL, &spec.ingest, "ingest")?;
+        let ingest =
+            meta_zmtp::PullServer::bind(&spec.ingest, INGEST_MAX_FRAME).map_err(bind_error)?;
+        let hwm = usize::try_from(spec.fanout_hwm).unwrap_or(usize::MAX);
+        let events = meta_zmtp::XPubServer::bind(&spec.events, hwm).map_err(bind_error)?;
         let configure = |e, endpoint: &str| TransportError::new("configure", endpoint, e);
-        ingest
-            .set_rcvhwm(100_000)
-            .map_err(|e| configure(e, "ingest"))?;
-        // Far above the 1 MiB event limit, so oversized events arrive and are counted as
-        // rejected; anything larger drops the sender's connection.
-        ingest
-            .set_maxmsgsize(16 * 1024 * 1024)
-            .map_err(|e| configure(e, "ingest"))?;
-        let events = make(zmq::XPUB, &spec.events, "events")?;
-        events
-            .set_sndhwm(i32::try_from(spec.fanout_hwm).unwrap_or(i32::MAX))
-            .map_err(|e| configure(e, "events"))?;
-        // Subscribers should receive the shutdown event even as the daemon exits.
-        events.set_linger(500).map_err(|e| configure(e, "events"))?;
         let control = make(zmq::ROUTER, &spec.control, "control")?;
         let inproc = make(zmq::PULL, std::slice::from_ref(&inproc_endpoint), "inproc")?;
         inproc
@@ -474,26 +480,10 @@ impl DaemonSockets {
         inproc
             .bind(&inproc_endpoint)
             .map_err(|e| TransportError::new("bind", &inproc_endpoint, e))?;
-        events
-            .monitor(
-                &monitor_endpoint,
-                zmq::SocketEvent::ACCEPTED as i32 | zmq::SocketEvent::DISCONNECTED as i32,
-            )
-            .map_err(|e| TransportError::new("monitor", &monitor_endpoint, e))?;
-        let monitor = context.socket(zmq::PAIR, &monitor_endpoint)?;
-        monitor
-            .connect(&monitor_endpoint)
-            .map_err(|e| TransportError::new("connect to", &monitor_endpoint, e))?;
-        for (socket, endpoints) in [
-            (&ingest, &spec.ingest),
-            (&events, &spec.events),
-            (&control, &spec.control),
-        ] {
-            for endpoint in endpoints {
-                socket
-                    .bind(endpoint)
-                    .map_err(|e| TransportError::new("bind", endpoint, e))?;
-            }
+        for endpoint in &spec.control {
+            control
+                .bind(endpoint)
+                .map_err(|e| TransportError::new("bind", endpoint, e))?;
         }
         Ok(Self {
             context: context.clone(),
@@ -502,8 +492,9 @@ impl DaemonSockets {
             control,
             inproc,
             inproc_endpoint,
-            monitor,
             message: zmq::Message::new(),
+            interests: Vec::new(),
+            readiness: Vec::new(),
         })
     }
 
@@ -516,54 +507,71 @@ impl DaemonSockets {
         &self.context
     }
 
-    /// Waits up to `timeout` (`None`: forever) for input on any socket or on `wake_fd`.
+    /// Waits up to `timeout` (`None`: forever) for input on any socket or on `wake_fd`, and
+    /// lets the bus servers act on what the poll found (new connections, subscriptions,
+    /// subscribers ready for more).
     pub fn wait(&mut self, timeout: Option<Duration>, wake_fd: RawFd) -> Result<Ready> {
         let timeout = timeout.map_or(-1, |t| {
             // Round up so a 0.5 ms deadline does not spin.
             i64::try_from(t.as_micros().div_ceil(1000)).unwrap_or(i64::MAX)
         });
-        let mut items = [
-            self.ingest.as_poll_item(zmq::POLLIN),
+        self.interests.clear();
+        self.ingest.interests(&mut self.interests);
+        let ingest_count = self.interests.len();
+        self.events.interests(&mut self.interests);
+        let mut items = vec![
             self.inproc.as_poll_item(zmq::POLLIN),
             self.control.as_poll_item(zmq::POLLIN),
-            self.events.as_poll_item(zmq::POLLIN),
-            self.monitor.as_poll_item(zmq::POLLIN),
             zmq::PollItem::from_fd(wake_fd, zmq::POLLIN),
         ];
+        items.extend(self.interests.iter().map(|interest| {
+            let events = if interest.write {
+                zmq::POLLIN | zmq::POLLOUT
+            } else {
+                zmq::POLLIN
+            };
+            zmq::PollItem::from_fd(interest.fd, events)
+        }));
         match zmq::poll(&mut items, timeout) {
             Ok(_) => {}
             Err(zmq::Error::EINTR) => return Ok(Ready::default()),
             Err(e) => return Err(TransportError::new("wait on", "the daemon's sockets", e)),
         }
-        Ok(Ready {
-            ingest: items[0].is_readable(),
-            inproc: items[1].is_readable(),
-            control: items[2].is_readable(),
-            events: items[3].is_readable(),
-            monitor: items[4].is_readable(),
-            wake: items[5].is_readable(),
-        })
+        self.readiness.clear();
+        self.readiness
+            .extend(items[3..].iter().map(|item| meta_zmtp::Readiness {
+                // A hang-up or error shows as readable: the read finds out which.
+                readable: item.is_readable() || item.is_error(),
+                writable: item.is_writable(),
+            }));
+        let ready = Ready {
+            inproc: items[0].is_readable(),
+            control: items[1].is_readable(),
+            wake: items[2].is_readable(),
+            ingest: self.readiness[..ingest_count].iter().any(|r| r.readable),
+        };
+        drop(items);
+        self.ingest.ready(&self.readiness[..ingest_count]);
+        self.events.ready(&self.readiness[ingest_count..]);
+        Ok(ready)
     }
 
     /// The next message from ingest, without waiting.
     pub fn recv_ingest(&mut self) -> Result<Incoming<'_>> {
-        Self::recv_from(&self.ingest, &mut self.message, "ingest")
+        Ok(match self.ingest.recv() {
+            None => Incoming::Empty,
+            Some(meta_zmtp::Message::Frame(bytes)) => Incoming::Frame(bytes),
+            Some(meta_zmtp::Message::Frames(frames)) => Incoming::Frames(frames),
+        })
     }
 
     /// The next message from the in-process publishers, without waiting.
     pub fn recv_inproc(&mut self) -> Result<Incoming<'_>> {
-        Self::recv_from(&self.inproc, &mut self.message, "inproc")
-    }
-
-    fn recv_from<'m>(
-        socket: &zmq::Socket,
-        message: &'m mut zmq::Message,
-        name: &str,
-    ) -> Result<Incoming<'m>> {
+        let (socket, message) = (&self.inproc, &mut self.message);
         match socket.recv(message, zmq::DONTWAIT) {
             Ok(()) => {}
             Err(zmq::Error::EAGAIN) => return Ok(Incoming::Empty),
-            Err(e) => return Err(TransportError::new("receive from", name, e)),
+            Err(e) => return Err(TransportError::new("receive from", "inproc", e)),
         }
         if !message.get_more() {
             return Ok(Incoming::Frame(&message[..]));
@@ -572,41 +580,48 @@ impl DaemonSockets {
         while message.get_more() {
             socket
                 .recv(message, 0)
-                .map_err(|e| TransportError::new("receive from", name, e))?;
+                .map_err(|e| TransportError::new("receive from", "inproc", e))?;
             frames += 1;
         }
         Ok(Incoming::Frames(frames))
     }
 
-    /// Sends one event to every subscriber whose prefix matches `topic`. Never waits: a
-    /// subscriber at its high-water mark misses the event.
-    pub fn publish(&self, topic: &[u8], body: &[u8]) -> Result<()> {
-        self.events
-            .send(topic, zmq::SNDMORE | zmq::DONTWAIT)
-            .and_then(|()| self.events.send(body, zmq::DONTWAIT))
-            .map_err(|e| TransportError::new("publish on", "events", e))
+    /// Queues one event for every subscriber whose prefix matches `topic`; [`Self::flush`]
+    /// sends. Never waits: a subscriber at its high-water mark misses the event.
+    pub fn publish(&mut self, topic: &[u8], body: &[u8]) {
+        self.events.publish(topic, body);
     }
 
-    /// Reads pending subscription messages (they carry nothing the daemon needs).
-    pub fn drain_subscriptions(&mut self) {
-        while self.events.recv(&mut self.message, zmq::DONTWAIT).is_ok() {}
+    /// Sends what [`Self::publish`] queued, as far as each subscriber's socket takes it now
+    /// (the rest goes when the socket is writable again).
+    pub fn flush(&mut self) {
+        self.events.flush();
     }
 
-    /// Change in the number of connected subscribers since the last call.
-    pub fn subscriber_changes(&mut self) -> i64 {
-        let mut delta = 0;
-        while let Ok(frames) = self.monitor.recv_multipart(zmq::DONTWAIT) {
-            let Some(event) = frames.first().and_then(|f| f.get(..2)) else {
-                continue;
-            };
-            let event = i32::from(u16::from_ne_bytes([event[0], event[1]]));
-            if event == zmq::SocketEvent::ACCEPTED as i32 {
-                delta += 1;
-            } else if event == zmq::SocketEvent::DISCONNECTED as i32 {
-                delta -= 1;
+    /// Waits up to `linger` for queued events to reach subscribers (at shutdown).
+    pub fn linger(&mut self, linger: Duration) {
+        let deadline = std::time::Instant::now() + linger;
+        loop {
+            self.events.flush();
+            let pending = self.events.pending();
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if pending.is_empty() || left.is_zero() {
+                return;
+            }
+            let mut items: Vec<_> = pending
+                .iter()
+                .map(|fd| zmq::PollItem::from_fd(*fd, zmq::POLLOUT))
+                .collect();
+            let ms = i64::try_from(left.as_millis().max(1)).unwrap_or(i64::MAX);
+            if zmq::poll(&mut items, ms).is_err() {
+                return;
             }
         }
-        delta
+    }
+
+    /// Connected subscribers.
+    pub fn subscribers(&self) -> usize {
+        self.events.subscribers()
     }
 
     /// The next control request, without waiting.

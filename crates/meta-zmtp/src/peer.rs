@@ -1,0 +1,377 @@
+//! One connected peer: its stream, its input and output buffers, and the handshake.
+
+use std::collections::VecDeque;
+use std::io;
+use std::ops::Range;
+
+use crate::frame::{self, GREETING_LEN, Header};
+use crate::net::Stream;
+
+/// Bytes asked of the kernel per read, at least. Large reads are what make the bus cheap: one
+/// system call takes hundreds of events.
+const READ_SIZE: usize = 256 * 1024;
+/// Output already written is cut off the buffer once it is this large.
+const COMPACT_AT: usize = 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for the peer's 64-byte greeting.
+    Greeting,
+    /// Waiting for the peer's READY.
+    Ready,
+    Open,
+}
+
+/// What the buffered input holds next.
+#[derive(Debug)]
+pub(crate) enum Next {
+    /// A data frame (body at this range of the input).
+    Data { range: Range<usize>, more: bool },
+    /// A subscription change: a SUBSCRIBE/CANCEL command, or (ZMTP 3.0) a data message whose
+    /// first byte is 1/0. Only XPUB peers produce these.
+    Subscription {
+        subscribe: bool,
+        range: Range<usize>,
+    },
+    /// Nothing complete is buffered.
+    NeedInput,
+}
+
+/// Which sockets a peer may be, for a server socket type.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Role {
+    /// What we announce.
+    pub ours: &'static str,
+    /// What the peer may announce.
+    pub peers: &'static [&'static str],
+    /// Subscriptions arrive as data messages (XPUB).
+    pub subscriptions: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Peer {
+    pub stream: Stream,
+    phase: Phase,
+    role: Role,
+    max_frame: u64,
+    input: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// The frame at `start` needs this many bytes from `start`.
+    need: usize,
+    /// Frames of a multi-frame message seen so far.
+    pub partial_frames: usize,
+    /// The poll said readable, and no read has hit "would block" since.
+    pub readable: bool,
+    /// Closed (by the peer, or by us on a protocol error); removed at the next reap.
+    pub closed: bool,
+    output: Vec<u8>,
+    sent: usize,
+    /// End offsets (in `output`) of queued published messages, oldest first: the high-water
+    /// mark counts these.
+    pub queued: VecDeque<usize>,
+    /// Subscribed prefixes with their counts (a SUB may subscribe to one prefix twice).
+    pub subscriptions: Vec<(Vec<u8>, u32)>,
+}
+
+impl Peer {
+    /// A freshly accepted peer: our greeting and READY are queued at once (NULL needs no
+    /// round trip).
+    pub(crate) fn new(stream: Stream, role: Role, max_frame: u64) -> Self {
+        let mut output = Vec::with_capacity(128);
+        output.extend_from_slice(&frame::greeting());
+        frame::write_ready(&mut output, role.ours);
+        Self {
+            stream,
+            phase: Phase::Greeting,
+            role,
+            max_frame,
+            input: Vec::new(),
+            start: 0,
+            end: 0,
+            need: GREETING_LEN,
+            partial_frames: 0,
+            readable: true,
+            closed: false,
+            output,
+            sent: 0,
+            queued: VecDeque::new(),
+            subscriptions: Vec::new(),
+        }
+    }
+
+    pub(crate) fn is_open(&self) -> bool {
+        self.phase == Phase::Open && !self.closed
+    }
+
+    pub(crate) fn input(&self, range: Range<usize>) -> &[u8] {
+        &self.input[range]
+    }
+
+    /// Closes the connection after queueing an ERROR with `reason` for the peer to log.
+    pub(crate) fn fail(&mut self, reason: &str) {
+        tracing::debug!(reason, "closing a bus connection");
+        if self.phase != Phase::Greeting {
+            frame::write_error(&mut self.output, reason);
+            let _ = self.flush();
+        }
+        self.closed = true;
+    }
+
+    /// Reads once, as much as fits. `Ok(false)`: nothing to read now.
+    pub(crate) fn read(&mut self) -> io::Result<bool> {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+            // A large message grew the buffer; give that memory back once it is consumed.
+            if self.input.len() > 4 * READ_SIZE {
+                self.input = Vec::new();
+            }
+        }
+        // Room for the frame being received (`need` bytes from `start`) and for a large read.
+        let free = self.input.len() - self.end;
+        let frame_fits = self.input.len() - self.start >= self.need;
+        if self.start > 0 && (free < READ_SIZE / 4 || !frame_fits) {
+            self.input.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        // Never a zero-length read: that returns 0, which means the peer closed.
+        let wanted = (self.start + self.need).max(READ_SIZE).max(self.end + 1);
+        if self.input.len() < wanted {
+            self.input.resize(wanted, 0);
+        }
+        match self.stream.read(&mut self.input[self.end..]) {
+            Ok(0) => {
+                self.closed = true;
+                Ok(false)
+            }
+            Ok(n) => {
+                self.end += n;
+                Ok(true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.readable = false;
+                Ok(false)
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(true),
+            Err(e) => {
+                self.closed = true;
+                Err(e)
+            }
+        }
+    }
+
+    /// The next complete thing in the input, handling the handshake and the commands that
+    /// need no caller (PING) on the way. A protocol error closes the peer.
+    pub(crate) fn next(&mut self) -> Next {
+        loop {
+            if self.closed {
+                return Next::NeedInput;
+            }
+            let buffered = &self.input[self.start..self.end];
+            if self.phase == Phase::Greeting {
+                if buffered.len() < GREETING_LEN {
+                    self.need = GREETING_LEN;
+                    return Next::NeedInput;
+                }
+                if let Err(reason) = frame::check_greeting(&buffered[..GREETING_LEN]) {
+                    self.fail(&reason);
+                    return Next::NeedInput;
+                }
+                self.start += GREETING_LEN;
+                self.phase = Phase::Ready;
+                continue;
+            }
+            let header = match frame::parse_header(buffered) {
+                None => {
+                    self.need = 9;
+                    return Next::NeedInput;
+                }
+                Some(Err(reason)) => {
+                    self.fail(&reason);
+                    return Next::NeedInput;
+                }
+                Some(Ok(header)) => header,
+            };
+            if header.body_len > self.max_frame {
+                self.fail(&format!(
+                    "a frame of {} bytes is over the limit of {} bytes",
+                    header.body_len, self.max_frame
+                ));
+                return Next::NeedInput;
+            }
+            // Fits in usize: it is at most max_frame.
+            let total = header.len + usize::try_from(header.body_len).unwrap_or(usize::MAX);
+            if buffered.len() < total {
+                self.need = total;
+                return Next::NeedInput;
+            }
+            let body = self.start + header.len..self.start + total;
+            self.start += total;
+            self.need = 0;
+            if let Some(next) = self.take(header, body) {
+                return next;
+            }
+        }
+    }
+
+    /// Acts on one complete frame; `Some` when the caller gets it.
+    fn take(&mut self, header: Header, body: Range<usize>) -> Option<Next> {
+        if header.command() {
+            return self.command(body);
+        }
+        if self.phase != Phase::Open {
+            self.fail("a message arrived before the handshake finished");
+            return None;
+        }
+        if self.role.subscriptions && self.partial_frames == 0 && !header.more() {
+            // ZMTP 3.0 subscriptions: 1 or 0, then the prefix. Anything else is ignored, as
+            // libzmq's XPUB passes it up and our daemon has no use for it.
+            return match self.input[body.clone()].first() {
+                Some(&flag @ (0 | 1)) => Some(Next::Subscription {
+                    subscribe: flag == 1,
+                    range: body.start + 1..body.end,
+                }),
+                _ => None,
+            };
+        }
+        Some(Next::Data {
+            range: body,
+            more: header.more(),
+        })
+    }
+
+    fn command(&mut self, body: Range<usize>) -> Option<Next> {
+        let bytes = &self.input[body.clone()];
+        let (name, data) = match frame::parse_command(bytes) {
+            Ok(parts) => parts,
+            Err(reason) => {
+                self.fail(&reason);
+                return None;
+            }
+        };
+        let data_start = body.end - data.len();
+        match (self.phase, name) {
+            (Phase::Ready, b"READY") => {
+                let socket_type = match frame::property(data, "Socket-Type") {
+                    Ok(Some(value)) => String::from_utf8_lossy(value).into_owned(),
+                    Ok(None) => {
+                        self.fail("READY without a Socket-Type");
+                        return None;
+                    }
+                    Err(reason) => {
+                        self.fail(&reason);
+                        return None;
+                    }
+                };
+                if !self.role.peers.contains(&socket_type.as_str()) {
+                    let reason = format!(
+                        "a {socket_type} socket cannot connect to a {} socket (expected {})",
+                        self.role.ours,
+                        self.role.peers.join(" or ")
+                    );
+                    self.fail(&reason);
+                    return None;
+                }
+                self.phase = Phase::Open;
+                None
+            }
+            (Phase::Ready, _) => {
+                self.fail("the handshake must start with READY");
+                None
+            }
+            (_, b"PING") => {
+                // PONG echoes the context after the 2-byte TTL.
+                let context = data.get(2..).unwrap_or_default().to_vec();
+                frame::write_command(&mut self.output, "PONG", &context);
+                let _ = self.flush();
+                None
+            }
+            (_, b"ERROR") => {
+                tracing::debug!(
+                    reason = %String::from_utf8_lossy(data.get(1..).unwrap_or_default()),
+                    "a bus peer reported an error"
+                );
+                self.closed = true;
+                None
+            }
+            (Phase::Open, b"SUBSCRIBE" | b"CANCEL") if self.role.subscriptions => {
+                Some(Next::Subscription {
+                    subscribe: name == b"SUBSCRIBE",
+                    range: data_start..body.end,
+                })
+            }
+            // PONG and commands of later versions: nothing to do.
+            _ => None,
+        }
+    }
+
+    pub(crate) fn wants_write(&self) -> bool {
+        self.sent < self.output.len()
+    }
+
+    pub(crate) fn output(&mut self) -> &mut Vec<u8> {
+        &mut self.output
+    }
+
+    /// Writes what is queued, as far as the socket takes it without waiting.
+    pub(crate) fn flush(&mut self) -> io::Result<()> {
+        while self.sent < self.output.len() {
+            match self.stream.write(&self.output[self.sent..]) {
+                Ok(0) => {
+                    self.closed = true;
+                    return Ok(());
+                }
+                Ok(n) => self.sent += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.closed = true;
+                    return Err(e);
+                }
+            }
+        }
+        while self.queued.front().is_some_and(|end| *end <= self.sent) {
+            self.queued.pop_front();
+        }
+        if self.sent == self.output.len() {
+            self.output.clear();
+            self.sent = 0;
+            // A lagging subscriber grew its queue; an idle daemon should not keep that memory.
+            if self.output.capacity() > COMPACT_AT {
+                self.output.shrink_to(READ_SIZE);
+            }
+        } else if self.sent >= COMPACT_AT {
+            self.output.drain(..self.sent);
+            for end in &mut self.queued {
+                *end -= self.sent;
+            }
+            self.sent = 0;
+        }
+        Ok(())
+    }
+
+    /// Does this peer subscribe to a prefix of `topic`?
+    pub(crate) fn matches(&self, topic: &[u8]) -> bool {
+        self.subscriptions
+            .iter()
+            .any(|(prefix, _)| topic.starts_with(prefix))
+    }
+
+    pub(crate) fn subscribe(&mut self, range: Range<usize>, subscribe: bool) {
+        let prefix = &self.input[range];
+        let at = self.subscriptions.iter().position(|(p, _)| p == prefix);
+        match (at, subscribe) {
+            (Some(i), true) => self.subscriptions[i].1 += 1,
+            (None, true) => self.subscriptions.push((prefix.to_vec(), 1)),
+            (Some(i), false) => {
+                self.subscriptions[i].1 -= 1;
+                if self.subscriptions[i].1 == 0 {
+                    self.subscriptions.swap_remove(i);
+                }
+            }
+            (None, false) => {}
+        }
+    }
+}

@@ -1,0 +1,471 @@
+//! The servers against real libzmq peers (PUSH, SUB, PUB) and against raw bytes on the socket.
+
+#![allow(clippy::unwrap_used, clippy::cast_possible_truncation)]
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use meta_zmtp::{Interest, Message, PullServer, Readiness, XPubServer};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn endpoint(dir: &Path, name: &str) -> String {
+    format!("ipc://{}", dir.join(name).display())
+}
+
+/// Polls `interests` for up to `timeout` and returns what each reported.
+fn poll(interests: &[Interest], timeout: Duration) -> Vec<Readiness> {
+    let mut items: Vec<zmq::PollItem<'_>> = interests
+        .iter()
+        .map(|i| {
+            let events = if i.write {
+                zmq::POLLIN | zmq::POLLOUT
+            } else {
+                zmq::POLLIN
+            };
+            zmq::PollItem::from_fd(i.fd, events)
+        })
+        .collect();
+    zmq::poll(&mut items, timeout.as_millis() as i64).unwrap();
+    items
+        .iter()
+        .map(|i| Readiness {
+            readable: i.is_readable() || i.is_error(),
+            writable: i.is_writable(),
+        })
+        .collect()
+}
+
+fn turn_pull(server: &mut PullServer) {
+    let mut interests = Vec::new();
+    server.interests(&mut interests);
+    let readiness = poll(&interests, Duration::from_millis(20));
+    assert_eq!(server.ready(&readiness), readiness.len());
+}
+
+fn turn_xpub(server: &mut XPubServer) {
+    let mut interests = Vec::new();
+    server.interests(&mut interests);
+    let readiness = poll(&interests, Duration::from_millis(20));
+    assert_eq!(server.ready(&readiness), readiness.len());
+}
+
+/// Everything the server delivers until `count` messages came, as owned values.
+fn take(server: &mut PullServer, count: usize) -> Vec<Result<Vec<u8>, usize>> {
+    let started = Instant::now();
+    let mut taken = Vec::new();
+    while taken.len() < count {
+        assert!(
+            started.elapsed() < WAIT,
+            "only {} of {count} arrived",
+            taken.len()
+        );
+        turn_pull(server);
+        while let Some(message) = server.recv() {
+            taken.push(match message {
+                Message::Frame(bytes) => Ok(bytes.to_vec()),
+                Message::Frames(n) => Err(n),
+            });
+        }
+    }
+    taken
+}
+
+fn wait_for(mut condition: impl FnMut() -> bool, what: &str) {
+    let started = Instant::now();
+    while !condition() {
+        assert!(started.elapsed() < WAIT, "timed out waiting for {what}");
+    }
+}
+
+#[test]
+fn push_messages_of_every_size_arrive_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = endpoint(dir.path(), "in.sock");
+    let mut server = PullServer::bind(std::slice::from_ref(&at), 16 << 20).unwrap();
+    let context = zmq::Context::new();
+    let push = context.socket(zmq::PUSH).unwrap();
+    // Everything is queued before the server is driven.
+    push.set_sndhwm(100_000).unwrap();
+    push.connect(&at).unwrap();
+    let sizes = [0usize, 1, 255, 256, 300, 70_000, 2 << 20];
+    let mut sent = Vec::new();
+    for i in 0..5000 {
+        // The large ones once each; the rest event-sized.
+        let size = sizes.get(i).copied().unwrap_or(sizes[i % 5]);
+        let message: Vec<u8> = (0..size).map(|b| (b + i) as u8).collect();
+        push.send(&message, 0).unwrap();
+        sent.push(Ok(message));
+    }
+    let taken = take(&mut server, sent.len());
+    assert!(taken == sent, "messages differ or came out of order");
+    assert_eq!(server.peers(), 1);
+}
+
+#[test]
+fn a_message_of_several_frames_is_counted_and_the_next_one_still_arrives() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = endpoint(dir.path(), "in.sock");
+    let mut server = PullServer::bind(std::slice::from_ref(&at), 1 << 20).unwrap();
+    let context = zmq::Context::new();
+    let push = context.socket(zmq::PUSH).unwrap();
+    push.connect(&at).unwrap();
+    push.send_multipart([&b"a"[..], b"b", b"c"], 0).unwrap();
+    push.send(&b"single"[..], 0).unwrap();
+    assert_eq!(take(&mut server, 2), vec![Err(3), Ok(b"single".to_vec())]);
+}
+
+#[test]
+fn every_publisher_gets_its_turn_and_nothing_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = endpoint(dir.path(), "in.sock");
+    let mut server = PullServer::bind(std::slice::from_ref(&at), 1 << 20).unwrap();
+    let context = zmq::Context::new();
+    let pushers: Vec<zmq::Socket> = (0..3)
+        .map(|_| {
+            let push = context.socket(zmq::PUSH).unwrap();
+            push.set_sndhwm(100_000).unwrap();
+            push.connect(&at).unwrap();
+            push
+        })
+        .collect();
+    for i in 0..2000u32 {
+        for (n, push) in pushers.iter().enumerate() {
+            push.send(format!("{n}:{i}").as_bytes(), 0).unwrap();
+        }
+    }
+    let taken = take(&mut server, 6000);
+    for n in 0..3 {
+        let from: Vec<u32> = taken
+            .iter()
+            .filter_map(|m| {
+                let text = String::from_utf8(m.clone().unwrap()).unwrap();
+                let (who, i) = text.split_once(':').unwrap();
+                (who == n.to_string()).then(|| i.parse().unwrap())
+            })
+            .collect();
+        assert_eq!(from, (0..2000).collect::<Vec<_>>(), "publisher {n}");
+    }
+}
+
+#[test]
+fn an_oversized_frame_drops_its_connection_and_the_server_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = endpoint(dir.path(), "in.sock");
+    let mut server = PullServer::bind(std::slice::from_ref(&at), 1024).unwrap();
+    let context = zmq::Context::new();
+    let big = context.socket(zmq::PUSH).unwrap();
+    big.connect(&at).unwrap();
+    big.send(&[b'x'; 1025][..], 0).unwrap();
+    wait_for(
+        || {
+            turn_pull(&mut server);
+            assert!(server.recv().is_none());
+            // Accepted, then dropped on the frame's header.
+            let mut interests = Vec::new();
+            server.interests(&mut interests);
+            interests.len() == 1 && server.peers() == 0
+        },
+        "the connection to be dropped",
+    );
+    let other = zmq::Context::new();
+    let push = other.socket(zmq::PUSH).unwrap();
+    push.connect(&at).unwrap();
+    push.send(&[b'y'; 1024][..], 0).unwrap();
+    assert_eq!(take(&mut server, 1), vec![Ok(vec![b'y'; 1024])]);
+}
+
+#[test]
+fn wrong_socket_types_and_garbage_are_refused_without_harm() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = endpoint(dir.path(), "in.sock");
+    let mut server = PullServer::bind(std::slice::from_ref(&at), 1 << 20).unwrap();
+    let context = zmq::Context::new();
+    // A PUB may not feed a PULL: libzmq's handshake would refuse it too.
+    let publisher = context.socket(zmq::PUB).unwrap();
+    publisher.connect(&at).unwrap();
+    let mut garbage = UnixStream::connect(dir.path().join("in.sock")).unwrap();
+    garbage
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n......................................................")
+        .unwrap();
+    for _ in 0..20 {
+        turn_pull(&mut server);
+        assert!(server.recv().is_none());
+        let _ = publisher.send(&b"never"[..], zmq::DONTWAIT);
+    }
+    assert_eq!(server.peers(), 0);
+    // The garbage connection was closed by the server.
+    garbage
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut rest = Vec::new();
+    garbage.read_to_end(&mut rest).unwrap();
+    let push = context.socket(zmq::PUSH).unwrap();
+    push.connect(&at).unwrap();
+    push.send(&b"fine"[..], 0).unwrap();
+    assert_eq!(take(&mut server, 1), vec![Ok(b"fine".to_vec())]);
+}
+
+/// A hand-made ZMTP 3.1 client: greeting, READY as `socket_type`.
+fn raw_client(path: &Path, socket_type: &str) -> UnixStream {
+    let mut stream = UnixStream::connect(path).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut greeting = [0u8; 64];
+    greeting[0] = 0xff;
+    greeting[9] = 0x7f;
+    greeting[10] = 3;
+    greeting[11] = 1;
+    greeting[12..16].copy_from_slice(b"NULL");
+    stream.write_all(&greeting).unwrap();
+    let mut data = vec![11u8];
+    data.extend_from_slice(b"Socket-Type");
+    data.extend_from_slice(&(socket_type.len() as u32).to_be_bytes());
+    data.extend_from_slice(socket_type.as_bytes());
+    command(&mut stream, "READY", &data);
+    let mut theirs = [0u8; 64];
+    stream.read_exact(&mut theirs).unwrap();
+    assert_eq!(theirs[10], 3);
+    let (flags, body) = read_frame(&mut stream);
+    assert_eq!(flags, 0x04);
+    assert!(body.starts_with(b"\x05READY"));
+    stream
+}
+
+fn command(stream: &mut UnixStream, name: &str, data: &[u8]) {
+    let mut body = vec![name.len() as u8];
+    body.extend_from_slice(name.as_bytes());
+    body.extend_from_slice(data);
+    let mut frame = vec![0x04, body.len() as u8];
+    frame.extend(body);
+    stream.write_all(&frame).unwrap();
+}
+
+fn read_frame(stream: &mut UnixStream) -> (u8, Vec<u8>) {
+    let mut head = [0u8; 2];
+    stream.read_exact(&mut head).unwrap();
+    let len = if head[0] & 0x02 == 0 {
+        usize::from(head[1])
+    } else {
+        let mut rest = [0u8; 7];
+        stream.read_exact(&mut rest).unwrap();
+        let mut size = [0u8; 8];
+        size[0] = head[1];
+        size[1..].copy_from_slice(&rest);
+        usize::try_from(u64::from_be_bytes(size)).unwrap()
+    };
+    let mut body = vec![0u8; len];
+    stream.read_exact(&mut body).unwrap();
+    (head[0] & !0x02, body)
+}
+
+#[test]
+fn ping_gets_a_pong_and_zmtp_3_1_subscribe_commands_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = endpoint(dir.path(), "events.sock");
+    let mut server = XPubServer::bind(std::slice::from_ref(&at), 1000).unwrap();
+    let path = dir.path().join("events.sock");
+    let connecting = std::thread::spawn(move || {
+        let mut client = raw_client(&path, "SUB");
+        command(&mut client, "SUBSCRIBE", b"a:b:");
+        command(&mut client, "PING", b"\x00\x0actx");
+        client
+    });
+    wait_for(
+        || {
+            turn_xpub(&mut server);
+            connecting.is_finished()
+        },
+        "the handshake",
+    );
+    let mut client = connecting.join().unwrap();
+    wait_for(
+        || {
+            turn_xpub(&mut server);
+            server.publish(b"a:b:c:", b"hello");
+            server.flush();
+            true
+        },
+        "a turn",
+    );
+    // PONG comes first (written as the PING was read), then the first matching message.
+    let (flags, pong) = read_frame(&mut client);
+    assert_eq!((flags, pong.as_slice()), (0x04, &b"\x04PONGctx"[..]));
+    assert_eq!(read_frame(&mut client), (0x01, b"a:b:c:".to_vec()));
+    assert_eq!(read_frame(&mut client), (0x00, b"hello".to_vec()));
+}
+
+#[test]
+fn a_socket_that_cannot_subscribe_is_told_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = endpoint(dir.path(), "events.sock");
+    let mut server = XPubServer::bind(std::slice::from_ref(&at), 1000).unwrap();
+    let path = dir.path().join("events.sock");
+    let connecting = std::thread::spawn(move || {
+        let mut client = UnixStream::connect(&path).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut greeting = [0u8; 64];
+        greeting[0] = 0xff;
+        greeting[9] = 0x7f;
+        greeting[10] = 3;
+        greeting[12..16].copy_from_slice(b"NULL");
+        client.write_all(&greeting).unwrap();
+        let mut data = vec![11u8];
+        data.extend_from_slice(b"Socket-Type\x00\x00\x00\x04PUSH");
+        command(&mut client, "READY", &data);
+        let mut all = Vec::new();
+        client.read_to_end(&mut all).unwrap();
+        String::from_utf8_lossy(&all).into_owned()
+    });
+    wait_for(
+        || {
+            turn_xpub(&mut server);
+            connecting.is_finished()
+        },
+        "the refusal",
+    );
+    let reply = connecting.join().unwrap();
+    assert!(
+        reply.contains("ERROR") && reply.contains("PUSH socket cannot connect to a XPUB"),
+        "{reply}"
+    );
+    assert_eq!(server.subscribers(), 0);
+}
+
+/// A libzmq SUB on `at` with `prefixes`, once the server has its subscriptions.
+fn subscriber(
+    context: &zmq::Context,
+    server: &mut XPubServer,
+    at: &str,
+    prefixes: &[&str],
+) -> zmq::Socket {
+    let sub = context.socket(zmq::SUB).unwrap();
+    sub.set_rcvtimeo(5000).unwrap();
+    sub.connect(at).unwrap();
+    for prefix in prefixes {
+        sub.set_subscribe(prefix.as_bytes()).unwrap();
+    }
+    // Probe until a message for each prefix comes back.
+    for prefix in prefixes {
+        let probe = format!("{prefix}probe:");
+        wait_for(
+            || {
+                turn_xpub(server);
+                server.publish(probe.as_bytes(), b"probe");
+                server.flush();
+                sub.poll(zmq::POLLIN, 10).unwrap() > 0
+            },
+            "the subscription",
+        );
+        while sub.poll(zmq::POLLIN, 50).unwrap() > 0 {
+            sub.recv_multipart(0).unwrap();
+        }
+    }
+    sub
+}
+
+#[test]
+fn subscribers_get_what_matches_their_prefixes_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = endpoint(dir.path(), "events.sock");
+    let mut server = XPubServer::bind(std::slice::from_ref(&at), 100_000).unwrap();
+    let context = zmq::Context::new();
+    let files = subscriber(&context, &mut server, &at, &["x:file:"]);
+    let all = subscriber(&context, &mut server, &at, &[""]);
+    assert_eq!(server.subscribers(), 2);
+    let body = vec![b'j'; 300];
+    for topic in ["x:file:created:", "x:filesystem:full:", "x:file:deleted:"] {
+        server.publish(topic.as_bytes(), &body);
+    }
+    server.flush();
+    let topics = |sub: &zmq::Socket, n: usize| -> Vec<String> {
+        (0..n)
+            .map(|_| {
+                let frames = sub.recv_multipart(0).unwrap();
+                assert_eq!(frames.len(), 2);
+                assert_eq!(frames[1], body);
+                String::from_utf8(frames[0].clone()).unwrap()
+            })
+            .collect()
+    };
+    assert_eq!(topics(&files, 2), ["x:file:created:", "x:file:deleted:"]);
+    assert_eq!(
+        topics(&all, 3),
+        ["x:file:created:", "x:filesystem:full:", "x:file:deleted:"]
+    );
+    // Unsubscribing stops delivery; the other subscriber is not affected. The cancel travels
+    // on its own; half a second of turns lets the server read it.
+    files.set_unsubscribe(b"x:file:").unwrap();
+    for _ in 0..25 {
+        turn_xpub(&mut server);
+    }
+    server.publish(b"x:file:late:", b"late");
+    server.flush();
+    assert_eq!(all.recv_multipart(0).unwrap()[1], b"late");
+    assert_eq!(files.poll(zmq::POLLIN, 200).unwrap(), 0, "still subscribed");
+}
+
+#[test]
+fn a_subscriber_that_does_not_read_loses_messages_past_its_mark_and_blocks_no_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = endpoint(dir.path(), "events.sock");
+    let mut server = XPubServer::bind(std::slice::from_ref(&at), 5000).unwrap();
+    let context = zmq::Context::new();
+    let stuck = subscriber(&context, &mut server, &at, &["t:"]);
+    let prompt = subscriber(&context, &mut server, &at, &["t:"]);
+    let body = vec![b'p'; 1000];
+    let mut got = 0;
+    for round in 1..=20 {
+        for _ in 0..1000 {
+            server.publish(b"t:x:", &body);
+        }
+        server.flush();
+        // The prompt subscriber takes the whole round while the stuck one reads nothing.
+        wait_for(
+            || {
+                while prompt.poll(zmq::POLLIN, 0).unwrap() > 0 {
+                    prompt.recv_multipart(0).unwrap();
+                    got += 1;
+                }
+                turn_xpub(&mut server);
+                got == round * 1000
+            },
+            "the prompt subscriber's round",
+        );
+    }
+    // 20,000 sent to each: the stuck one holds at most its mark, plus what the kernel and
+    // its libzmq buffer, and missed the rest.
+    assert!(server.dropped() >= 10_000, "dropped {}", server.dropped());
+    drop(stuck);
+}
+
+#[test]
+fn tcp_works_and_ipc_files_go_with_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let ipc = endpoint(dir.path(), "in.sock");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let tcp = format!("tcp://127.0.0.1:{port}");
+    let mut server = PullServer::bind(&[ipc, tcp.clone()], 1 << 20).unwrap();
+    let context = zmq::Context::new();
+    let push = context.socket(zmq::PUSH).unwrap();
+    push.connect(&tcp).unwrap();
+    push.send(&b"over tcp"[..], 0).unwrap();
+    assert_eq!(take(&mut server, 1), vec![Ok(b"over tcp".to_vec())]);
+    assert!(dir.path().join("in.sock").exists());
+    drop(server);
+    assert!(!dir.path().join("in.sock").exists());
+    let error = PullServer::bind(&["udp://x".into()], 1).unwrap_err();
+    assert!(
+        error.to_string().contains("only ipc:// and tcp://"),
+        "{error}"
+    );
+}
