@@ -2,9 +2,10 @@
 //! start`, the binary cargo built) in one run, each next to its baseline:
 //!
 //! 1. throughput: PUSH → daemon (validate, log, fan out) → one SUB, 300-byte data, ipc, versus
-//!    raw libzmq PUSH → PULL over ipc with messages of the same size, measured just before; and,
-//!    for context, the ceiling of any daemon with this wire shape: a relay doing no work at all
-//!    (PULL → PUB of topic + body) between a PUSH and a SUB, each with its own libzmq context;
+//!    raw libzmq PUSH → PULL over ipc with messages of the same size, in interleaved rounds;
+//!    every side has its own libzmq context, as separate processes would. For context, two
+//!    relays doing no work at all (PULL → topic + body to a SUB): one on libzmq sockets, one on
+//!    `meta-zmtp`'s servers (the daemon's wire engine);
 //! 2. latency: publish-to-delivery percentiles at a paced 10,000 events/s;
 //! 3. idle daemon: resident memory and CPU time from /proc;
 //! 4. a 10,000-event burst through the in-process publish handle (what the file watcher uses).
@@ -33,6 +34,9 @@ use meta_events::transport::{Context, Puller, Pusher};
 
 const META: &str = env!("CARGO_BIN_EXE_meta");
 const WAIT: Duration = Duration::from_secs(60);
+
+/// Throughput rounds (odd, so the median is one round).
+const THROUGHPUT_ROUNDS: u64 = 5;
 
 /// Latency rounds (odd, so the median is one round).
 const LATENCY_ROUNDS: usize = 5;
@@ -79,12 +83,13 @@ fn daemon_pid(root: &Path) -> u32 {
         .pid
 }
 
-/// Raw libzmq: one PUSH thread, one PULL thread, ipc.
+/// Raw libzmq: one PUSH thread, one PULL thread, ipc, each with its own context (as two
+/// processes would have; sharing one context would put both ends on one libzmq I/O thread).
 fn raw_push_pull(dir: &Path, count: u64) -> f64 {
-    let context = Context::new();
+    let (pull_context, push_context) = (Context::new(), Context::new());
     let endpoint = format!("ipc://{}", dir.join("raw.sock").display());
-    let mut puller = Puller::bind(&context, &endpoint).unwrap();
-    let pusher = Pusher::connect(&context, &endpoint, Duration::from_secs(5)).unwrap();
+    let mut puller = Puller::bind(&pull_context, &endpoint).unwrap();
+    let pusher = Pusher::connect(&push_context, &endpoint, Duration::from_secs(5)).unwrap();
     let message = event_json(0);
     // Warm the connection.
     pusher.send(&message).unwrap();
@@ -118,12 +123,6 @@ fn relay_ceiling(dir: &Path, count: u64) -> f64 {
     let publish = relay_context.socket(zmq::PUB).unwrap();
     publish.set_sndhwm(100_000).unwrap();
     publish.bind(&events).unwrap();
-    let sub_context = zmq::Context::new();
-    let sub = sub_context.socket(zmq::SUB).unwrap();
-    sub.set_rcvhwm(100_000).unwrap();
-    sub.set_rcvtimeo(5000).unwrap();
-    sub.connect(&events).unwrap();
-    sub.set_subscribe(b"bench:").unwrap();
     let relay = std::thread::spawn(move || {
         let mut message = zmq::Message::new();
         loop {
@@ -137,9 +136,89 @@ fn relay_ceiling(dir: &Path, count: u64) -> f64 {
             publish.send(&*message, 0).unwrap();
         }
     });
+    let rate = drive_relay(&ingest, &events, count);
+    relay.join().unwrap();
+    rate
+}
+
+/// The ceiling of the daemon's own wire engine: the same relay (PULL in, topic + body out to a
+/// SUB) on `meta-zmtp`'s servers, driven by one thread the way the daemon drives them, doing no
+/// validation and no logging. What the bus would reach if its pipeline cost nothing.
+fn zmtp_relay_ceiling(dir: &Path, count: u64) -> f64 {
+    let ingest = format!("ipc://{}", dir.join("zmtp-in.sock").display());
+    let events = format!("ipc://{}", dir.join("zmtp-out.sock").display());
+    let mut pull = meta_zmtp::PullServer::bind(std::slice::from_ref(&ingest), 1 << 24).unwrap();
+    let mut publish = meta_zmtp::XPubServer::bind(std::slice::from_ref(&events), 100_000).unwrap();
+    let relay = std::thread::spawn(move || {
+        let mut interests = Vec::new();
+        loop {
+            interests.clear();
+            pull.interests(&mut interests);
+            let split = interests.len();
+            publish.interests(&mut interests);
+            let mut items: Vec<zmq::PollItem<'_>> = interests
+                .iter()
+                .map(|i| {
+                    let events = if i.write {
+                        zmq::POLLIN | zmq::POLLOUT
+                    } else {
+                        zmq::POLLIN
+                    };
+                    zmq::PollItem::from_fd(i.fd, events)
+                })
+                .collect();
+            zmq::poll(&mut items, -1).unwrap();
+            let readiness: Vec<meta_zmtp::Readiness> = items
+                .iter()
+                .map(|i| meta_zmtp::Readiness {
+                    readable: i.is_readable() || i.is_error(),
+                    writable: i.is_writable(),
+                })
+                .collect();
+            pull.ready(&readiness[..split]);
+            publish.ready(&readiness[split..]);
+            let mut stop = false;
+            loop {
+                let mut taken = 0;
+                while taken < 512 {
+                    match pull.recv() {
+                        Some(meta_zmtp::Message::Frame(body)) => {
+                            stop |= body == b"stop";
+                            publish.publish(b"bench:load:item:", body);
+                        }
+                        Some(meta_zmtp::Message::Frames(_)) => {}
+                        None => break,
+                    }
+                    taken += 1;
+                }
+                publish.flush();
+                if taken == 0 {
+                    break;
+                }
+            }
+            if stop {
+                break;
+            }
+        }
+    });
+    let rate = drive_relay(&ingest, &events, count);
+    relay.join().unwrap();
+    rate
+}
+
+/// Pushes `count` events into a relay at `ingest` and takes them from `events` with a SUB
+/// (each side with its own context); returns events/s. Sends `stop` at the end.
+fn drive_relay(ingest: &str, events: &str, count: u64) -> f64 {
+    let sub_context = zmq::Context::new();
+    let sub = sub_context.socket(zmq::SUB).unwrap();
+    sub.set_rcvhwm(100_000).unwrap();
+    sub.set_rcvtimeo(5000).unwrap();
+    sub.connect(events).unwrap();
+    sub.set_subscribe(b"bench:").unwrap();
     let push_context = zmq::Context::new();
     let push = push_context.socket(zmq::PUSH).unwrap();
-    push.connect(&ingest).unwrap();
+    push.set_sndhwm(100_000).unwrap();
+    push.connect(ingest).unwrap();
     // Until a probe comes back, the subscription has not reached the relay.
     loop {
         push.send(&b"probe"[..], 0).unwrap();
@@ -156,9 +235,7 @@ fn relay_ceiling(dir: &Path, count: u64) -> f64 {
     let started = Instant::now();
     let sender = std::thread::spawn(move || {
         for i in 0..count {
-            while i.saturating_sub(seen.load(Ordering::Relaxed)) > WINDOW {
-                std::thread::yield_now();
-            }
+            stay_within_window(i, &seen);
             push.send(&message[..], 0).unwrap();
         }
         push
@@ -177,7 +254,6 @@ fn relay_ceiling(dir: &Path, count: u64) -> f64 {
     let elapsed = started.elapsed();
     let push = sender.join().unwrap();
     push.send(&b"stop"[..], 0).unwrap();
-    relay.join().unwrap();
     count as f64 / elapsed.as_secs_f64()
 }
 
@@ -210,20 +286,29 @@ fn wait_live(client: &Client, subscription: &mut meta_events::Subscription, prob
 /// high-water mark (100,000), and the daemon drops for it, by design (DESIGN.md 3.3).
 const WINDOW: u64 = 50_000;
 
+/// Waits, sleeping, while message `i` would be more than [`WINDOW`] ahead of what the subscriber
+/// has `seen`. Sleeping, not yielding: on two cores a publisher spinning on `sched_yield` takes
+/// CPU from the daemon and the subscriber it waits for (perf showed a quarter of the machine in
+/// `sched_yield`). 50,000 events ahead is over 100 ms of work, so a 200 µs nap costs nothing.
+fn stay_within_window(i: u64, seen: &AtomicU64) {
+    while i.saturating_sub(seen.load(Ordering::Relaxed)) > WINDOW {
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
 /// End to end through the daemon; returns (events/s, received).
 fn bus_throughput(client: &Client, count: u64) -> (f64, u64) {
     let mut subscription = client.subscribe(&["bench:load"]).unwrap();
     wait_live(client, &mut subscription, "bench:load:probe");
     let messages: Vec<Vec<u8>> = (0..1000).map(event_json).collect();
-    let publisher = client.publisher().unwrap();
+    // The publisher on a context of its own, as a publishing process would have.
+    let publisher = Client::new(client.endpoints().clone()).publisher().unwrap();
     let progress = Arc::new(AtomicU64::new(0));
     let seen = Arc::clone(&progress);
     let started = Instant::now();
     let sender = std::thread::spawn(move || {
         for i in 0..count {
-            while i.saturating_sub(seen.load(Ordering::Relaxed)) > WINDOW {
-                std::thread::yield_now();
-            }
+            stay_within_window(i, &seen);
             publisher
                 .publish_raw(&messages[usize::try_from(i % 1000).unwrap()])
                 .unwrap();
@@ -452,33 +537,37 @@ fn main() {
         / idle_secs as f64;
     let rss_mib = rss as f64 / (1024.0 * 1024.0);
 
-    // 1. Throughput: baseline and bus taken in turns, three rounds, medians compared (the
-    //    machine is shared; turns spread any disturbance over both).
+    // 1. Throughput: baselines and bus taken in turns, medians compared (the machine is
+    //    shared; turns spread any disturbance over all of them).
     let client = Client::for_workspace(&meta_workspace::Workspace::open(root).unwrap());
     let mut raws = Vec::new();
     let mut buses = Vec::new();
     let mut received = 0;
     let mut daemon_ticks = 0;
     let mut relays = Vec::new();
-    for _ in 0..3 {
+    let mut zmtp_relays = Vec::new();
+    for _ in 0..THROUGHPUT_ROUNDS {
         raws.push(raw_push_pull(root, count));
         relays.push(relay_ceiling(root, count));
+        zmtp_relays.push(zmtp_relay_ceiling(root, count));
         let (_, before) = proc_usage(pid);
         let (rate, got) = bus_throughput(&client, count);
         daemon_ticks += proc_usage(pid).1 - before;
         buses.push(rate);
         received += got;
     }
-    let daemon_us_per_event = daemon_ticks as f64 * 1e6 / clock_ticks() as f64 / (3 * count) as f64;
+    let daemon_us_per_event =
+        daemon_ticks as f64 * 1e6 / clock_ticks() as f64 / (THROUGHPUT_ROUNDS * count) as f64;
     let median = |values: &mut Vec<f64>| {
         values.sort_by(f64::total_cmp);
         values[values.len() / 2]
     };
-    let (raw, bus, relay) = (median(&mut raws), median(&mut buses), median(&mut relays));
+    let (raw, bus) = (median(&mut raws), median(&mut buses));
+    let (relay, zmtp_relay) = (median(&mut relays), median(&mut zmtp_relays));
     let status = client.status(WAIT).unwrap().unwrap();
     let counters = status.counters.unwrap();
     let ratio = bus / raw;
-    let count = count * 3;
+    let count = count * THROUGHPUT_ROUNDS;
 
     // 2. Latency at 10,000 events/s: five rounds of 2 s, baseline and bus in turns. A round's
     //    p99 on a shared 2-core VM swings with whatever else the host runs, so the verdict is on
@@ -512,16 +601,21 @@ fn main() {
     println!();
     println!("throughput");
     println!(
-        "  rounds raw {raws:.0?} msg/s, relay {relays:.0?}, bus {buses:.0?} events/s; medians:"
+        "  rounds, sorted: raw {raws:.0?} msg/s; libzmq relay {relays:.0?}; meta-zmtp relay {zmtp_relays:.0?}; bus {buses:.0?} events/s"
     );
+    println!("  medians:");
     println!("  raw libzmq PUSH->PULL (ipc)     {raw:>12.0} msg/s");
     println!(
-        "  relay ceiling PUSH->PULL|PUB->SUB  {relay:>7.0} events/s   {:.2} x raw (no validation, no log)",
+        "  no-op relay on libzmq             {relay:>8.0} events/s   {:.2} x raw (PULL -> PUB, nothing else)",
         relay / raw
     );
     println!(
-        "  bus PUSH->daemon->SUB (ipc)     {bus:>12.0} events/s   {ratio:.2} x raw, {:.2} x the relay ceiling",
-        bus / relay
+        "  no-op relay on meta-zmtp          {zmtp_relay:>8.0} events/s   {:.2} x raw (the daemon's wire engine, nothing else)",
+        zmtp_relay / raw
+    );
+    println!(
+        "  bus PUSH->daemon->SUB (ipc)     {bus:>12.0} events/s   {ratio:.2} x raw, {:.2} x the meta-zmtp relay",
+        bus / zmtp_relay
     );
     println!(
         "  delivered {received} of {count}; daemon rejected {}; daemon CPU {daemon_us_per_event:.2} µs per event",
