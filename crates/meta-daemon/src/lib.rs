@@ -1,11 +1,12 @@
 //! The `meta` bus daemon (DESIGN.md 3.2–3.5), as a library: `meta daemon run` is
 //! [`Daemon::start`] then [`Daemon::run`].
 //!
-//! One thread owns everything: it waits on the ingest PULL, the in-process PULL (threads of this
-//! process publishing through a [`PublishHandle`]), the control ROUTER, the events XPUB (for
-//! subscriptions) and a wake socket (signals, [`Waker`]s). Events are taken in batches:
+//! One thread owns everything: it waits on the ingest PULL and the events XPUB (served on this
+//! thread by `meta-zmtp`: connections, subscriptions, subscribers ready for more), the
+//! in-process PULL (threads of this process publishing through a [`PublishHandle`]), the
+//! control ROUTER and a wake socket (signals, [`Waker`]s). Events are taken in batches:
 //! validated and filled in straight from the received bytes, appended to the log with one
-//! write, then fanned out. Control ops beyond `ping`/`status`/`stop` and periodic work belong to
+//! write, then fanned out with one write per subscriber. Control ops beyond `ping`/`status`/`stop` and periodic work belong to
 //! [`Component`]s.
 //!
 //! It is not the CLI: it prints nothing (diagnostics go through `tracing`) and does not daemonise
