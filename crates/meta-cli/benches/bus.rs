@@ -159,11 +159,13 @@ fn zmtp_relay_ceiling(dir: &Path, count: u64) -> f64 {
             let mut items: Vec<zmq::PollItem<'_>> = interests
                 .iter()
                 .map(|i| {
-                    let events = if i.write {
-                        zmq::POLLIN | zmq::POLLOUT
-                    } else {
-                        zmq::POLLIN
-                    };
+                    let mut events = zmq::PollEvents::empty();
+                    if i.read {
+                        events |= zmq::POLLIN;
+                    }
+                    if i.write {
+                        events |= zmq::POLLOUT;
+                    }
                     zmq::PollItem::from_fd(i.fd, events)
                 })
                 .collect();

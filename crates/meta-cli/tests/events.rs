@@ -8,7 +8,8 @@ use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use meta_events::Event;
@@ -932,6 +933,57 @@ fn a_slow_subscriber_does_not_slow_the_others() {
     );
     let status = repo.status_json();
     assert!(status["counters"]["published"].as_u64().unwrap() >= total);
+}
+
+#[test]
+fn a_publisher_that_never_pauses_does_not_lock_out_others_or_control() {
+    let repo = Repo::new("");
+    let _daemon = repo.start_daemon();
+    let stop = Arc::new(AtomicBool::new(false));
+    // Three publishers (each its own process, in effect) send faster than the daemon takes.
+    let flooding: Vec<_> = (0..3)
+        .map(|_| {
+            let stop = Arc::clone(&stop);
+            let client = meta_events::Client::for_workspace(&repo.workspace());
+            std::thread::spawn(move || {
+                let publisher = client.publisher().unwrap();
+                let mut sent = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    publisher
+                        .publish_raw(br#"{"type":"flood:item:sent","data":{"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}}"#)
+                        .unwrap();
+                    sent += 1;
+                }
+                sent
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    // While the flood goes on: control answers, and another publisher's event is logged.
+    let started = Instant::now();
+    let status = repo.status_json();
+    assert!(status["counters"]["published"].as_u64().unwrap() > 1);
+    let quiet = meta_events::Client::for_workspace(&repo.workspace());
+    quiet
+        .publisher()
+        .unwrap()
+        .publish(&Event::new("quiet:item:sent", None).unwrap())
+        .unwrap();
+    wait_until("the quiet publisher's event to be logged", || {
+        meta_events::log::list_segments(&repo.workspace().events_dir())
+            .unwrap()
+            .iter()
+            .any(|segment| {
+                std::fs::read_to_string(&segment.path)
+                    .unwrap()
+                    .contains("\"quiet:item:sent\"")
+            })
+    });
+    let served_in = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let sent: u64 = flooding.into_iter().map(|f| f.join().unwrap()).sum();
+    assert!(sent > 10_000, "the flood was only {sent} events");
+    assert!(served_in < Duration::from_secs(10), "took {served_in:?}");
 }
 
 #[test]

@@ -70,6 +70,10 @@ use serde_json::{Value, json};
 
 /// Events taken from a socket before they are logged and published together.
 const BATCH: usize = 512;
+/// Batches taken between two looks at all the sockets.
+const BATCHES_PER_TURN: usize = 8;
+/// Turns of [`BATCHES_PER_TURN`] a stopping daemon takes at most from publishers.
+const SHUTDOWN_TURNS: usize = 64;
 /// How long a stopping daemon waits for subscribers to take their last events.
 const SHUTDOWN_LINGER: Duration = Duration::from_millis(500);
 /// How long a starting daemon waits for commands that are appending to the log.
@@ -406,9 +410,11 @@ impl Daemon {
         any
     }
 
-    /// Takes everything waiting on ingest and inproc, batch by batch.
+    /// Takes what waits on ingest and inproc, batch by batch, up to [`BATCHES_PER_TURN`]: then
+    /// the loop polls again (without sleeping if input is left), so a publisher that never
+    /// pauses cannot keep other publishers, subscribers or control requests waiting.
     fn take_events(&mut self) -> Result<(), DaemonError> {
-        loop {
+        for _ in 0..BATCHES_PER_TURN {
             let mut taken = 0;
             while taken < BATCH {
                 match self.sockets.recv_ingest()? {
@@ -428,9 +434,10 @@ impl Daemon {
             }
             self.pipeline.commit(&mut self.sockets);
             if taken == 0 {
-                return Ok(());
+                break;
             }
         }
+        Ok(())
     }
 
     /// Logs and publishes one event of the daemon's own, now.
@@ -559,8 +566,14 @@ impl Daemon {
 
     fn shutdown(mut self, reason: StopReason, pending: &mut Vec<Event>) -> Result<(), DaemonError> {
         tracing::info!(reason = reason.as_str(), "daemon stopping");
-        // Whatever publishers queued before the stop still lands.
-        self.take_events()?;
+        // Whatever publishers queued before the stop still lands (bounded: a publisher that
+        // never pauses does not keep the daemon from stopping).
+        for _ in 0..SHUTDOWN_TURNS {
+            self.take_events()?;
+            if !self.sockets.has_pending_ingest() {
+                break;
+            }
+        }
         let mut components = std::mem::take(&mut self.components);
         for component in &mut components {
             let mut ctx = self.context(pending);

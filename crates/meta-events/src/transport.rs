@@ -511,6 +511,18 @@ impl DaemonSockets {
     /// lets the bus servers act on what the poll found (new connections, subscriptions,
     /// subscribers ready for more).
     pub fn wait(&mut self, timeout: Option<Duration>, wake_fd: RawFd) -> Result<Ready> {
+        let pending = self.ingest.has_pending_input() || self.events.has_pending_input();
+        let rest_ends = [self.ingest.wake_at(), self.events.wake_at()]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(|at| at.saturating_duration_since(std::time::Instant::now()));
+        let timeout = match (pending, timeout, rest_ends) {
+            // Input already waits in a buffer: look at the sockets, but do not sleep.
+            (true, _, _) => Some(Duration::ZERO),
+            (false, Some(t), Some(r)) => Some(t.min(r)),
+            (false, t, r) => t.or(r),
+        };
         let timeout = timeout.map_or(-1, |t| {
             // Round up so a 0.5 ms deadline does not spin.
             i64::try_from(t.as_micros().div_ceil(1000)).unwrap_or(i64::MAX)
@@ -525,11 +537,13 @@ impl DaemonSockets {
             zmq::PollItem::from_fd(wake_fd, zmq::POLLIN),
         ];
         items.extend(self.interests.iter().map(|interest| {
-            let events = if interest.write {
-                zmq::POLLIN | zmq::POLLOUT
-            } else {
-                zmq::POLLIN
-            };
+            let mut events = zmq::PollEvents::empty();
+            if interest.read {
+                events |= zmq::POLLIN;
+            }
+            if interest.write {
+                events |= zmq::POLLOUT;
+            }
             zmq::PollItem::from_fd(interest.fd, events)
         }));
         match zmq::poll(&mut items, timeout) {
@@ -617,6 +631,11 @@ impl DaemonSockets {
                 return;
             }
         }
+    }
+
+    /// Ingest input is buffered or known readable: [`Self::recv_ingest`] has more to give.
+    pub fn has_pending_ingest(&self) -> bool {
+        self.ingest.has_pending_input()
     }
 
     /// Connected subscribers.

@@ -26,6 +26,11 @@ impl Endpoint {
             if path.is_empty() {
                 return Err(bad("an ipc endpoint needs a path"));
             }
+            if path.starts_with('@') {
+                return Err(bad(
+                    "abstract ipc sockets (`@name`) are not served; use a path",
+                ));
+            }
             return Ok(Self::Ipc(PathBuf::from(path)));
         }
         if let Some(address) = endpoint.strip_prefix("tcp://") {
@@ -171,7 +176,13 @@ mod tests {
             Endpoint::parse("tcp://*:5555").unwrap(),
             Endpoint::Tcp("0.0.0.0:5555".parse().unwrap())
         );
-        for bad in ["ipc://", "tcp://localhost", "inproc://x", "/tmp/x"] {
+        for bad in [
+            "ipc://",
+            "ipc://@x",
+            "tcp://localhost",
+            "inproc://x",
+            "/tmp/x",
+        ] {
             let error = Endpoint::parse(bad).unwrap_err().to_string();
             assert!(error.contains(bad), "{error}");
         }

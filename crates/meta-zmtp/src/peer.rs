@@ -7,9 +7,16 @@ use std::ops::Range;
 use crate::frame::{self, GREETING_LEN, Header};
 use crate::net::Stream;
 
-/// Bytes asked of the kernel per read, at least. Large reads are what make the bus cheap: one
-/// system call takes hundreds of events.
+/// Largest read. Large reads are what make the bus cheap: one system call takes hundreds of
+/// events. A peer's buffer starts at [`FIRST_READ`] and doubles up to this while reads fill it,
+/// so an idle connection costs little memory.
 const READ_SIZE: usize = 256 * 1024;
+const FIRST_READ: usize = 16 * 1024;
+/// Unsent output past which a PING gets no PONG (the data flowing is proof of life enough, and
+/// a peer that pings without reading cannot grow our memory).
+const PONG_LIMIT: usize = 64 * 1024;
+/// Longest PING context echoed (ZMTP 3.1).
+const PING_CONTEXT: usize = 16;
 /// Output already written is cut off the buffer once it is this large.
 const COMPACT_AT: usize = 1024 * 1024;
 
@@ -65,13 +72,18 @@ pub(crate) struct Peer {
     pub readable: bool,
     /// Closed (by the peer, or by us on a protocol error); removed at the next reap.
     pub closed: bool,
+    /// Writing failed (the peer stopped reading for good); what it sent is still taken.
+    write_failed: bool,
+    /// The last read filled the buffer: traffic is heavy, read more at once next time.
+    filled: bool,
     output: Vec<u8>,
     sent: usize,
     /// End offsets (in `output`) of queued published messages, oldest first: the high-water
     /// mark counts these.
     pub queued: VecDeque<usize>,
-    /// Subscribed prefixes with their counts (a SUB may subscribe to one prefix twice).
-    pub subscriptions: Vec<(Vec<u8>, u32)>,
+    /// Subscribed prefixes: a set, as libzmq's XPUB keeps them (a SUB subscribing twice sends
+    /// SUBSCRIBE twice but CANCEL once, when its own count drops to zero).
+    pub subscriptions: Vec<Vec<u8>>,
 }
 
 impl Peer {
@@ -93,6 +105,8 @@ impl Peer {
             partial_frames: 0,
             readable: true,
             closed: false,
+            write_failed: false,
+            filled: false,
             output,
             sent: 0,
             queued: VecDeque::new(),
@@ -113,7 +127,7 @@ impl Peer {
         tracing::debug!(reason, "closing a bus connection");
         if self.phase != Phase::Greeting {
             frame::write_error(&mut self.output, reason);
-            let _ = self.flush();
+            self.flush();
         }
         self.closed = true;
     }
@@ -124,23 +138,31 @@ impl Peer {
             self.start = 0;
             self.end = 0;
             // A large message grew the buffer; give that memory back once it is consumed.
-            if self.input.len() > 4 * READ_SIZE {
+            if self.input.len() > READ_SIZE {
                 self.input = Vec::new();
             }
         }
-        // Room for the frame being received (`need` bytes from `start`) and for a large read.
-        let free = self.input.len() - self.end;
         let frame_fits = self.input.len() - self.start >= self.need;
-        if self.start > 0 && (free < READ_SIZE / 4 || !frame_fits) {
+        let free = self.input.len() - self.end;
+        if self.start > 0 && (!frame_fits || free < self.input.len() / 4) {
             self.input.copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
         }
+        let mut wanted = self.input.len().max(FIRST_READ);
+        if self.filled {
+            wanted = wanted.max((self.input.len() * 2).min(READ_SIZE));
+        }
+        // Room for the frame being received, but never more than one read ahead of what has
+        // arrived: a header announcing 16 MiB gets memory as its bytes come, not at once.
+        let frame_end = self.start.saturating_add(self.need);
+        wanted = wanted.max(frame_end.min(self.end + READ_SIZE));
         // Never a zero-length read: that returns 0, which means the peer closed.
-        let wanted = (self.start + self.need).max(READ_SIZE).max(self.end + 1);
+        wanted = wanted.max(self.end + 1);
         if self.input.len() < wanted {
             self.input.resize(wanted, 0);
         }
+        let space = self.input.len() - self.end;
         match self.stream.read(&mut self.input[self.end..]) {
             Ok(0) => {
                 self.closed = true;
@@ -148,6 +170,7 @@ impl Peer {
             }
             Ok(n) => {
                 self.end += n;
+                self.filled = n == space;
                 Ok(true)
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -201,8 +224,10 @@ impl Peer {
                 ));
                 return Next::NeedInput;
             }
-            // Fits in usize: it is at most max_frame.
-            let total = header.len + usize::try_from(header.body_len).unwrap_or(usize::MAX);
+            // At most max_frame, so it fits; saturating all the same (32-bit targets).
+            let total = usize::try_from(header.body_len)
+                .unwrap_or(usize::MAX)
+                .saturating_add(header.len);
             if buffered.len() < total {
                 self.need = total;
                 return Next::NeedInput;
@@ -277,15 +302,22 @@ impl Peer {
                 self.phase = Phase::Open;
                 None
             }
+            (Phase::Ready, b"ERROR") => {
+                self.closed = true;
+                None
+            }
             (Phase::Ready, _) => {
                 self.fail("the handshake must start with READY");
                 None
             }
             (_, b"PING") => {
                 // PONG echoes the context after the 2-byte TTL.
-                let context = data.get(2..).unwrap_or_default().to_vec();
-                frame::write_command(&mut self.output, "PONG", &context);
-                let _ = self.flush();
+                if !self.write_failed && self.output.len() - self.sent < PONG_LIMIT {
+                    let context = data.get(2..).unwrap_or_default();
+                    let context = context[..context.len().min(PING_CONTEXT)].to_vec();
+                    frame::write_command(&mut self.output, "PONG", &context);
+                    self.flush();
+                }
                 None
             }
             (_, b"ERROR") => {
@@ -311,25 +343,21 @@ impl Peer {
         self.sent < self.output.len()
     }
 
-    pub(crate) fn output(&mut self) -> &mut Vec<u8> {
-        &mut self.output
+    /// Where to queue output; `None` once writing has failed.
+    pub(crate) fn output(&mut self) -> Option<&mut Vec<u8>> {
+        (!self.write_failed).then_some(&mut self.output)
     }
 
-    /// Writes what is queued, as far as the socket takes it without waiting.
-    pub(crate) fn flush(&mut self) -> io::Result<()> {
+    /// Writes what is queued, as far as the socket takes it without waiting. A failed write
+    /// drops the output but not the input: what the peer sent before it went away still counts.
+    pub(crate) fn flush(&mut self) {
         while self.sent < self.output.len() {
             match self.stream.write(&self.output[self.sent..]) {
-                Ok(0) => {
-                    self.closed = true;
-                    return Ok(());
-                }
+                Ok(0) => return self.write_failed(None),
                 Ok(n) => self.sent += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.closed = true;
-                    return Err(e);
-                }
+                Err(e) => return self.write_failed(Some(&e)),
             }
         }
         while self.queued.front().is_some_and(|end| *end <= self.sent) {
@@ -340,38 +368,71 @@ impl Peer {
             self.sent = 0;
             // A lagging subscriber grew its queue; an idle daemon should not keep that memory.
             if self.output.capacity() > COMPACT_AT {
-                self.output.shrink_to(READ_SIZE);
+                self.output.shrink_to(FIRST_READ);
             }
-        } else if self.sent >= COMPACT_AT {
+        } else if self.sent >= COMPACT_AT && self.sent * 2 >= self.output.len() {
+            // Only once the sent part is at least half: each byte is moved O(1) times.
             self.output.drain(..self.sent);
             for end in &mut self.queued {
                 *end -= self.sent;
             }
             self.sent = 0;
         }
-        Ok(())
+    }
+
+    fn write_failed(&mut self, error: Option<&io::Error>) {
+        tracing::debug!(error = ?error, "a bus connection stopped taking output");
+        self.write_failed = true;
+        self.output = Vec::new();
+        self.sent = 0;
+        self.queued.clear();
+        // A subscriber we cannot write to is of no use; a publisher may still have sent events.
+        if self.role.subscriptions {
+            self.closed = true;
+        }
+    }
+
+    /// Input is waiting that [`Self::next`] or [`Self::read`] would take now without a poll.
+    pub(crate) fn has_pending_input(&self) -> bool {
+        if self.closed {
+            return false;
+        }
+        if self.readable {
+            return true;
+        }
+        let buffered = &self.input[self.start..self.end];
+        if self.phase == Phase::Greeting {
+            return buffered.len() >= GREETING_LEN;
+        }
+        match frame::parse_header(buffered) {
+            Some(Ok(header)) => {
+                usize::try_from(header.body_len)
+                    .unwrap_or(usize::MAX)
+                    .saturating_add(header.len)
+                    <= buffered.len()
+            }
+            // A broken header is acted on (the peer closed) at the next look.
+            Some(Err(_)) => true,
+            None => false,
+        }
     }
 
     /// Does this peer subscribe to a prefix of `topic`?
     pub(crate) fn matches(&self, topic: &[u8]) -> bool {
         self.subscriptions
             .iter()
-            .any(|(prefix, _)| topic.starts_with(prefix))
+            .any(|prefix| topic.starts_with(prefix))
     }
 
     pub(crate) fn subscribe(&mut self, range: Range<usize>, subscribe: bool) {
         let prefix = &self.input[range];
-        let at = self.subscriptions.iter().position(|(p, _)| p == prefix);
+        let at = self.subscriptions.iter().position(|p| p == prefix);
         match (at, subscribe) {
-            (Some(i), true) => self.subscriptions[i].1 += 1,
-            (None, true) => self.subscriptions.push((prefix.to_vec(), 1)),
+            (None, true) => self.subscriptions.push(prefix.to_vec()),
             (Some(i), false) => {
-                self.subscriptions[i].1 -= 1;
-                if self.subscriptions[i].1 == 0 {
-                    self.subscriptions.swap_remove(i);
-                }
+                self.subscriptions.swap_remove(i);
             }
-            (None, false) => {}
+            (Some(_), true) | (None, false) => {}
         }
     }
 }

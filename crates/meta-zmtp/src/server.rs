@@ -1,16 +1,18 @@
 //! The two servers, over a shared set of listeners and peers.
 
 use std::os::fd::RawFd;
+use std::time::{Duration, Instant};
 
 use crate::ZmtpError;
 use crate::net::Listener;
 use crate::peer::{Next, Peer, Role};
 
-/// A file descriptor the caller's poll should watch: always for reading, and for writing when
-/// `write` is set.
+/// A file descriptor the caller's poll should watch, for reading and/or writing. (Neither is
+/// possible: a listener resting after running out of descriptors; errors still show.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Interest {
     pub fd: RawFd,
+    pub read: bool,
     pub write: bool,
 }
 
@@ -35,6 +37,9 @@ const FAIR_SHARE: usize = 256;
 /// Reads from one peer in one visit that yield no message before moving on (a peer sending
 /// only commands cannot hold the server).
 const READS_PER_VISIT: usize = 16;
+/// How long listeners rest after the process ran out of file descriptors (a pending
+/// connection keeps a listener readable; polling it meanwhile would spin).
+const ACCEPT_REST: Duration = Duration::from_millis(100);
 
 #[derive(Debug)]
 struct Server {
@@ -42,6 +47,8 @@ struct Server {
     max_frame: u64,
     listeners: Vec<Listener>,
     peers: Vec<Peer>,
+    /// Accepting rests until then (out of file descriptors).
+    accept_rest: Option<Instant>,
 }
 
 impl Server {
@@ -55,17 +62,27 @@ impl Server {
             max_frame,
             listeners,
             peers: Vec::new(),
+            accept_rest: None,
         })
     }
 
     fn interests(&mut self, out: &mut Vec<Interest>) {
         self.peers.retain(|peer| !peer.closed);
+        if self
+            .accept_rest
+            .is_some_and(|until| until <= Instant::now())
+        {
+            self.accept_rest = None;
+        }
+        let accepting = self.accept_rest.is_none();
         out.extend(self.listeners.iter().map(|l| Interest {
             fd: l.fd(),
+            read: accepting,
             write: false,
         }));
         out.extend(self.peers.iter().map(|p| Interest {
             fd: p.stream.fd(),
+            read: true,
             write: p.wants_write(),
         }));
     }
@@ -76,14 +93,12 @@ impl Server {
         let (listeners, peers) = readiness.split_at(self.listeners.len().min(readiness.len()));
         for (peer, ready) in self.peers.iter_mut().zip(peers) {
             peer.readable |= ready.readable;
-            if ready.writable
-                && let Err(error) = peer.flush()
-            {
-                tracing::debug!(%error, "a bus connection failed while writing");
+            if ready.writable {
+                peer.flush();
             }
         }
         let used = self.listeners.len() + self.peers.len().min(peers.len());
-        if listeners.iter().any(|r| r.readable) {
+        if self.accept_rest.is_none() && listeners.iter().any(|r| r.readable) {
             self.accept();
         }
         used
@@ -95,20 +110,28 @@ impl Server {
                 match listener.accept() {
                     Ok(Some(stream)) => {
                         let mut peer = Peer::new(stream, self.role, self.max_frame);
-                        if let Err(error) = peer.flush() {
-                            tracing::debug!(%error, "a bus connection failed during its greeting");
-                        }
+                        peer.flush();
                         self.peers.push(peer);
                     }
                     Ok(None) => break,
                     Err(error) => {
-                        // Out of descriptors, most likely; the next poll tries again.
-                        tracing::warn!(%error, "cannot accept a bus connection");
-                        break;
+                        // Out of descriptors, most likely: the connection stays pending and the
+                        // listener readable, so rest instead of polling it in a spin.
+                        tracing::warn!(
+                            %error,
+                            connections = self.peers.len(),
+                            "cannot accept a bus connection; retrying in 100 ms (raise `ulimit -n`?)"
+                        );
+                        self.accept_rest = Some(Instant::now() + ACCEPT_REST);
+                        return;
                     }
                 }
             }
         }
+    }
+
+    fn has_pending_input(&self) -> bool {
+        self.peers.iter().any(Peer::has_pending_input)
     }
 }
 
@@ -144,6 +167,17 @@ impl PullServer {
     /// Takes the results for [`Self::interests`]; returns how many of `readiness` it used.
     pub fn ready(&mut self, readiness: &[Readiness]) -> usize {
         self.server.ready(readiness)
+    }
+
+    /// Input is waiting that [`Self::recv`] would take without a poll (it stopped early, for
+    /// fairness or its caller's batch): poll without waiting.
+    pub fn has_pending_input(&self) -> bool {
+        self.server.has_pending_input()
+    }
+
+    /// When the listeners accept again after running out of descriptors: poll no longer.
+    pub fn wake_at(&self) -> Option<Instant> {
+        self.server.accept_rest
     }
 
     /// Connected peers (handshake done).
@@ -268,6 +302,16 @@ impl XPubServer {
         }
     }
 
+    /// Subscriptions are waiting that were not read in the last turn: poll without waiting.
+    pub fn has_pending_input(&self) -> bool {
+        self.server.has_pending_input()
+    }
+
+    /// When the listeners accept again after running out of descriptors: poll no longer.
+    pub fn wake_at(&self) -> Option<Instant> {
+        self.server.accept_rest
+    }
+
     /// Connected subscribers (handshake done).
     pub fn subscribers(&self) -> usize {
         self.server.peers.iter().filter(|p| p.is_open()).count()
@@ -289,7 +333,9 @@ impl XPubServer {
                 self.dropped += 1;
                 continue;
             }
-            let output = peer.output();
+            let Some(output) = peer.output() else {
+                continue;
+            };
             crate::frame::write_frame(output, crate::frame::MORE, topic);
             crate::frame::write_frame(output, 0, body);
             let end = output.len();
@@ -300,10 +346,8 @@ impl XPubServer {
     /// Writes what each subscriber has queued, as far as its socket takes it now.
     pub fn flush(&mut self) {
         for peer in &mut self.server.peers {
-            if peer.wants_write()
-                && let Err(error) = peer.flush()
-            {
-                tracing::debug!(%error, "a subscriber's connection failed");
+            if peer.wants_write() {
+                peer.flush();
             }
         }
     }

@@ -20,11 +20,13 @@ fn poll(interests: &[Interest], timeout: Duration) -> Vec<Readiness> {
     let mut items: Vec<zmq::PollItem<'_>> = interests
         .iter()
         .map(|i| {
-            let events = if i.write {
-                zmq::POLLIN | zmq::POLLOUT
-            } else {
-                zmq::POLLIN
-            };
+            let mut events = zmq::PollEvents::empty();
+            if i.read {
+                events |= zmq::POLLIN;
+            }
+            if i.write {
+                events |= zmq::POLLOUT;
+            }
             zmq::PollItem::from_fd(i.fd, events)
         })
         .collect();
@@ -467,5 +469,183 @@ fn tcp_works_and_ipc_files_go_with_the_server() {
     assert!(
         error.to_string().contains("only ipc:// and tcp://"),
         "{error}"
+    );
+}
+
+fn raw_frame(flags: u8, body: &[u8]) -> Vec<u8> {
+    let mut frame = vec![flags, body.len() as u8];
+    frame.extend_from_slice(body);
+    frame
+}
+
+fn raw_command(name: &str, data: &[u8]) -> Vec<u8> {
+    let mut body = vec![name.len() as u8];
+    body.extend_from_slice(name.as_bytes());
+    body.extend_from_slice(data);
+    raw_frame(0x04, &body)
+}
+
+/// A greeting and READY as `socket_type`, as bytes.
+fn raw_handshake(socket_type: &str) -> Vec<u8> {
+    let mut out = vec![0u8; 64];
+    out[0] = 0xff;
+    out[9] = 0x7f;
+    out[10] = 3;
+    out[12..16].copy_from_slice(b"NULL");
+    let mut data = vec![11u8];
+    data.extend_from_slice(b"Socket-Type");
+    data.extend_from_slice(&(socket_type.len() as u32).to_be_bytes());
+    data.extend_from_slice(socket_type.as_bytes());
+    out.extend(raw_command("READY", &data));
+    out
+}
+
+#[test]
+fn subscribing_twice_then_cancelling_unsubscribes_as_libzmq_does() {
+    // A SUB sends SUBSCRIBE per call but CANCEL only when its own count reaches zero.
+    let dir = tempfile::tempdir().unwrap();
+    let at = endpoint(dir.path(), "events.sock");
+    let mut server = XPubServer::bind(std::slice::from_ref(&at), 100).unwrap();
+    let context = zmq::Context::new();
+    let sub = subscriber(&context, &mut server, &at, &["a:"]);
+    sub.set_subscribe(b"a:").unwrap();
+    sub.set_unsubscribe(b"a:").unwrap();
+    sub.set_unsubscribe(b"a:").unwrap();
+    for _ in 0..25 {
+        turn_xpub(&mut server);
+    }
+    server.publish(b"a:late:", b"late");
+    server.flush();
+    assert_eq!(sub.poll(zmq::POLLIN, 200).unwrap(), 0, "still subscribed");
+}
+
+#[test]
+fn what_a_publisher_sent_before_it_went_away_is_taken_even_when_a_reply_fails() {
+    // The PING's PONG cannot be written (the peer is gone); the events after it still count.
+    let dir = tempfile::tempdir().unwrap();
+    let at = endpoint(dir.path(), "in.sock");
+    let mut server = PullServer::bind(std::slice::from_ref(&at), 1 << 20).unwrap();
+    let mut client = UnixStream::connect(dir.path().join("in.sock")).unwrap();
+    turn_pull(&mut server);
+    let mut bytes = raw_handshake("PUSH");
+    bytes.extend(raw_command("PING", b"\x00\x00"));
+    bytes.extend(raw_frame(0, b"hello"));
+    bytes.extend(raw_frame(0, b"world"));
+    client.write_all(&bytes).unwrap();
+    drop(client);
+    let mut got = Vec::new();
+    for _ in 0..20 {
+        turn_pull(&mut server);
+        while let Some(Message::Frame(m)) = server.recv() {
+            got.push(m.to_vec());
+        }
+    }
+    assert_eq!(got, vec![b"hello".to_vec(), b"world".to_vec()]);
+}
+
+#[test]
+fn a_quiet_publisher_is_served_while_another_floods() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = endpoint(dir.path(), "in.sock");
+    let mut server = PullServer::bind(std::slice::from_ref(&at), 1 << 20).unwrap();
+    let context = zmq::Context::new();
+    let flood = context.socket(zmq::PUSH).unwrap();
+    flood.set_linger(0).unwrap();
+    flood.connect(&at).unwrap();
+    let quiet = context.socket(zmq::PUSH).unwrap();
+    quiet.set_linger(0).unwrap();
+    quiet.connect(&at).unwrap();
+    wait_for(
+        || {
+            turn_pull(&mut server);
+            while server.recv().is_some() {}
+            server.peers() == 2
+        },
+        "both publishers",
+    );
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flooding = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = flood.send(&b"flood"[..], zmq::DONTWAIT);
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    for i in 0..10 {
+        quiet.send(format!("quiet {i}").as_bytes(), 0).unwrap();
+    }
+    // As the daemon does: a few batches, then a look at every socket; some work per message.
+    let (started, mut quiet_got, mut since_poll) = (Instant::now(), 0, 0);
+    while quiet_got < 10 && started.elapsed() < WAIT {
+        match server.recv() {
+            Some(Message::Frame(m)) => {
+                quiet_got += usize::from(m.starts_with(b"quiet"));
+                since_poll += 1;
+                let spin = Instant::now();
+                while spin.elapsed() < Duration::from_micros(20) {}
+            }
+            Some(Message::Frames(_)) => {}
+            None => since_poll = 4096,
+        }
+        if since_poll >= 4096 {
+            turn_pull(&mut server);
+            since_poll = 0;
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    flooding.join().unwrap();
+    assert_eq!(quiet_got, 10, "the quiet publisher starved");
+}
+
+#[test]
+fn pongs_to_a_peer_that_pings_without_reading_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = endpoint(dir.path(), "events.sock");
+    let mut server = XPubServer::bind(std::slice::from_ref(&at), 100).unwrap();
+    let mut client = UnixStream::connect(dir.path().join("events.sock")).unwrap();
+    let sent = 300_000;
+    let writer = {
+        let mut client = client.try_clone().unwrap();
+        std::thread::spawn(move || {
+            client.write_all(&raw_handshake("SUB")).unwrap();
+            let ping = raw_command("PING", b"\x00\x00ctx");
+            let burst: Vec<u8> = (0..1000).flat_map(|_| ping.iter().copied()).collect();
+            for _ in 0..sent / 1000 {
+                client.write_all(&burst).unwrap();
+            }
+        })
+    };
+    wait_for(
+        || {
+            turn_xpub(&mut server);
+            writer.is_finished()
+        },
+        "the pings to be taken",
+    );
+    writer.join().unwrap();
+    for _ in 0..10 {
+        turn_xpub(&mut server);
+    }
+    // Everything queued for us: far fewer PONGs than PINGs.
+    client
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut answered = Vec::new();
+    let mut buf = vec![0u8; 1 << 16];
+    while let Ok(n @ 1..) = client.read(&mut buf) {
+        answered.extend_from_slice(&buf[..n]);
+        turn_xpub(&mut server);
+    }
+    let pong = raw_command("PONG", b"ctx");
+    let answers = answered
+        .windows(pong.len())
+        .filter(|w| *w == &pong[..])
+        .count();
+    assert!(answers > 0, "no PONG at all");
+    assert!(
+        answers < sent / 2,
+        "{answers} PONGs for {sent} PINGs never read"
     );
 }
