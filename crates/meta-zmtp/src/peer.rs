@@ -81,6 +81,8 @@ pub(crate) struct Peer {
     /// End offsets (in `output`) of queued published messages, oldest first: the high-water
     /// mark counts these.
     pub queued: VecDeque<usize>,
+    /// When the connection was accepted (a handshake has a time limit).
+    pub accepted: std::time::Instant,
     /// Subscribed prefixes: a set, as libzmq's XPUB keeps them (a SUB subscribing twice sends
     /// SUBSCRIBE twice but CANCEL once, when its own count drops to zero).
     pub subscriptions: Vec<Vec<u8>>,
@@ -110,6 +112,7 @@ impl Peer {
             output,
             sent: 0,
             queued: VecDeque::new(),
+            accepted: std::time::Instant::now(),
             subscriptions: Vec::new(),
         }
     }

@@ -40,6 +40,9 @@ const READS_PER_VISIT: usize = 16;
 /// How long listeners rest after the process ran out of file descriptors (a pending
 /// connection keeps a listener readable; polling it meanwhile would spin).
 const ACCEPT_REST: Duration = Duration::from_millis(100);
+/// A connection that has not finished its handshake by then is closed (libzmq's
+/// `ZMQ_HANDSHAKE_IVL` default): a port scanner or a stuck client does not hold a descriptor.
+const HANDSHAKE_LIMIT: Duration = Duration::from_secs(30);
 
 #[derive(Debug)]
 struct Server {
@@ -49,6 +52,7 @@ struct Server {
     peers: Vec<Peer>,
     /// Accepting rests until then (out of file descriptors).
     accept_rest: Option<Instant>,
+    handshake_limit: Duration,
 }
 
 impl Server {
@@ -63,11 +67,14 @@ impl Server {
             listeners,
             peers: Vec::new(),
             accept_rest: None,
+            handshake_limit: HANDSHAKE_LIMIT,
         })
     }
 
     fn interests(&mut self, out: &mut Vec<Interest>) {
-        self.peers.retain(|peer| !peer.closed);
+        let limit = self.handshake_limit;
+        self.peers
+            .retain(|peer| !peer.closed && (peer.is_open() || peer.accepted.elapsed() < limit));
         if self
             .accept_rest
             .is_some_and(|until| until <= Instant::now())
@@ -157,6 +164,14 @@ impl PullServer {
             current: 0,
             taken: 0,
         })
+    }
+
+    /// Closes connections that have not finished their handshake within `limit` (30 s unless
+    /// set), at the next [`Self::interests`].
+    #[must_use]
+    pub fn with_handshake_limit(mut self, limit: Duration) -> Self {
+        self.server.handshake_limit = limit;
+        self
     }
 
     /// Appends what to poll, in the order [`Self::ready`] expects the results.

@@ -649,3 +649,39 @@ fn pongs_to_a_peer_that_pings_without_reading_are_bounded() {
         "{answers} PONGs for {sent} PINGs never read"
     );
 }
+
+#[test]
+fn a_connection_that_never_finishes_its_handshake_is_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = endpoint(dir.path(), "in.sock");
+    let mut server = PullServer::bind(std::slice::from_ref(&at), 1 << 20)
+        .unwrap()
+        .with_handshake_limit(Duration::from_millis(200));
+    let mut silent = UnixStream::connect(dir.path().join("in.sock")).unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let started = Instant::now();
+    // Our greeting and READY arrive, then the end of the connection.
+    let reader = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        silent.read_to_end(&mut all).unwrap();
+        all.len()
+    });
+    wait_for(
+        || {
+            turn_pull(&mut server);
+            reader.is_finished()
+        },
+        "the silent connection to be closed",
+    );
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    assert!(reader.join().unwrap() >= 64);
+    // A prompt peer is not affected.
+    let context = zmq::Context::new();
+    let push = context.socket(zmq::PUSH).unwrap();
+    push.connect(&at).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    push.send(&b"still here"[..], 0).unwrap();
+    assert_eq!(take(&mut server, 1), vec![Ok(b"still here".to_vec())]);
+}
