@@ -289,8 +289,11 @@ fn render_status(ctx: &Ctx<'_>, report: &DaemonStatus) -> String {
     if let Some(counters) = &report.counters {
         let _ = writeln!(
             text,
-            "counters:    {} published, {} rejected, {} subscribers",
-            counters.published, counters.rejected, counters.subscribers
+            "counters:    {} published, {} rejected, {} subscriber{}",
+            counters.published,
+            counters.rejected,
+            counters.subscribers,
+            if counters.subscribers == 1 { "" } else { "s" }
         );
     }
     let _ = writeln!(
