@@ -113,7 +113,7 @@ fn raw_push_pull(dir: &Path, count: u64) -> f64 {
 
 /// The same two hops as the bus with nothing done in between: PUSH → relay (PULL, then PUB of
 /// topic + body) → SUB, each side with its own libzmq context (as three processes would have).
-/// What no daemon with this wire shape can beat on this machine.
+/// What a daemon on libzmq sockets could not beat on this machine (the reason for `meta-zmtp`).
 fn relay_ceiling(dir: &Path, count: u64) -> f64 {
     let ingest = format!("ipc://{}", dir.join("relay-in.sock").display());
     let events = format!("ipc://{}", dir.join("relay-out.sock").display());

@@ -61,6 +61,13 @@ impl Header {
     pub fn command(self) -> bool {
         self.flags & COMMAND != 0
     }
+
+    /// Header and body together, in bytes (saturating where `usize` is narrower than the size).
+    pub fn total(self) -> usize {
+        usize::try_from(self.body_len)
+            .unwrap_or(usize::MAX)
+            .saturating_add(self.len)
+    }
 }
 
 /// The header at the start of `buf`: `None` when more bytes are needed.

@@ -227,10 +227,7 @@ impl Peer {
                 ));
                 return Next::NeedInput;
             }
-            // At most max_frame, so it fits; saturating all the same (32-bit targets).
-            let total = usize::try_from(header.body_len)
-                .unwrap_or(usize::MAX)
-                .saturating_add(header.len);
+            let total = header.total();
             if buffered.len() < total {
                 self.need = total;
                 return Next::NeedInput;
@@ -408,12 +405,7 @@ impl Peer {
             return buffered.len() >= GREETING_LEN;
         }
         match frame::parse_header(buffered) {
-            Some(Ok(header)) => {
-                usize::try_from(header.body_len)
-                    .unwrap_or(usize::MAX)
-                    .saturating_add(header.len)
-                    <= buffered.len()
-            }
+            Some(Ok(header)) => header.total() <= buffered.len(),
             // A broken header is acted on (the peer closed) at the next look.
             Some(Err(_)) => true,
             None => false,

@@ -210,24 +210,13 @@ fn wrong_socket_types_and_garbage_are_refused_without_harm() {
     assert_eq!(take(&mut server, 1), vec![Ok(b"fine".to_vec())]);
 }
 
-/// A hand-made ZMTP 3.1 client: greeting, READY as `socket_type`.
+/// A hand-made ZMTP 3.1 client: greeting, READY as `socket_type`, and the server's in return.
 fn raw_client(path: &Path, socket_type: &str) -> UnixStream {
     let mut stream = UnixStream::connect(path).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
-    let mut greeting = [0u8; 64];
-    greeting[0] = 0xff;
-    greeting[9] = 0x7f;
-    greeting[10] = 3;
-    greeting[11] = 1;
-    greeting[12..16].copy_from_slice(b"NULL");
-    stream.write_all(&greeting).unwrap();
-    let mut data = vec![11u8];
-    data.extend_from_slice(b"Socket-Type");
-    data.extend_from_slice(&(socket_type.len() as u32).to_be_bytes());
-    data.extend_from_slice(socket_type.as_bytes());
-    command(&mut stream, "READY", &data);
+    stream.write_all(&raw_handshake(socket_type)).unwrap();
     let mut theirs = [0u8; 64];
     stream.read_exact(&mut theirs).unwrap();
     assert_eq!(theirs[10], 3);
@@ -238,12 +227,7 @@ fn raw_client(path: &Path, socket_type: &str) -> UnixStream {
 }
 
 fn command(stream: &mut UnixStream, name: &str, data: &[u8]) {
-    let mut body = vec![name.len() as u8];
-    body.extend_from_slice(name.as_bytes());
-    body.extend_from_slice(data);
-    let mut frame = vec![0x04, body.len() as u8];
-    frame.extend(body);
-    stream.write_all(&frame).unwrap();
+    stream.write_all(&raw_command(name, data)).unwrap();
 }
 
 fn read_frame(stream: &mut UnixStream) -> (u8, Vec<u8>) {
@@ -311,15 +295,7 @@ fn a_socket_that_cannot_subscribe_is_told_why() {
         client
             .set_read_timeout(Some(Duration::from_secs(5)))
             .unwrap();
-        let mut greeting = [0u8; 64];
-        greeting[0] = 0xff;
-        greeting[9] = 0x7f;
-        greeting[10] = 3;
-        greeting[12..16].copy_from_slice(b"NULL");
-        client.write_all(&greeting).unwrap();
-        let mut data = vec![11u8];
-        data.extend_from_slice(b"Socket-Type\x00\x00\x00\x04PUSH");
-        command(&mut client, "READY", &data);
+        client.write_all(&raw_handshake("PUSH")).unwrap();
         let mut all = Vec::new();
         client.read_to_end(&mut all).unwrap();
         String::from_utf8_lossy(&all).into_owned()
@@ -485,12 +461,13 @@ fn raw_command(name: &str, data: &[u8]) -> Vec<u8> {
     raw_frame(0x04, &body)
 }
 
-/// A greeting and READY as `socket_type`, as bytes.
+/// A ZMTP 3.1 greeting and READY as `socket_type`, as bytes.
 fn raw_handshake(socket_type: &str) -> Vec<u8> {
     let mut out = vec![0u8; 64];
     out[0] = 0xff;
     out[9] = 0x7f;
     out[10] = 3;
+    out[11] = 1;
     out[12..16].copy_from_slice(b"NULL");
     let mut data = vec![11u8];
     data.extend_from_slice(b"Socket-Type");
