@@ -22,6 +22,24 @@ pub fn greeting() -> [u8; GREETING_LEN] {
     greeting
 }
 
+/// Checks the part of a greeting received so far, as ZMTP's version detection reads it: a
+/// ZMTP 1.0 peer shows at the first byte (or the tenth), a 2.0 peer at the eleventh. Such peers
+/// never send 64 bytes, so waiting for a whole greeting would hold them until the handshake
+/// times out.
+pub fn check_greeting_start(start: &[u8]) -> Result<(), String> {
+    let old = "the peer speaks ZMTP 1.0; ZMTP 3 (libzmq 4 or later) is required";
+    if start.first().is_some_and(|b| *b != 0xff) || start.get(9).is_some_and(|b| b & 0x01 == 0) {
+        return Err(old.into());
+    }
+    match start.get(10) {
+        Some(&major) if major < 3 => Err(format!(
+            "the peer speaks ZMTP 2.0 or older (version byte {major}); ZMTP 3 (libzmq 4 or \
+             later) is required"
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Checks a peer's greeting; the error says what is wrong with it.
 pub fn check_greeting(greeting: &[u8]) -> Result<(), String> {
     if greeting[0] != 0xff || greeting[9] & 0x01 != 0x01 {
@@ -95,6 +113,11 @@ pub fn parse_header(buf: &[u8]) -> Option<Result<Header, String>> {
         len: 9,
         body_len: u64::from_be_bytes(size),
     }))
+}
+
+/// Bytes a frame of `body_len` bytes takes on the wire, header included.
+pub fn frame_len(body_len: usize) -> usize {
+    body_len + if u8::try_from(body_len).is_ok() { 2 } else { 9 }
 }
 
 /// Appends a frame (short or long form as its size needs).
@@ -223,5 +246,17 @@ mod tests {
         curve[12..17].copy_from_slice(b"CURVE");
         assert!(check_greeting(&curve).unwrap_err().contains("CURVE"));
         assert!(check_greeting(&[b'G'; 64]).is_err());
+    }
+
+    #[test]
+    fn old_versions_are_known_from_the_first_bytes() {
+        assert!(check_greeting_start(&[]).is_ok());
+        assert!(check_greeting_start(&greeting()[..11]).is_ok());
+        // ZMTP 1.0: a length byte, not the 0xff signature.
+        assert!(check_greeting_start(&[5]).unwrap_err().contains("ZMTP 1.0"));
+        // ZMTP 2.0: the signature, then revision 1.
+        let mut two = greeting()[..11].to_vec();
+        two[10] = 1;
+        assert!(check_greeting_start(&two).unwrap_err().contains("ZMTP 2"));
     }
 }

@@ -7,19 +7,23 @@
 //! and on a 2-core VM that capped the daemon at about half of raw libzmq PUSH → PULL. These
 //! servers read, process and write on the caller's thread: one `read(2)` takes hundreds of
 //! events, one `write(2)` per subscriber sends a whole batch. Peers are ordinary libzmq (or any
-//! ZMTP 3) sockets: PUSH to [`PullServer`], SUB or XSUB to [`XPubServer`].
+//! ZMTP 3) sockets: PUSH to [`PullServer`], SUB or XSUB to [`XPubServer`], REQ or DEALER to
+//! [`RouterServer`] (control).
 //!
 //! Everything is non-blocking. The caller polls: [`PullServer::interests`] /
 //! [`XPubServer::interests`] name the file descriptors (and whether to wait for writability),
 //! and the poll's results go back through `ready` in the same order.
 
 mod frame;
+mod limits;
 mod net;
 mod peer;
+mod prefixes;
 mod server;
 
+pub use limits::{Budget, Limits, SharedLimits, Stats};
 pub use net::Endpoint;
-pub use server::{Interest, Message, PullServer, Readiness, XPubServer};
+pub use server::{Interest, Message, PullServer, Readiness, Request, RouterServer, XPubServer};
 
 /// Binding failed.
 #[derive(Debug, thiserror::Error)]
