@@ -188,7 +188,7 @@ fn zmtp_relay_ceiling(dir: &Path, count: u64) -> f64 {
                             stop |= body == b"stop";
                             publish.publish(b"bench:load:item:", body);
                         }
-                        Some(meta_zmtp::Message::Frames(_)) => {}
+                        Some(meta_zmtp::Message::Frames(_) | meta_zmtp::Message::Oversized) => {}
                         None => break,
                     }
                     taken += 1;

@@ -45,6 +45,7 @@
 //! ```
 
 mod component;
+mod fds;
 mod memory;
 
 use std::io;
@@ -64,7 +65,9 @@ use meta_events::lock::{self, LockError, LockGuard};
 use meta_events::log::{LogConfig, LogError, LogWriter};
 use meta_events::state::{self, DaemonState, Endpoints};
 use meta_events::status::{Counters, DaemonStatus, LogSummary};
-use meta_events::transport::{BindSpec, Context, DaemonSockets, Incoming, TransportError};
+use meta_events::transport::{
+    BindSpec, BusLimits, Context, DaemonSockets, Incoming, TransportError,
+};
 use meta_workspace::{BusEndpoints, Workspace};
 use serde_json::{Value, json};
 
@@ -72,6 +75,11 @@ use serde_json::{Value, json};
 const BATCH: usize = 512;
 /// Batches taken between two looks at all the sockets.
 const BATCHES_PER_TURN: usize = 8;
+/// Deliveries (an event queued for one subscriber) between two looks at all the sockets: with
+/// many subscribers a turn takes fewer events, so control and new peers wait no longer.
+const DELIVERIES_PER_TURN: usize = 64 * 1024;
+/// Control requests answered in one turn (a client that floods control does not hold the loop).
+const CONTROL_PER_TURN: usize = 64;
 /// Turns of [`BATCHES_PER_TURN`] a stopping daemon takes at most from publishers.
 const SHUTDOWN_TURNS: usize = 64;
 /// How long a stopping daemon waits for subscribers to take their last events.
@@ -216,11 +224,33 @@ impl Daemon {
             }
         }
         let tcp = tcp_endpoints(&config.tcp);
+        let mut limits = BusLimits::from(config);
+        let fd_limit = fds::raise_limit();
+        let (bus, control) = fds::fit(
+            fd_limit,
+            fds::open_now(),
+            limits.max_connections,
+            limits.control_connections,
+        );
+        if (bus, control) != (limits.max_connections, limits.control_connections) {
+            tracing::warn!(
+                fd_limit,
+                connections = bus,
+                control,
+                "the open-file limit allows fewer bus connections than [events].max_connections \
+                 and control_connections ask for; raise the hard limit (`ulimit -Hn`, or \
+                 LimitNOFILE in a service unit) to serve more"
+            );
+        }
+        limits.max_connections = bus;
+        limits.control_connections = control;
+        limits.max_publishers = limits.max_publishers.min(bus);
+        limits.max_subscribers = limits.max_subscribers.min(bus);
         let mut spec = BindSpec {
             ingest: vec![endpoints.ingest.clone()],
             events: vec![endpoints.events.clone()],
             control: vec![endpoints.control.clone()],
-            fanout_hwm: config.fanout_hwm,
+            limits,
         };
         if let Some(tcp) = &tcp {
             spec.ingest.push(tcp.ingest.clone());
@@ -272,7 +302,10 @@ impl Daemon {
             endpoints,
             tcp,
             sockets,
-            pipeline: Pipeline::new(log),
+            pipeline: Pipeline::new(
+                log,
+                usize::try_from(config.max_attributes).unwrap_or(usize::MAX),
+            ),
             components: Vec::new(),
             publish,
             waker: Waker {
@@ -410,30 +443,36 @@ impl Daemon {
         any
     }
 
-    /// Takes what waits on ingest and inproc, batch by batch, up to [`BATCHES_PER_TURN`]: then
-    /// the loop polls again (without sleeping if input is left), so a publisher that never
-    /// pauses cannot keep other publishers, subscribers or control requests waiting.
+    /// Takes what waits on ingest and inproc, batch by batch, up to [`BATCHES_PER_TURN`] or
+    /// [`DELIVERIES_PER_TURN`]: then the loop polls again (without sleeping if input is left),
+    /// so a publisher that never pauses, or many subscribers, cannot keep other publishers,
+    /// subscribers or control requests waiting.
     fn take_events(&mut self) -> Result<(), DaemonError> {
+        // Smaller batches when many subscribers each take every event.
+        let per_batch = (DELIVERIES_PER_TURN / self.sockets.subscribers().max(1)).clamp(16, BATCH);
+        let mut delivered = 0;
         for _ in 0..BATCHES_PER_TURN {
             let mut taken = 0;
-            while taken < BATCH {
+            while taken < per_batch {
                 match self.sockets.recv_ingest()? {
                     Incoming::Empty => break,
                     Incoming::Frame(bytes) => self.pipeline.accept(bytes),
                     Incoming::Frames(frames) => self.pipeline.reject_frames(frames),
+                    Incoming::Oversized => self.pipeline.reject_oversized(),
                 }
                 taken += 1;
             }
-            while taken < BATCH * 2 {
+            while taken < per_batch * 2 {
                 match self.sockets.recv_inproc()? {
                     Incoming::Empty => break,
                     Incoming::Frame(bytes) => self.pipeline.accept(bytes),
                     Incoming::Frames(frames) => self.pipeline.reject_frames(frames),
+                    Incoming::Oversized => self.pipeline.reject_oversized(),
                 }
                 taken += 1;
             }
-            self.pipeline.commit(&mut self.sockets);
-            if taken == 0 {
+            delivered += self.pipeline.commit(&mut self.sockets);
+            if taken == 0 || delivered >= DELIVERIES_PER_TURN {
                 break;
             }
         }
@@ -461,13 +500,16 @@ impl Daemon {
         pending: &mut Vec<Event>,
     ) -> Result<Option<StopReason>, DaemonError> {
         let mut stop = None;
-        while let Some(request) = self.sockets.recv_control()? {
+        for _ in 0..CONTROL_PER_TURN {
+            let Some(request) = self.sockets.recv_control()? else {
+                break;
+            };
             let (reply, stopping) = self.answer(&request.body, pending);
             if stopping {
                 stop = Some(StopReason::Requested);
             }
-            if let Err(error) = self.sockets.reply(&request, reply.to_string().as_bytes()) {
-                tracing::warn!(%error, "could not answer a control request");
+            if !self.sockets.reply(&request, reply.to_string().as_bytes()) {
+                tracing::debug!("a control client left before its answer");
             }
         }
         Ok(stop)
@@ -534,6 +576,7 @@ impl Daemon {
     pub fn status(&self) -> DaemonStatus {
         let stats = meta_events::log::stats(self.pipeline.log_dir()).unwrap_or_default();
         let mut log = LogSummary::from(&stats);
+        let (connections, refused, dropped) = self.sockets.connection_counters();
         // The live counter is exact even while the log is being written.
         log.last_sequence = self
             .pipeline
@@ -553,6 +596,9 @@ impl Daemon {
                     .pipeline
                     .last_sequence()
                     .map(meta_events::format_sequence),
+                connections,
+                dropped,
+                refused,
             }),
             log,
             components: self
@@ -613,12 +659,13 @@ struct Pipeline {
     topic: Vec<u8>,
     /// `time` for the events of the current batch that carry none.
     time: [u8; meta_events::time::LEN],
+    max_attributes: usize,
     published: u64,
     rejected: u64,
 }
 
 impl Pipeline {
-    fn new(log: LogWriter) -> Self {
+    fn new(log: LogWriter, max_attributes: usize) -> Self {
         let log_dir = log
             .active_path()
             .parent()
@@ -630,6 +677,7 @@ impl Pipeline {
             entries: Vec::with_capacity(BATCH * 2),
             topic: Vec::with_capacity(128),
             time: [0; meta_events::time::LEN],
+            max_attributes,
             published: 0,
             rejected: 0,
         }
@@ -654,7 +702,7 @@ impl Pipeline {
             source: DAEMON_SOURCE,
             time: std::str::from_utf8(&self.time).unwrap_or_default(),
         };
-        match ingest::normalize(bytes, &fill, &mut self.batch) {
+        match ingest::normalize_limited(bytes, &fill, self.max_attributes, &mut self.batch) {
             Ok(accepted) => self.entries.push((accepted.line, accepted.ty)),
             Err(error) => {
                 self.rejected += 1;
@@ -668,12 +716,19 @@ impl Pipeline {
         tracing::debug!(frames, "rejected a message of more than one frame");
     }
 
-    /// Logs the batch with one write, then publishes it. Events that could not be logged are
-    /// not published (a subscriber never sees what the log does not hold).
-    fn commit(&mut self, sockets: &mut DaemonSockets) {
+    fn reject_oversized(&mut self) {
+        self.rejected += 1;
+        tracing::debug!("rejected an event over 1 MiB (skipped unread)");
+    }
+
+    /// Logs the batch with one write, then publishes it; returns the deliveries (events
+    /// queued times subscribers taking them). Events that could not be logged are not
+    /// published (a subscriber never sees what the log does not hold).
+    fn commit(&mut self, sockets: &mut DaemonSockets) -> usize {
         if self.entries.is_empty() {
-            return;
+            return 0;
         }
+        let mut delivered = 0;
         let count = self.entries.len() as u64;
         if let Err(error) = self.log.append(&self.batch, count) {
             tracing::error!(%error, events = count, "could not log events; they are dropped");
@@ -684,7 +739,7 @@ impl Pipeline {
                 self.topic.extend_from_slice(&self.batch[ty.clone()]);
                 self.topic.push(b':');
                 let body = &self.batch[line.start..line.end - 1];
-                sockets.publish(&self.topic, body);
+                delivered += sockets.publish(&self.topic, body);
             }
             // One write per subscriber for the whole batch.
             sockets.flush();
@@ -692,6 +747,7 @@ impl Pipeline {
         }
         self.batch.clear();
         self.entries.clear();
+        delivered
     }
 }
 

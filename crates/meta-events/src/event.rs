@@ -201,6 +201,8 @@ pub enum DecodeError {
     NotObject,
     #[error("the event has no `type`")]
     MissingType,
+    #[error("the event has more than {limit} attributes (the daemon's `[events].max_attributes`)")]
+    TooManyAttributes { limit: usize },
     #[error("the attribute `{name}` appears twice")]
     Duplicate { name: String },
     #[error("the attribute `{name}` must be {expected}")]

@@ -23,6 +23,58 @@ pub struct Counters {
     pub subscribers: u64,
     /// Sequence of the last event logged, 20 digits; `null` before the first.
     pub last_sequence: Option<String>,
+    /// Connections held now, per socket.
+    #[serde(default)]
+    pub connections: Connections,
+    /// Events not queued for a subscriber at its message or byte mark (it sees the gap in
+    /// `sequence` and reads the log).
+    #[serde(default)]
+    pub dropped: u64,
+    /// Peers refused or disconnected, by reason, since the start.
+    #[serde(default)]
+    pub refused: Refusals,
+}
+
+/// Connections per socket, and the ceilings in force (after the file-descriptor limit).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Connections {
+    pub ingest: u64,
+    pub events: u64,
+    pub control: u64,
+    /// Publisher and subscriber connections allowed together.
+    pub limit: u64,
+    /// Connections kept for control.
+    pub control_limit: u64,
+}
+
+/// Why peers were refused or disconnected, counted since the start.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Refusals {
+    /// Over a connection ceiling: accepted and closed at once.
+    pub connections: u64,
+    /// Bad greeting, version, mechanism or socket type, or no handshake in time.
+    pub handshakes: u64,
+    /// A frame or command that breaks ZMTP.
+    pub malformed: u64,
+    /// Frames over the size limit (events over 1 MiB are skipped and also counted in `rejected`).
+    pub oversized: u64,
+    /// Subscribers over `max_subscriptions` or `max_subscription_bytes`.
+    pub subscriptions: u64,
+    /// Peers whose heartbeat TTL ran out.
+    pub heartbeat_timeouts: u64,
+}
+
+impl Refusals {
+    pub fn total(&self) -> u64 {
+        self.connections
+            + self.handshakes
+            + self.malformed
+            + self.oversized
+            + self.subscriptions
+            + self.heartbeat_timeouts
+    }
 }
 
 /// The log on disk.

@@ -375,14 +375,58 @@ pub fn request(
     }
 }
 
-/// Where the daemon listens.
+/// Where the daemon listens, and what its peers may hold.
 #[derive(Debug, Clone, Default)]
 pub struct BindSpec {
     pub ingest: Vec<String>,
     pub events: Vec<String>,
     pub control: Vec<String>,
-    /// Messages queued per subscriber before the fan-out drops for it.
-    pub fanout_hwm: u32,
+    pub limits: BusLimits,
+}
+
+/// The bus's ceilings (`[events]` keys of the same names; DESIGN.md 7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusLimits {
+    /// Messages, and bytes, queued per subscriber before the fan-out drops for it.
+    pub fanout_hwm: usize,
+    pub fanout_max_bytes: usize,
+    /// Bytes queued for all subscribers together.
+    pub fanout_max_bytes_total: usize,
+    /// Publisher and subscriber connections together; each socket's own ceiling.
+    pub max_connections: usize,
+    pub max_publishers: usize,
+    pub max_subscribers: usize,
+    /// Control connections, kept apart from the others.
+    pub control_connections: usize,
+    pub max_subscriptions: usize,
+    pub max_subscription_bytes: usize,
+    /// Input buffered across all connections.
+    pub max_input_bytes: usize,
+}
+
+impl Default for BusLimits {
+    fn default() -> Self {
+        Self::from(&meta_workspace::config::EventsConfig::default())
+    }
+}
+
+impl From<&meta_workspace::config::EventsConfig> for BusLimits {
+    fn from(config: &meta_workspace::config::EventsConfig) -> Self {
+        let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        let count = |n: u32| usize::try_from(n).unwrap_or(usize::MAX);
+        Self {
+            fanout_hwm: count(config.fanout_hwm),
+            fanout_max_bytes: size(config.fanout_max_bytes),
+            fanout_max_bytes_total: size(config.fanout_max_bytes_total),
+            max_connections: count(config.max_connections),
+            max_publishers: count(config.max_publishers),
+            max_subscribers: count(config.max_subscribers),
+            control_connections: count(config.control_connections),
+            max_subscriptions: count(config.max_subscriptions),
+            max_subscription_bytes: size(config.max_subscription_bytes),
+            max_input_bytes: size(config.max_input_bytes),
+        }
+    }
 }
 
 /// A message read by the daemon.
@@ -394,11 +438,14 @@ pub enum Incoming<'a> {
     Frame(&'a [u8]),
     /// A message of this many frames (the bus takes one frame per event).
     Frames(usize),
+    /// A frame over the event size limit, skipped unread.
+    Oversized,
 }
 
 /// A control request and the route back to its sender.
 #[derive(Debug)]
 pub struct ControlRequest {
+    peer: u64,
     envelope: Vec<Vec<u8>>,
     pub body: Vec<u8>,
 }
@@ -414,19 +461,23 @@ pub struct Ready {
 
 static INPROC_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// Ingest frames up to this size are read (and rejected past the 1 MiB event limit, counted);
-/// a larger one drops the sender's connection.
-const INGEST_MAX_FRAME: u64 = 16 * 1024 * 1024;
+/// Control requests are small JSON objects.
+const CONTROL_MAX_FRAME: u64 = 64 * 1024;
+/// Subscriptions are short: a prefix longer than any topic can match nothing.
+const EVENTS_MAX_FRAME: u64 = 64 * 1024;
 
-/// The daemon's sockets: ingest PULL and events XPUB (served by `meta-zmtp` on the daemon's
-/// thread: they carry every event, and libzmq's I/O-thread hand-offs halved the bus's
-/// throughput), control ROUTER and an in-process PULL that threads of the daemon's own process
-/// publish through (libzmq).
+/// The daemon's sockets: ingest PULL, events XPUB and control ROUTER, served by `meta-zmtp` on
+/// the daemon's thread (ingest and events carry every event, and libzmq's I/O-thread hand-offs
+/// halved the bus's throughput; all three are capped and counted, where a libzmq listener out
+/// of descriptors aborts the process), and an in-process PULL that threads of the daemon's own
+/// process publish through (libzmq).
 pub struct DaemonSockets {
     context: Context,
     ingest: meta_zmtp::PullServer,
     events: meta_zmtp::XPubServer,
-    control: zmq::Socket,
+    control: meta_zmtp::RouterServer,
+    budget: meta_zmtp::Budget,
+    limits: BusLimits,
     inproc: zmq::Socket,
     inproc_endpoint: String,
     message: zmq::Message,
@@ -467,12 +518,41 @@ impl DaemonSockets {
                 .map_err(|e| TransportError::new("configure", label, e))?;
             Ok(socket)
         };
-        let ingest =
-            meta_zmtp::PullServer::bind(&spec.ingest, INGEST_MAX_FRAME).map_err(bind_error)?;
-        let hwm = usize::try_from(spec.fanout_hwm).unwrap_or(usize::MAX);
-        let events = meta_zmtp::XPubServer::bind(&spec.events, hwm).map_err(bind_error)?;
+        let limits = &spec.limits;
+        let budget = meta_zmtp::Budget::new(meta_zmtp::SharedLimits {
+            max_connections: limits.max_connections,
+            max_input_bytes: limits.max_input_bytes,
+            max_output_bytes: limits.fanout_max_bytes_total,
+        });
+        let server = |max_connections, max_frame| meta_zmtp::Limits {
+            max_connections,
+            max_frame,
+            max_subscriptions: limits.max_subscriptions,
+            max_subscription_bytes: limits.max_subscription_bytes,
+            hwm_messages: limits.fanout_hwm,
+            hwm_bytes: limits.fanout_max_bytes,
+        };
+        // Events over the size limit are skipped as their bytes arrive and counted as rejected.
+        let max_event = crate::event::MAX_EVENT_BYTES as u64;
+        let ingest = meta_zmtp::PullServer::bind_with(
+            &spec.ingest,
+            server(limits.max_publishers, max_event),
+            budget.clone(),
+        )
+        .map_err(bind_error)?;
+        let events = meta_zmtp::XPubServer::bind_with(
+            &spec.events,
+            server(limits.max_subscribers, EVENTS_MAX_FRAME),
+            budget.clone(),
+        )
+        .map_err(bind_error)?;
+        let control = meta_zmtp::RouterServer::bind_with(
+            &spec.control,
+            server(limits.control_connections, CONTROL_MAX_FRAME),
+            budget.reserved(),
+        )
+        .map_err(bind_error)?;
         let configure = |e, endpoint: &str| TransportError::new("configure", endpoint, e);
-        let control = make(zmq::ROUTER, &spec.control, "control")?;
         let inproc = make(zmq::PULL, std::slice::from_ref(&inproc_endpoint), "inproc")?;
         inproc
             .set_rcvhwm(100_000)
@@ -480,16 +560,13 @@ impl DaemonSockets {
         inproc
             .bind(&inproc_endpoint)
             .map_err(|e| TransportError::new("bind", &inproc_endpoint, e))?;
-        for endpoint in &spec.control {
-            control
-                .bind(endpoint)
-                .map_err(|e| TransportError::new("bind", endpoint, e))?;
-        }
         Ok(Self {
             context: context.clone(),
             ingest,
             events,
             control,
+            budget,
+            limits: limits.clone(),
             inproc,
             inproc_endpoint,
             message: zmq::Message::new(),
@@ -511,13 +588,19 @@ impl DaemonSockets {
     /// lets the bus servers act on what the poll found (new connections, subscriptions,
     /// subscribers ready for more).
     pub fn wait(&mut self, timeout: Option<Duration>, wake_fd: RawFd) -> Result<Ready> {
-        let pending = self.ingest.has_pending_input() || self.events.has_pending_input();
-        let rest_ends = [self.ingest.wake_at(), self.events.wake_at()]
-            .into_iter()
-            .flatten()
-            .min()
-            .map(|at| at.saturating_duration_since(std::time::Instant::now()));
-        let timeout = match (pending, timeout, rest_ends) {
+        let pending = self.ingest.has_pending_input()
+            || self.events.has_pending_input()
+            || self.control.has_pending_input();
+        let wake_at = [
+            self.ingest.wake_at(),
+            self.events.wake_at(),
+            self.control.wake_at(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .map(|at| at.saturating_duration_since(std::time::Instant::now()));
+        let timeout = match (pending, timeout, wake_at) {
             // Input already waits in a buffer: look at the sockets, but do not sleep.
             (true, _, _) => Some(Duration::ZERO),
             (false, Some(t), Some(r)) => Some(t.min(r)),
@@ -531,9 +614,10 @@ impl DaemonSockets {
         self.ingest.interests(&mut self.interests);
         let ingest_count = self.interests.len();
         self.events.interests(&mut self.interests);
+        let events_end = self.interests.len();
+        self.control.interests(&mut self.interests);
         let mut items = vec![
             self.inproc.as_poll_item(zmq::POLLIN),
-            self.control.as_poll_item(zmq::POLLIN),
             zmq::PollItem::from_fd(wake_fd, zmq::POLLIN),
         ];
         items.extend(self.interests.iter().map(|interest| {
@@ -553,20 +637,22 @@ impl DaemonSockets {
         }
         self.readiness.clear();
         self.readiness
-            .extend(items[3..].iter().map(|item| meta_zmtp::Readiness {
+            .extend(items[2..].iter().map(|item| meta_zmtp::Readiness {
                 // A hang-up or error shows as readable: the read finds out which.
                 readable: item.is_readable() || item.is_error(),
                 writable: item.is_writable(),
             }));
         let ready = Ready {
             inproc: items[0].is_readable(),
-            control: items[1].is_readable(),
-            wake: items[2].is_readable(),
+            wake: items[1].is_readable(),
             ingest: self.readiness[..ingest_count].iter().any(|r| r.readable),
+            control: self.readiness[events_end..].iter().any(|r| r.readable)
+                || self.control.has_pending_input(),
         };
         drop(items);
         self.ingest.ready(&self.readiness[..ingest_count]);
-        self.events.ready(&self.readiness[ingest_count..]);
+        self.events.ready(&self.readiness[ingest_count..events_end]);
+        self.control.ready(&self.readiness[events_end..]);
         Ok(ready)
     }
 
@@ -576,6 +662,7 @@ impl DaemonSockets {
             None => Incoming::Empty,
             Some(meta_zmtp::Message::Frame(bytes)) => Incoming::Frame(bytes),
             Some(meta_zmtp::Message::Frames(frames)) => Incoming::Frames(frames),
+            Some(meta_zmtp::Message::Oversized) => Incoming::Oversized,
         })
     }
 
@@ -600,10 +687,10 @@ impl DaemonSockets {
         Ok(Incoming::Frames(frames))
     }
 
-    /// Queues one event for every subscriber whose prefix matches `topic`; [`Self::flush`]
-    /// sends. Never waits: a subscriber at its high-water mark misses the event.
-    pub fn publish(&mut self, topic: &[u8], body: &[u8]) {
-        self.events.publish(topic, body);
+    /// Queues one event for every subscriber whose prefix matches `topic`, and returns for how
+    /// many; [`Self::flush`] sends. Never waits: a subscriber at its mark misses the event.
+    pub fn publish(&mut self, topic: &[u8], body: &[u8]) -> usize {
+        self.events.publish(topic, body)
     }
 
     /// Sends what [`Self::publish`] queued, as far as each subscriber's socket takes it now
@@ -645,27 +732,46 @@ impl DaemonSockets {
 
     /// The next control request, without waiting.
     pub fn recv_control(&mut self) -> Result<Option<ControlRequest>> {
-        let mut frames = match self.control.recv_multipart(zmq::DONTWAIT) {
-            Ok(frames) => frames,
-            Err(zmq::Error::EAGAIN) => return Ok(None),
-            Err(e) => return Err(TransportError::new("receive from", "control", e)),
-        };
-        let body = frames.pop().unwrap_or_default();
-        Ok(Some(ControlRequest {
-            envelope: frames,
-            body,
+        Ok(self.control.recv().map(|request| {
+            let mut envelope = request.frames;
+            let body = envelope.pop().unwrap_or_default();
+            ControlRequest {
+                peer: request.peer,
+                envelope,
+                body,
+            }
         }))
     }
 
-    /// Answers `request`.
-    pub fn reply(&self, request: &ControlRequest, body: &[u8]) -> Result<()> {
-        let frames = request
-            .envelope
-            .iter()
-            .map(Vec::as_slice)
-            .chain(std::iter::once(body));
-        self.control
-            .send_multipart(frames, zmq::DONTWAIT)
-            .map_err(|e| TransportError::new("reply on", "control", e))
+    /// Answers `request`; false when its sender has gone.
+    pub fn reply(&mut self, request: &ControlRequest, body: &[u8]) -> bool {
+        self.control.reply(request.peer, &request.envelope, body)
+    }
+
+    /// Connections held and refusals counted, for the daemon's status.
+    pub fn connection_counters(
+        &self,
+    ) -> (crate::status::Connections, crate::status::Refusals, u64) {
+        let ingest = self.ingest.stats();
+        let events = self.events.stats();
+        let control = self.control.stats();
+        let all = ingest.plus(events).plus(control);
+        let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        let connections = crate::status::Connections {
+            ingest: count(self.ingest.peers()),
+            events: count(self.events.peers()),
+            control: count(self.control.peers()),
+            limit: count(self.budget.limits().max_connections),
+            control_limit: count(self.limits.control_connections),
+        };
+        let refused = crate::status::Refusals {
+            connections: all.refused_connections,
+            handshakes: all.refused_handshakes,
+            malformed: all.malformed,
+            oversized: all.oversized,
+            subscriptions: all.refused_subscriptions,
+            heartbeat_timeouts: all.heartbeat_timeouts,
+        };
+        (connections, refused, events.dropped)
     }
 }

@@ -63,6 +63,26 @@ pub struct EventsConfig {
     pub tcp_allow_remote: bool,
     /// Messages queued per subscriber before the fan-out drops for that subscriber.
     pub fanout_hwm: u32,
+    /// Bytes queued per subscriber before the fan-out drops for that subscriber.
+    pub fanout_max_bytes: u64,
+    /// Bytes queued for all subscribers together; past it, a subscriber holding more than its
+    /// share misses events.
+    pub fanout_max_bytes_total: u64,
+    /// Publisher and subscriber connections together (control has its own reserve).
+    pub max_connections: u32,
+    /// Publisher connections (ingest).
+    pub max_publishers: u32,
+    /// Subscriber connections (events).
+    pub max_subscribers: u32,
+    /// Connections kept for control requests whatever the other sockets hold.
+    pub control_connections: u32,
+    /// Prefixes one subscriber may hold, and their bytes together.
+    pub max_subscriptions: u32,
+    pub max_subscription_bytes: u64,
+    /// Attributes (core and extensions) one event may carry.
+    pub max_attributes: u32,
+    /// Bytes of input the daemon buffers across all connections.
+    pub max_input_bytes: u64,
 }
 
 impl Default for EventsConfig {
@@ -74,6 +94,16 @@ impl Default for EventsConfig {
             tcp: String::new(),
             tcp_allow_remote: false,
             fanout_hwm: 100_000,
+            fanout_max_bytes: 64 * 1024 * 1024,
+            fanout_max_bytes_total: 1024 * 1024 * 1024,
+            max_connections: 4096,
+            max_publishers: 2048,
+            max_subscribers: 2048,
+            control_connections: 64,
+            max_subscriptions: 1000,
+            max_subscription_bytes: 64 * 1024,
+            max_attributes: 128,
+            max_input_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -218,8 +248,54 @@ impl Config {
         if self.events.log_max_bytes == 0 {
             return fail("events.log_max_bytes", "must be at least 1".to_owned());
         }
-        if self.events.fanout_hwm == 0 {
-            return fail("events.fanout_hwm", "must be at least 1".to_owned());
+        let at_least_one = [
+            ("events.fanout_hwm", u64::from(self.events.fanout_hwm)),
+            ("events.fanout_max_bytes", self.events.fanout_max_bytes),
+            (
+                "events.fanout_max_bytes_total",
+                self.events.fanout_max_bytes_total,
+            ),
+            (
+                "events.max_connections",
+                u64::from(self.events.max_connections),
+            ),
+            (
+                "events.max_publishers",
+                u64::from(self.events.max_publishers),
+            ),
+            (
+                "events.max_subscribers",
+                u64::from(self.events.max_subscribers),
+            ),
+            (
+                "events.control_connections",
+                u64::from(self.events.control_connections),
+            ),
+            (
+                "events.max_subscriptions",
+                u64::from(self.events.max_subscriptions),
+            ),
+            (
+                "events.max_subscription_bytes",
+                self.events.max_subscription_bytes,
+            ),
+            (
+                "events.max_attributes",
+                u64::from(self.events.max_attributes),
+            ),
+            ("events.max_input_bytes", self.events.max_input_bytes),
+        ];
+        for (key, value) in at_least_one {
+            if value == 0 {
+                return fail(key, "must be at least 1".to_owned());
+            }
+        }
+        // Every event has `type`, and events the daemon writes carry its own few attributes.
+        if self.events.max_attributes < 16 {
+            return fail(
+                "events.max_attributes",
+                "must be at least 16 (the CloudEvents attributes alone are 10)".to_owned(),
+            );
         }
         if !self.events.tcp.is_empty() {
             match self.events.tcp.parse::<SocketAddr>() {

@@ -270,7 +270,10 @@ impl Throttle {
 
     /// `Some(held back since the last one)` when a line may be logged now.
     pub(crate) fn allow(&mut self, now: Instant) -> Option<u64> {
-        if self.last.is_some_and(|last| now.duration_since(last) < Self::EVERY) {
+        if self
+            .last
+            .is_some_and(|last| now.duration_since(last) < Self::EVERY)
+        {
             self.held += 1;
             return None;
         }

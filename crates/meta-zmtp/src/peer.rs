@@ -225,8 +225,7 @@ impl Peer {
         wanted = wanted.max(frame_end.min(self.end.saturating_mul(2)));
         // Never a zero-length read: that returns 0, which means the peer closed.
         wanted = wanted.max(self.end + 1);
-        if self.input.len() < wanted && !self.resize_input(wanted) && self.end == self.input.len()
-        {
+        if self.input.len() < wanted && !self.resize_input(wanted) && self.end == self.input.len() {
             self.starved = true;
             return Ok(false);
         }
@@ -257,7 +256,10 @@ impl Peer {
     /// Room to grow has come back: a starved peer may be read again.
     pub(crate) fn may_read(&self) -> bool {
         !self.starved
-            || self.budget.input_bytes().saturating_add(self.input.len().max(FIRST_READ))
+            || self
+                .budget
+                .input_bytes()
+                .saturating_add(self.input.len().max(FIRST_READ))
                 <= self.budget.limits().max_input_bytes
     }
 
@@ -552,7 +554,8 @@ impl Peer {
             return !buffered.is_empty();
         }
         if self.phase == Phase::Greeting {
-            return buffered.len() >= GREETING_LEN || frame::check_greeting_start(buffered).is_err();
+            return buffered.len() >= GREETING_LEN
+                || frame::check_greeting_start(buffered).is_err();
         }
         match frame::parse_header(buffered) {
             Some(Ok(header)) => {

@@ -26,7 +26,10 @@ pub struct Args {
 #[derive(clap::Subcommand, Debug)]
 enum DaemonCommand {
     /// Start the daemon in the background; returns once its sockets answer.
-    Start,
+    Start {
+        #[command(flatten)]
+        log: LogArgs,
+    },
     /// Stop the daemon gracefully (logs `core:system:shutdown`, flushes the log).
     Stop,
     /// Show whether the daemon runs, where it listens, and its counters.
@@ -36,7 +39,10 @@ enum DaemonCommand {
         json: bool,
     },
     /// Run the daemon in the foreground (Ctrl-C stops it).
-    Run,
+    Run {
+        #[command(flatten)]
+        log: LogArgs,
+    },
     /// The service of the built-in `watch` plugin (internal): publishes file changes.
     #[command(hide = true)]
     Watch,
@@ -51,6 +57,19 @@ enum DaemonCommand {
         #[arg(required = true, last = true, value_parser = clap::value_parser!(OsString))]
         argv: Vec<OsString>,
     },
+}
+
+#[derive(clap::Args, Debug, Clone, Copy)]
+struct LogArgs {
+    /// What the daemon writes to `.meta/run/daemon.log`: error, warn, info (default), debug or
+    /// trace (`-v` and `-vv` also raise it).
+    #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
+    log_level: Option<tracing::Level>,
+}
+
+fn parse_level(text: &str) -> Result<tracing::Level, String> {
+    text.parse()
+        .map_err(|_| format!("`{text}` is not a log level; use error, warn, info, debug or trace"))
 }
 
 /// How long `start` waits for the new daemon to answer, and `stop` for it to exit.
@@ -69,10 +88,10 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     }
     let workspace = ctx.workspace()?.clone();
     match args.command {
-        DaemonCommand::Start => start(ctx, &workspace),
+        DaemonCommand::Start { log } => start(ctx, &workspace, log),
         DaemonCommand::Stop => stop(ctx, &workspace),
         DaemonCommand::Status { json } => show_status(ctx, &workspace, json),
-        DaemonCommand::Run => run_foreground(ctx, &workspace),
+        DaemonCommand::Run { log } => run_foreground(ctx, &workspace, log),
         DaemonCommand::ExecService { .. } | DaemonCommand::Watch => Ok(ExitCode::SUCCESS),
     }
 }
@@ -131,7 +150,7 @@ fn already_running(run_dir: &Path) -> CliError {
     .with_hint("`meta daemon status` shows it; `meta daemon stop` stops it")
 }
 
-fn start(ctx: &mut Ctx<'_>, workspace: &Workspace) -> CliResult {
+fn start(ctx: &mut Ctx<'_>, workspace: &Workspace, log: LogArgs) -> CliResult {
     let run_dir = workspace.run_dir();
     if lock::daemon_running(&run_dir) {
         return Err(already_running(&run_dir));
@@ -159,8 +178,11 @@ fn start(ctx: &mut Ctx<'_>, workspace: &Workspace) -> CliResult {
         // The daemon then hosts built-in plugins only, as asked.
         command.arg("--no-plugins");
     }
+    command.args(["daemon", "run"]);
+    if let Some(level) = log.log_level.or(verbosity_level(ctx.globals.verbose)) {
+        command.args(["--log-level", level.as_str()]);
+    }
     command
-        .args(["daemon", "run"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::from(stderr.into_parts().0));
@@ -295,6 +317,28 @@ fn render_status(ctx: &Ctx<'_>, report: &DaemonStatus) -> String {
             counters.subscribers,
             if counters.subscribers == 1 { "" } else { "s" }
         );
+        let held = &counters.connections;
+        let _ = writeln!(
+            text,
+            "connections: {} publishing, {} subscribed, {} control (limits {} and {} control)",
+            held.ingest, held.events, held.control, held.limit, held.control_limit
+        );
+        let refused = &counters.refused;
+        if refused.total() > 0 || counters.dropped > 0 {
+            let _ = writeln!(
+                text,
+                "refused:     {} connections over a limit, {} handshakes, {} malformed, {} \
+                 oversized, {} over subscription limits, {} heartbeat timeouts; {} events \
+                 dropped for slow subscribers",
+                refused.connections,
+                refused.handshakes,
+                refused.malformed,
+                refused.oversized,
+                refused.subscriptions,
+                refused.heartbeat_timeouts,
+                counters.dropped
+            );
+        }
     }
     let _ = writeln!(
         text,
@@ -348,7 +392,16 @@ fn human_duration(secs: u64) -> String {
     }
 }
 
-fn run_foreground(ctx: &mut Ctx<'_>, workspace: &Workspace) -> CliResult {
+/// The level `-v` / `-vv` ask for, if any.
+fn verbosity_level(verbose: u8) -> Option<tracing::Level> {
+    match verbose {
+        0 => None,
+        1 => Some(tracing::Level::DEBUG),
+        _ => Some(tracing::Level::TRACE),
+    }
+}
+
+fn run_foreground(ctx: &mut Ctx<'_>, workspace: &Workspace, log: LogArgs) -> CliResult {
     let run_dir = workspace.run_dir();
     if lock::daemon_running(&run_dir) {
         return Err(already_running(&run_dir));
@@ -369,11 +422,10 @@ fn run_foreground(ctx: &mut Ctx<'_>, workspace: &Workspace) -> CliResult {
             )
             .with_hint("check the permissions of `.meta/run`")
         })?;
-    let level = match ctx.globals.verbose {
-        0 => tracing::Level::INFO,
-        1 => tracing::Level::DEBUG,
-        _ => tracing::Level::TRACE,
-    };
+    let level = log
+        .log_level
+        .or(verbosity_level(ctx.globals.verbose))
+        .unwrap_or(tracing::Level::INFO);
     let _ = tracing_subscriber::fmt()
         .with_writer(std::sync::Mutex::new(log_file))
         .with_ansi(false)
