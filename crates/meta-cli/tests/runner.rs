@@ -7,6 +7,7 @@ mod exec;
 mod file_events;
 mod framework;
 mod health;
+mod hostile_peers;
 mod plugin_services;
 mod plugins;
 mod project;

@@ -78,6 +78,8 @@ const BATCHES_PER_TURN: usize = 8;
 /// Deliveries (an event queued for one subscriber) between two looks at all the sockets: with
 /// many subscribers a turn takes fewer events, so control and new peers wait no longer.
 const DELIVERIES_PER_TURN: usize = 64 * 1024;
+/// Bytes of log lines a batch holds at most (512 events of up to 1 MiB would be 512 MiB).
+const BATCH_BYTES: usize = 4 * 1024 * 1024;
 /// Control requests answered in one turn (a client that floods control does not hold the loop).
 const CONTROL_PER_TURN: usize = 64;
 /// Turns of [`BATCHES_PER_TURN`] a stopping daemon takes at most from publishers.
@@ -453,7 +455,7 @@ impl Daemon {
         let mut delivered = 0;
         for _ in 0..BATCHES_PER_TURN {
             let mut taken = 0;
-            while taken < per_batch {
+            while taken < per_batch && self.pipeline.batch.len() < BATCH_BYTES {
                 match self.sockets.recv_ingest()? {
                     Incoming::Empty => break,
                     Incoming::Frame(bytes) => self.pipeline.accept(bytes),
@@ -462,7 +464,7 @@ impl Daemon {
                 }
                 taken += 1;
             }
-            while taken < per_batch * 2 {
+            while taken < per_batch * 2 && self.pipeline.batch.len() < BATCH_BYTES {
                 match self.sockets.recv_inproc()? {
                     Incoming::Empty => break,
                     Incoming::Frame(bytes) => self.pipeline.accept(bytes),

@@ -62,6 +62,9 @@ pub(crate) struct Role {
     pub subscriptions: bool,
     /// A frame over the limit is skipped, not a reason to close (PULL: it is one rejected event).
     pub skip_oversized: bool,
+    /// When the server is full, an open but idle connection may be closed for a new one
+    /// (ROUTER: control requests are short).
+    pub evict_idle: bool,
 }
 
 #[derive(Debug)]

@@ -179,9 +179,16 @@ impl Server {
             for _ in 0..ACCEPTS_PER_TURN {
                 match listener.accept() {
                     Ok(Some(stream)) => {
-                        if self.peers.len() >= self.limits.max_connections
-                            || !self.budget.take_connection()
-                        {
+                        let full = self.peers.len() >= self.limits.max_connections
+                            || !self.budget.take_connection();
+                        // Full: make room by closing the stalest connection that has not
+                        // earned its place, so idle connections cannot lock real clients out.
+                        let full = full
+                            && !(Self::evict(&mut self.peers, self.role) && {
+                                self.stats.refused_connections += 1;
+                                self.budget.take_connection()
+                            });
+                        if full {
                             // Accepted and closed at once: the peer learns now, the listener
                             // stays drained, and no descriptor is held.
                             drop(stream);
@@ -230,6 +237,27 @@ impl Server {
 
     fn has_pending_input(&self) -> bool {
         self.peers.iter().any(Peer::has_pending_input)
+    }
+
+    /// Closes the oldest connection still in its handshake (or, for control, the oldest idle
+    /// one: a request takes milliseconds); false when there is none.
+    fn evict(peers: &mut Vec<Peer>, role: Role) -> bool {
+        let stale = peers
+            .iter()
+            .position(|p| !p.closed && !p.is_open())
+            .or_else(|| {
+                role.evict_idle
+                    .then(|| peers.iter().position(|p| p.is_open() && p.parts.is_empty()))
+                    .flatten()
+            });
+        match stale {
+            Some(index) => {
+                tracing::debug!("closing a stale bus connection to make room for a new one");
+                peers.remove(index);
+                true
+            }
+            None => false,
+        }
     }
 
     fn open_peers(&self) -> usize {
@@ -331,6 +359,7 @@ impl PullServer {
             peers: &["PUSH"],
             subscriptions: false,
             skip_oversized: true,
+            evict_idle: false,
         };
         Ok(Self {
             server: Server::bind(endpoints, role, limits, budget)?,
@@ -423,6 +452,7 @@ impl XPubServer {
             peers: &["SUB", "XSUB"],
             subscriptions: true,
             skip_oversized: false,
+            evict_idle: false,
         };
         limits.hwm_messages = limits.hwm_messages.max(1);
         Ok(Self {
@@ -542,6 +572,7 @@ impl RouterServer {
             peers: &["REQ", "DEALER", "ROUTER"],
             subscriptions: false,
             skip_oversized: false,
+            evict_idle: true,
         };
         Ok(Self {
             server: Server::bind(endpoints, role, limits, budget)?,

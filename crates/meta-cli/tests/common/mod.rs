@@ -1,6 +1,7 @@
 //! Helpers shared by the end-to-end tests.
 
 pub mod daemon;
+pub mod zmtp;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
