@@ -1,5 +1,5 @@
 //! The server side of ZMTP 3 (<https://rfc.zeromq.org/spec/23/>, NULL mechanism) for the bus
-//! daemon's two hot sockets: ingest (PULL) and events (XPUB).
+//! daemon's sockets: ingest (PULL), events (XPUB) and control (ROUTER).
 //!
 //! Why not libzmq here: a libzmq socket hands every message between the application thread and
 //! libzmq's I/O thread, and each hand-off that finds the other side asleep is a wake-up. A
@@ -9,6 +9,10 @@
 //! events, one `write(2)` per subscriber sends a whole batch. Peers are ordinary libzmq (or any
 //! ZMTP 3) sockets: PUSH to [`PullServer`], SUB or XSUB to [`XPubServer`], REQ or DEALER to
 //! [`RouterServer`] (control).
+//!
+//! No peer can crash, stall or bloat the process: connections, buffered input, queued output
+//! and subscriptions all have ceilings ([`Limits`], [`Budget`]), and each refusal is counted
+//! ([`Stats`]).
 //!
 //! Everything is non-blocking. The caller polls: [`PullServer::interests`] /
 //! [`XPubServer::interests`] name the file descriptors (and whether to wait for writability),
