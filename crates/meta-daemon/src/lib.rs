@@ -75,8 +75,9 @@ use serde_json::{Value, json};
 const BATCH: usize = 512;
 /// Batches taken between two looks at all the sockets.
 const BATCHES_PER_TURN: usize = 8;
-/// Deliveries (an event queued for one subscriber) between two looks at all the sockets: with
-/// many subscribers a turn takes fewer events, so control and new peers wait no longer.
+/// Deliveries (an event matched for one subscriber: queued, or dropped at its mark) between two
+/// looks at all the sockets: with many subscribers a turn takes fewer events, so control and
+/// new peers wait no longer.
 const DELIVERIES_PER_TURN: usize = 64 * 1024;
 /// Bytes of log lines a batch holds at most (512 events of up to 1 MiB would be 512 MiB).
 const BATCH_BYTES: usize = 4 * 1024 * 1024;

@@ -687,8 +687,8 @@ impl DaemonSockets {
         Ok(Incoming::Frames(frames))
     }
 
-    /// Queues one event for every subscriber whose prefix matches `topic`, and returns for how
-    /// many; [`Self::flush`] sends. Never waits: a subscriber at its mark misses the event.
+    /// Queues one event for every subscriber whose prefix matches `topic`, and returns how many
+    /// matched (queued, or dropped at their marks); [`Self::flush`] sends. Never waits: a subscriber at its mark misses the event.
     pub fn publish(&mut self, topic: &[u8], body: &[u8]) -> usize {
         self.events.publish(topic, body)
     }

@@ -95,7 +95,7 @@ impl Default for EventsConfig {
             tcp_allow_remote: false,
             fanout_hwm: 100_000,
             fanout_max_bytes: 64 * 1024 * 1024,
-            fanout_max_bytes_total: 1024 * 1024 * 1024,
+            fanout_max_bytes_total: 256 * 1024 * 1024,
             max_connections: 4096,
             max_publishers: 2048,
             max_subscribers: 2048,

@@ -55,7 +55,7 @@ impl Default for SharedLimits {
         Self {
             max_connections: 4096,
             max_input_bytes: 256 * 1024 * 1024,
-            max_output_bytes: 1024 * 1024 * 1024,
+            max_output_bytes: 256 * 1024 * 1024,
         }
     }
 }

@@ -490,9 +490,9 @@ impl XPubServer {
         self.server.stats.dropped
     }
 
-    /// Queues `topic` + `body` (two frames) for every matching subscriber, and returns for
-    /// how many. Nothing is written until [`Self::flush`], so a batch leaves in one write per
-    /// subscriber. A subscriber misses the message when it has `hwm_messages` or
+    /// Queues `topic` + `body` (two frames) for every matching subscriber, and returns how many
+    /// matched (queued or dropped: the work it took). Nothing is written until [`Self::flush`],
+    /// so a batch leaves in one write per subscriber. A subscriber misses the message when it has `hwm_messages` or
     /// `hwm_bytes` queued, or when all subscribers together hold the shared output ceiling and
     /// it holds more than its share.
     pub fn publish(&mut self, topic: &[u8], body: &[u8]) -> usize {
@@ -506,11 +506,12 @@ impl XPubServer {
         } else {
             usize::MAX
         };
-        let mut delivered = 0;
+        let mut matched = 0;
         for peer in &mut self.server.peers {
             if !peer.is_open() || !peer.matches(topic) {
                 continue;
             }
+            matched += 1;
             let queued = peer.queued_bytes() + size;
             let over_shared = budget.output_bytes() + size > total_limit && queued > share;
             if peer.queued.len() >= limits.hwm_messages || queued > limits.hwm_bytes || over_shared
@@ -526,9 +527,8 @@ impl XPubServer {
             let end = output.len();
             peer.queued.push_back(end);
             peer.sync_output();
-            delivered += 1;
         }
-        delivered
+        matched
     }
 
     /// Writes what each subscriber has queued, as far as its socket takes it now.
