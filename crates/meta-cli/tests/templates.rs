@@ -25,7 +25,7 @@ struct Case {
     args: Vec<String>,
     /// `"ok"` (default) or `"fail"`.
     expect: String,
-    /// Text `meta`'s error must contain when the case fails.
+    /// Text `meta`'s stderr must contain (its error, when the case fails).
     meta_stderr: Vec<String>,
     /// Files present in the output folder before each run (path → content).
     existing: BTreeMap<String, String>,
@@ -41,6 +41,9 @@ struct Case {
     /// Output files whose content is random: compared by shape (a regex matching the whole
     /// file) instead of bytes.
     shapes: BTreeMap<String, String>,
+    /// Put a pyenv-like `python3` shim first on PATH for both tools: it fails in a folder
+    /// holding `.python-version`, as pyenv does when that names a version it lacks.
+    python_shim: bool,
 }
 
 pub fn venv() -> PathBuf {
@@ -69,9 +72,13 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// PATH with the venv first, so hooks' `python3` is the venv's for both tools.
-fn path_with_venv(venv: &Path) -> std::ffi::OsString {
+/// PATH with the venv first, so hooks' `python3` is the venv's for both tools (after the
+/// case's `shim/` folder, when it has one).
+fn path_with_venv(work: &Path, venv: &Path) -> std::ffi::OsString {
     let mut paths = vec![venv.join("bin")];
+    if work.join("shim").is_dir() {
+        paths.insert(0, work.join("shim"));
+    }
     if let Some(path) = std::env::var_os("PATH") {
         paths.extend(std::env::split_paths(&path));
     }
@@ -159,6 +166,22 @@ fn prepare(name: &str) -> Prepared {
         std::fs::set_permissions(tpl.join(path), std::fs::Permissions::from_mode(mode)).unwrap();
     }
     std::fs::create_dir_all(work.path().join("home")).unwrap();
+    if case.python_shim {
+        let shim = work.path().join("shim/python3");
+        std::fs::create_dir_all(shim.parent().unwrap()).unwrap();
+        std::fs::write(
+            &shim,
+            format!(
+                "#!/bin/sh\n# Like a pyenv shim: `.python-version` in the current folder picks the Python.\n\
+                 if [ -f .python-version ]; then\n  \
+                 echo \"pyenv: version \\`$(cat .python-version)' is not installed\" >&2\n  exit 1\nfi\n\
+                 exec '{}' \"$@\"\n",
+                venv().join("bin/python3").display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
     Prepared { work, case }
 }
 
@@ -174,7 +197,7 @@ fn tool(program: &Path, work: &Path, venv: &Path) -> Command {
     let mut cmd = Command::new(program);
     cmd.current_dir(work)
         .env("HOME", work.join("home"))
-        .env("PATH", path_with_venv(venv))
+        .env("PATH", path_with_venv(work, venv))
         .env_remove("COOKIECUTTER_CONFIG")
         .env("NO_COLOR", "1")
         .env("TERM", "dumb")
@@ -324,6 +347,12 @@ fn check_case(name: &str, venv: &Path) -> Vec<String> {
         }
         if !ours.status.success() {
             problems.push(format!("meta failed{}", context()));
+        }
+        let stderr = String::from_utf8_lossy(&ours.stderr);
+        for needle in &case.meta_stderr {
+            if !stderr.contains(needle.as_str()) {
+                problems.push(format!("meta's stderr lacks `{needle}`:\n{stderr}"));
+            }
         }
     }
 
