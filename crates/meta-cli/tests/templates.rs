@@ -490,3 +490,31 @@ fn builtin_metarepo_template_renders_as_cookiecutter_does() {
     assert_eq!(cc_tree, init_tree);
     assert!(cc_tree.contains_key("acme_corp/meta/metarepo.toml"));
 }
+
+/// Without `cookiecutter` on PATH, a template with its own Python `_extensions` fails naming
+/// them and the fix, and leaves nothing behind (with it, the corpus case `python_extensions`
+/// shows the render handed over).
+#[test]
+fn python_extensions_without_cookiecutter_name_the_fix() {
+    let venv = venv();
+    let Prepared { work, .. } = prepare("python_extensions");
+    let work = work.path();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let without: Vec<PathBuf> = std::env::split_paths(&path)
+        .filter(|dir| !dir.join("cookiecutter").exists())
+        .collect();
+    let out = tool(Path::new(env!("CARGO_BIN_EXE_meta")), work, &venv)
+        .env("PATH", std::env::join_paths(without).unwrap())
+        .args(["new", "--no-input", "tpl", "-o", "out"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    for needle in [
+        "`local_extensions.ShoutExtension`",
+        "pipx install cookiecutter",
+    ] {
+        assert!(stderr.contains(needle), "lacks {needle}: {stderr}");
+    }
+    assert!(!work.join("out").exists());
+}

@@ -85,6 +85,15 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     let output_dir = project_target
         .as_ref()
         .map_or_else(|| args.output_dir.clone(), |t| t.group_dir.clone());
+    let extensions = template.python_extensions()?;
+    if !extensions.is_empty() {
+        let project_dir = delegate(ctx, &template, &args, &extensions, &output_dir)?;
+        if let Some(target) = project_target {
+            return register(ctx, &target, &project_dir, args.remote.as_deref());
+        }
+        ctx.ui.println(project_dir.display().to_string())?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut options = RenderOptions::new(&output_dir);
     options.no_input = args.no_input;
     options.extra_context = extra_context;
@@ -378,6 +387,102 @@ fn clone(url: &str, checkout: Option<&str>) -> Result<(tempfile::TempDir, PathBu
         )?;
     }
     Ok((temp, dir))
+}
+
+/// Hands the render to Python's `cookiecutter`: the template's `_extensions` name Python code
+/// meta cannot run, and rendering it without them would differ. Returns the project folder
+/// cookiecutter reports in its debug log.
+fn delegate(
+    ctx: &Ctx<'_>,
+    template: &Template,
+    args: &Args,
+    extensions: &[String],
+    output_dir: &Path,
+) -> Result<PathBuf, CliError> {
+    let names = extensions
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let Some(cookiecutter) = find_on_path("cookiecutter") else {
+        return Err(CliError::new(format!(
+            "this template's `_extensions` names Python code that meta cannot run: {names}"
+        ))
+        .with_hint(
+            "install cookiecutter (e.g. `pipx install cookiecutter`) and run this again: meta hands such templates to it",
+        ));
+    };
+    ctx.ui.note(format!(
+        "the template's `_extensions` names Python code ({names}): handing the render to `{}`",
+        cookiecutter.display()
+    ));
+    let output_dir = std::path::absolute(output_dir)
+        .map_err(|e| CliError::context("cannot resolve the output folder", &e))?;
+    let log = tempfile::Builder::new()
+        .prefix("meta-cookiecutter-")
+        .suffix(".log")
+        .tempfile()
+        .map_err(|e| {
+            CliError::context("cannot create a temporary file for cookiecutter's log", &e)
+        })?;
+    let mut command = Command::new(&cookiecutter);
+    if args.no_input {
+        command.arg("--no-input");
+    }
+    if args.overwrite_if_exists {
+        command.arg("--overwrite-if-exists");
+    }
+    if args.skip_if_file_exists {
+        command.arg("--skip-if-file-exists");
+    }
+    command
+        .arg("--accept-hooks")
+        .arg(if args.accept_hooks == AcceptHooks::Yes {
+            "yes"
+        } else {
+            "no"
+        })
+        .arg("--output-dir")
+        .arg(&output_dir)
+        .arg("--debug-file")
+        .arg(log.path())
+        .arg("--")
+        .arg(template.dir())
+        .args(&args.extra_context)
+        // Our stdout carries only the project folder; cookiecutter's prompts go to stderr.
+        .stdout(std::io::stderr());
+    let status = command
+        .status()
+        .map_err(|e| CliError::context(format!("cannot run `{}`", cookiecutter.display()), &e))?;
+    if !status.success() {
+        return Err(CliError::new(format!(
+            "cookiecutter could not render the template ({status})"
+        ))
+        .with_hint("cookiecutter's own output above says why"));
+    }
+    let text = fs_err::read_to_string(log.path())
+        .map_err(|e| CliError::context("cannot read cookiecutter's log", &e))?;
+    text.lines()
+        .rev()
+        .find_map(|line| {
+            line.split_once("Project directory is ")
+                .map(|(_, p)| PathBuf::from(p.trim()))
+        })
+        .ok_or_else(|| {
+            CliError::new("cookiecutter finished without saying which folder it created")
+        })
+}
+
+/// The first executable file called `name` in a folder of PATH.
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| {
+            fs_err::metadata(candidate)
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
 }
 
 fn git(command: &mut Command, url: &str) -> Result<(), CliError> {
