@@ -518,3 +518,71 @@ fn python_extensions_without_cookiecutter_name_the_fix() {
     }
     assert!(!work.join("out").exists());
 }
+
+/// A git template is cloned where cookiecutter clones it (`~/.cookiecutters/NAME`, or the
+/// config file's `cookiecutters_dir`), so `_repo_dir` matches; a second run replaces the
+/// clone, as cookiecutter does with `--no-input`.
+#[test]
+fn git_templates_are_cloned_into_cookiecutters_cache() {
+    let venv = venv();
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path();
+    std::fs::create_dir_all(work.join("home")).unwrap();
+    let repo = work.join("repos/gitcase");
+    copy_tree(&corpus_dir().join("names"), &repo);
+    std::fs::write(
+        repo.join("{{cookiecutter.project_slug}}/where.txt"),
+        "{{ cookiecutter._repo_dir }}\n{{ cookiecutter._template }}\n{{ cookiecutter._checkout }}\n",
+    )
+    .unwrap();
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .current_dir(&repo)
+            .env("HOME", work.join("home"))
+            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", show(&out.stderr));
+    };
+    git(&["init", "--quiet"]);
+    git(&["add", "."]);
+    git(&["commit", "--quiet", "-m", "template"]);
+    let url = format!("file://{}", repo.display());
+    let config = work.join("cookiecutter.yaml");
+    std::fs::write(
+        &config,
+        "default_context: {}\ncookiecutters_dir: \"~/elsewhere\"  # cache\n",
+    )
+    .unwrap();
+    for (label, config) in [
+        ("default", None),
+        ("again", None),
+        ("config", Some(&config)),
+    ] {
+        let run = |program: &Path, first: &[&str], out: &str| {
+            let mut cmd = tool(program, work, &venv);
+            if let Some(config) = config {
+                cmd.env("COOKIECUTTER_CONFIG", config);
+            }
+            cmd.args(first)
+                .args(["--no-input", &url, "-o", out])
+                .output()
+                .unwrap()
+        };
+        let cc = run(&venv.join("bin/cookiecutter"), &[], &format!("cc-{label}"));
+        assert!(cc.status.success(), "{label}: {}", show(&cc.stderr));
+        let ours = run(
+            Path::new(env!("CARGO_BIN_EXE_meta")),
+            &["new"],
+            &format!("meta-{label}"),
+        );
+        assert!(ours.status.success(), "{label}: {}", show(&ours.stderr));
+        let cc_tree = snapshot(&work.join(format!("cc-{label}")));
+        let our_tree = snapshot(&work.join(format!("meta-{label}")));
+        assert!(!cc_tree.is_empty(), "{label}");
+        assert_eq!(cc_tree, our_tree, "{label}");
+    }
+    let cache = work.join("home/elsewhere/gitcase/cookiecutter.json");
+    assert!(cache.is_file(), "{}", cache.display());
+}

@@ -7,7 +7,10 @@ use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use meta_template::{NoPrompt, RenderOptions, Template, TemplateError, render};
+use meta_template::{
+    Answer, NoPrompt, Prompter as _, Question, QuestionKind, RenderOptions, Template,
+    TemplateError, render,
+};
 use meta_workspace::Workspace;
 
 use super::templating::{TerminalPrompter, parse_extra_context};
@@ -64,15 +67,9 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         None => None,
     };
     let source = TemplateSource::resolve(&args.template)?;
-    // Keeps the clone alive until rendering is done; dropping it removes it.
-    let mut _clone = None;
     let dir = match &source {
         TemplateSource::Local(dir) => dir.clone(),
-        TemplateSource::Git(url) => {
-            let (temp, dir) = clone(url, args.checkout.as_deref())?;
-            _clone = Some(temp);
-            dir
-        }
+        TemplateSource::Git(url) => clone(ctx, url, args.checkout.as_deref(), args.no_input)?,
         TemplateSource::Unsupported(feature) => {
             return Err(CliError::new(format!(
                 "`{}` is {feature}, which meta does not support",
@@ -339,28 +336,72 @@ fn is_repo_url(value: &str) -> bool {
             .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
 }
 
-/// Clones `url` into a temporary folder with the `git` command; user data never reaches git as
-/// an option.
-fn clone(url: &str, checkout: Option<&str>) -> Result<(tempfile::TempDir, PathBuf), CliError> {
+/// Clones `url` where cookiecutter would (`vcs.clone`): into its template cache,
+/// `<cookiecutters_dir>/<repo name>`, so `_repo_dir` and what templates derive from it match.
+/// A clone from an earlier run is deleted and made again (with `--no-input`; otherwise the
+/// user is asked, as cookiecutter asks). User data never reaches git as an option.
+fn clone(
+    ctx: &Ctx<'_>,
+    url: &str,
+    checkout: Option<&str>,
+    no_input: bool,
+) -> Result<PathBuf, CliError> {
     if url.starts_with('-') {
         return Err(CliError::usage(format!("`{url}` is not a repository URL")));
     }
-    let temp = tempfile::Builder::new()
-        .prefix("meta-new-")
-        .tempdir()
-        .map_err(|e| CliError::context("cannot create a temporary folder for the clone", &e))?;
-    let name = url
+    if let Some(rev) = checkout
+        && rev.starts_with('-')
+    {
+        return Err(CliError::usage(format!("`{rev}` is not a revision"))
+            .with_hint("a revision is a branch, tag or commit; it cannot start with `-`"));
+    }
+    let cache = cookiecutters_dir()?;
+    fs_err::create_dir_all(&cache)
+        .map_err(|e| CliError::context("cannot create cookiecutter's template cache", &e))?;
+    // `os.path.split(url.rstrip('/'))[1].split(':')[-1].rsplit('.git')[0]`
+    let last = url
         .trim_end_matches('/')
-        .rsplit(['/', ':'])
+        .rsplit('/')
         .next()
-        .unwrap_or("template")
-        .trim_end_matches(".git");
-    let name = if name.is_empty() || name == "." || name == ".." {
-        "template"
-    } else {
-        name
-    };
-    let dir = temp.path().join(name);
+        .unwrap_or_default();
+    let name = last
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .split(".git")
+        .next()
+        .unwrap_or_default();
+    if name.is_empty() || name == "." || name == ".." {
+        return Err(CliError::usage(format!(
+            "cannot tell the repository's name from `{url}`"
+        )));
+    }
+    let dir = cache.join(name);
+    if dir.exists() {
+        let delete = no_input
+            || ask_yes_no(
+                ctx,
+                &format!(
+                    "You've downloaded {} before. Is it okay to delete and re-download it?",
+                    dir.display()
+                ),
+            )?;
+        if !delete {
+            if ask_yes_no(ctx, "Do you want to re-use the existing version?")? {
+                return Ok(dir);
+            }
+            return Err(CliError::new(format!(
+                "kept `{}` and did not re-use it, so there is nothing to render",
+                dir.display()
+            )));
+        }
+        let removed = if dir.is_dir() {
+            fs_err::remove_dir_all(&dir)
+        } else {
+            fs_err::remove_file(&dir)
+        };
+        removed.map_err(|e| CliError::context("cannot remove the earlier download", &e))?;
+    }
     git(
         Command::new("git")
             .arg("clone")
@@ -371,10 +412,6 @@ fn clone(url: &str, checkout: Option<&str>) -> Result<(tempfile::TempDir, PathBu
         url,
     )?;
     if let Some(rev) = checkout {
-        if rev.starts_with('-') {
-            return Err(CliError::usage(format!("`{rev}` is not a revision"))
-                .with_hint("a revision is a branch, tag or commit; it cannot start with `-`"));
-        }
         git(
             Command::new("git")
                 .arg("-C")
@@ -386,7 +423,107 @@ fn clone(url: &str, checkout: Option<&str>) -> Result<(tempfile::TempDir, PathBu
             url,
         )?;
     }
-    Ok((temp, dir))
+    Ok(dir)
+}
+
+/// cookiecutter's `read_user_yes_no` with `yes` as the default, on the terminal.
+fn ask_yes_no(ctx: &Ctx<'_>, question: &str) -> Result<bool, CliError> {
+    let question = Question {
+        key: "cookiecutters_dir".into(),
+        label: question.to_owned(),
+        index: 0,
+        total: 0,
+        kind: QuestionKind::YesNo { default: true },
+    };
+    match (TerminalPrompter { ui: &ctx.ui }).ask(&question) {
+        Ok(Answer::YesNo(yes)) => Ok(yes),
+        Ok(_) => Ok(true),
+        Err(e) => Err(CliError::context("no answer", &e)
+            .with_hint("pass `--no-input` to delete the earlier download and clone again")),
+    }
+}
+
+/// Where cookiecutter keeps cloned templates: `cookiecutters_dir` from its config file
+/// (`COOKIECUTTER_CONFIG`, else `~/.cookiecutterrc`), by default `~/.cookiecutters`.
+fn cookiecutters_dir() -> Result<PathBuf, CliError> {
+    let home = std::env::var_os("HOME").map(PathBuf::from).ok_or_else(|| {
+        CliError::new(
+            "HOME is not set, so cookiecutter's template cache (`~/.cookiecutters`) has no place",
+        )
+    })?;
+    let config = match std::env::var_os("COOKIECUTTER_CONFIG") {
+        Some(path) => Some(PathBuf::from(path)),
+        None => Some(home.join(".cookiecutterrc")).filter(|p| p.is_file()),
+    };
+    let configured = match config {
+        None => None,
+        Some(path) => {
+            let text = fs_err::read_to_string(&path).map_err(|e| {
+                CliError::context("cannot read cookiecutter's config file", &e).with_hint(
+                    "`COOKIECUTTER_CONFIG` names it; unset it to use `~/.cookiecutterrc`",
+                )
+            })?;
+            config_value(&text, "cookiecutters_dir")
+        }
+    };
+    Ok(match configured {
+        Some(value) => expand_user(&expand_vars(&value), &home),
+        None => home.join(".cookiecutters"),
+    })
+}
+
+/// A top-level `key: value` of a YAML mapping (plain, single- or double-quoted scalar), which is
+/// all cookiecutter's config file holds for this key.
+fn config_value(text: &str, key: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let rest = line.strip_prefix(key)?.trim_start().strip_prefix(':')?;
+        let rest = rest.trim();
+        let value = if let Some(quoted) = rest.strip_prefix('"') {
+            quoted.split('"').next()?.to_owned()
+        } else if let Some(quoted) = rest.strip_prefix('\'') {
+            quoted.split('\'').next()?.to_owned()
+        } else {
+            rest.split(" #").next()?.trim().to_owned()
+        };
+        (!value.is_empty()).then_some(value)
+    })
+}
+
+/// `os.path.expanduser` for `~` and `~/…`.
+fn expand_user(value: &str, home: &Path) -> PathBuf {
+    match value.strip_prefix('~') {
+        Some("") => home.to_path_buf(),
+        Some(rest) if rest.starts_with('/') => home.join(rest.trim_start_matches('/')),
+        _ => PathBuf::from(value),
+    }
+}
+
+/// `os.path.expandvars`: `$NAME` and `${NAME}` of set variables; others stay as written.
+fn expand_vars(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let (name, len) = if let Some(braced) = after.strip_prefix('{') {
+            match braced.find('}') {
+                Some(end) => (&braced[..end], end + 2),
+                None => ("", 0),
+            }
+        } else {
+            let end = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            (&after[..end], end)
+        };
+        match std::env::var(name) {
+            Ok(found) if !name.is_empty() => out.push_str(&found),
+            _ => out.push_str(&rest[at..at + 1 + len]),
+        }
+        rest = &after[len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Hands the render to Python's `cookiecutter`: the template's `_extensions` name Python code
