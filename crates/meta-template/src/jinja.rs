@@ -1593,13 +1593,93 @@ fn python_methods(
                     "0".repeat(width - len)
                 )));
             }
-            "split" if args.is_empty() => {
-                return Ok(Value::from(
-                    s.split(py_is_space)
-                        .filter(|w| !w.is_empty())
-                        .map(Value::from)
-                        .collect::<Vec<_>>(),
+            "split" => {
+                let a = bind(args, &["sep", "maxsplit"])?;
+                let sep = a[0].as_ref().filter(|v| !v.is_none()).map(text_of);
+                if sep.as_deref() == Some("") {
+                    return Err(Error::new(
+                        ErrorKind::InvalidOperation,
+                        "ValueError: empty separator",
+                    ));
+                }
+                let max = int_arg(a[1].as_ref(), -1)?;
+                return Ok(Value::from(py_split(s, sep.as_deref(), max)));
+            }
+            "partition" | "rpartition" => {
+                let a = bind(args, &["sep"])?;
+                let sep = a[0].as_ref().map(text_of).unwrap_or_default();
+                if sep.is_empty() {
+                    return Err(Error::new(
+                        ErrorKind::InvalidOperation,
+                        "ValueError: empty separator",
+                    ));
+                }
+                let found = if method == "partition" {
+                    s.find(&sep)
+                } else {
+                    s.rfind(&sep)
+                };
+                let parts = match found {
+                    Some(at) => [&s[..at], sep.as_str(), &s[at + sep.len()..]],
+                    None if method == "partition" => [s, "", ""],
+                    None => ["", "", s],
+                };
+                return Ok(PyTuple::value(
+                    parts.iter().map(|p| Value::from(*p)).collect(),
                 ));
+            }
+            "index" | "rindex" => {
+                let a = bind(args, &["sub"])?;
+                let sub = a[0].as_ref().map(text_of).unwrap_or_default();
+                let found = if method == "index" {
+                    s.find(&sub)
+                } else {
+                    s.rfind(&sub)
+                };
+                return found
+                    .map(|at| Value::from(s[..at].chars().count()))
+                    .ok_or_else(|| {
+                        Error::new(
+                            ErrorKind::InvalidOperation,
+                            "ValueError: substring not found",
+                        )
+                    });
+            }
+            "removeprefix" | "removesuffix" => {
+                let a = bind(args, &["affix"])?;
+                let affix = a[0].as_ref().map(text_of).unwrap_or_default();
+                let kept = if method == "removeprefix" {
+                    s.strip_prefix(affix.as_str())
+                } else {
+                    s.strip_suffix(affix.as_str())
+                };
+                return Ok(Value::from(kept.unwrap_or(s)));
+            }
+            "expandtabs" => {
+                let a = bind(args, &["tabsize"])?;
+                let size = usize::try_from(int_arg(a[0].as_ref(), 8)?).unwrap_or(0);
+                let mut out = String::with_capacity(s.len());
+                let mut column = 0;
+                for c in s.chars() {
+                    match c {
+                        '\t' => {
+                            if size > 0 {
+                                let pad = size - column % size;
+                                out.push_str(&" ".repeat(pad));
+                                column += pad;
+                            }
+                        }
+                        '\n' | '\r' => {
+                            out.push(c);
+                            column = 0;
+                        }
+                        _ => {
+                            out.push(c);
+                            column += 1;
+                        }
+                    }
+                }
+                return Ok(Value::from(out));
             }
             "swapcase" => {
                 return Ok(Value::from(
@@ -1660,6 +1740,33 @@ fn items_of(value: &Value) -> Value {
             .map(|(k, v)| PyTuple::value(vec![k, v]))
             .collect::<Vec<_>>(),
     )
+}
+
+/// Python's `str.split(sep, maxsplit)`.
+fn py_split(s: &str, sep: Option<&str>, max: i64) -> Vec<Value> {
+    let limit = usize::try_from(max).ok();
+    let mut parts: Vec<&str> = Vec::new();
+    if let Some(sep) = sep {
+        let mut rest = s;
+        while limit.is_none_or(|l| parts.len() < l)
+            && let Some(at) = rest.find(sep)
+        {
+            parts.push(&rest[..at]);
+            rest = &rest[at + sep.len()..];
+        }
+        parts.push(rest);
+    } else {
+        let mut rest = s.trim_start_matches(py_is_space);
+        while !rest.is_empty() && limit.is_none_or(|l| parts.len() < l) {
+            let at = rest.find(py_is_space).unwrap_or(rest.len());
+            parts.push(&rest[..at]);
+            rest = rest[at..].trim_start_matches(py_is_space);
+        }
+        if !rest.is_empty() {
+            parts.push(rest);
+        }
+    }
+    parts.into_iter().map(Value::from).collect()
 }
 
 /// Python's `str.rsplit(sep, maxsplit)`.
