@@ -178,7 +178,7 @@ fn known_gap(error: &minijinja::Error) -> Option<&'static str> {
                 .any(|m| detail.ends_with(m)) =>
         {
             Some(
-                "changing a list written in the template (lists from `cookiecutter.json` can change)",
+                "changing a list that a filter, function or method returned (lists from `cookiecutter.json` and lists written in the template can change)",
             )
         }
         _ => None,

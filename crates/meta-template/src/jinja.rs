@@ -206,6 +206,12 @@ pub fn environment(
     env.set_unknown_method_callback(python_methods);
     register_filters(&mut env);
     env.add_function("random_ascii_string", random_ascii_string);
+    env.add_function(LIST_FUNCTION, |items: Value| -> Result<Value, Error> {
+        Ok(crate::value::PyList::value(items.try_iter()?.collect()))
+    });
+    env.add_function(DICT_FUNCTION, |map: Value| {
+        crate::value::PyDict::plain(map_entries(&map).into_iter().collect())
+    });
     env.add_function(PERCENT_FUNCTION, |format: Value, value: Value| {
         crate::printf::percent_operator(&text_of(&format), &value)
     });
@@ -344,7 +350,8 @@ fn rewrite_now_tags(text: &str, syntax: &Syntax) -> String {
                 if kind == 1 {
                     let closed = rest[..end].ends_with(ve.as_str()) && end >= vs.len() + ve.len();
                     let tag = if closed {
-                        rewrite_percent(&rest[..end], vs.len(), ve.len())
+                        let tag = rewrite_percent(&rest[..end], vs.len(), ve.len());
+                        mutable_literals(&tag, vs.len(), ve.len())
                     } else {
                         rest[..end].to_owned()
                     };
@@ -440,6 +447,7 @@ fn rewrite_now_tags(text: &str, syntax: &Syntax) -> String {
                     }
                 } else {
                     let tag = rewrite_percent(&rest[..after], bs.len(), be.len());
+                    let tag = mutable_literals(&tag, bs.len(), be.len());
                     match wrap_loop_iterable(&tag, bs.len(), be.len()).filter(|_| word == "for") {
                         Some(wrapped) => push_ascii_blanks(&mut out, &wrapped),
                         None => push_ascii_blanks(&mut out, &tag),
@@ -615,6 +623,110 @@ fn operand_end(b: &[u8], start: usize) -> Option<usize> {
             _ => return Some(end),
         }
     }
+}
+
+/// The functions list and dict literals are wrapped in (see [`mutable_literals`]).
+pub const LIST_FUNCTION: &str = "__py_list";
+pub const DICT_FUNCTION: &str = "__py_dict";
+
+/// `[…]` and `{…}` literals inside a tag → `__py_list([…])` and `__py_dict({…})`: minijinja's
+/// own lists and maps cannot change, Python's can (`{% set deps = [] %}` then
+/// `deps.append(x)`). A `[` is a literal unless it follows a value (a name, a closing bracket
+/// or a string), where it is a subscript.
+fn mutable_literals(tag: &str, start_len: usize, end_len: usize) -> String {
+    let Some(inner_end) = tag.len().checked_sub(end_len).filter(|e| *e >= start_len) else {
+        return tag.to_owned();
+    };
+    let inner = &tag[start_len..inner_end];
+    if !inner.contains(['[', '{']) {
+        return tag.to_owned();
+    }
+    let b = inner.as_bytes();
+    let mut out = String::with_capacity(tag.len() + 32);
+    out.push_str(&tag[..start_len]);
+    // For each open bracket: whether its closing one also closes a wrapping call.
+    let mut stack: Vec<bool> = Vec::new();
+    let mut copied = 0;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'"' | b'\'') => {
+                i = skip_string(b, i, q);
+                continue;
+            }
+            open @ (b'[' | b'{' | b'(') => {
+                let literal = match open {
+                    b'{' => true,
+                    b'[' => !follows_value(&inner[..i]),
+                    _ => false,
+                };
+                if literal {
+                    out.push_str(&inner[copied..i]);
+                    out.push_str(if open == b'[' {
+                        LIST_FUNCTION
+                    } else {
+                        DICT_FUNCTION
+                    });
+                    out.push('(');
+                    copied = i;
+                }
+                stack.push(literal);
+            }
+            b']' | b'}' | b')' => {
+                let closes_call = stack.pop() == Some(true);
+                if closes_call {
+                    out.push_str(&inner[copied..=i]);
+                    out.push(')');
+                    copied = i + 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if !stack.is_empty() {
+        // Unbalanced: leave the tag as written for minijinja to report.
+        return tag.to_owned();
+    }
+    out.push_str(&inner[copied..]);
+    out.push_str(&tag[inner_end..]);
+    out
+}
+
+/// Whether the expression text before a `[` ends with a value (so the `[` subscripts it).
+fn follows_value(before: &str) -> bool {
+    let trimmed = before.trim_end();
+    let Some(last) = trimmed.chars().last() else {
+        return false;
+    };
+    if matches!(last, ')' | ']' | '}' | '"' | '\'') {
+        return true;
+    }
+    if !(last.is_alphanumeric() || last == '_') {
+        return false;
+    }
+    let word: String = trimmed
+        .chars()
+        .rev()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    !matches!(
+        word.as_str(),
+        "in" | "if"
+            | "else"
+            | "elif"
+            | "and"
+            | "or"
+            | "not"
+            | "is"
+            | "set"
+            | "return"
+            | "print"
+            | "do"
+    )
 }
 
 /// The filter `{% for %}` tags pass their iterable through (see [`wrap_loop_iterable`]).
