@@ -519,23 +519,22 @@ fn python_extensions_without_cookiecutter_name_the_fix() {
     assert!(!work.join("out").exists());
 }
 
-/// A git template is cloned where cookiecutter clones it (`~/.cookiecutters/NAME`, or the
-/// config file's `cookiecutters_dir`), so `_repo_dir` matches; a second run replaces the
-/// clone, as cookiecutter does with `--no-input`.
-#[test]
-fn git_templates_are_cloned_into_cookiecutters_cache() {
-    let venv = venv();
-    let dir = tempfile::tempdir().unwrap();
-    let work = dir.path();
-    std::fs::create_dir_all(work.join("home")).unwrap();
-    let repo = work.join("repos/gitcase");
-    copy_tree(&corpus_dir().join("names"), &repo);
+/// A git repository at `work/repos/NAME` holding the corpus case `case`, with a `where.txt`
+/// that prints what cookiecutter records about the template, tagged `v1`; returns its URL.
+fn git_template(work: &Path, case: &str, name: &str) -> String {
+    let repo = work.join("repos").join(name);
+    copy_tree(&corpus_dir().join(case), &repo);
     std::fs::write(
         repo.join("{{cookiecutter.project_slug}}/where.txt"),
         "{{ cookiecutter._repo_dir }}\n{{ cookiecutter._template }}\n{{ cookiecutter._checkout }}\n",
     )
     .unwrap();
-    let git = |args: &[&str]| {
+    for args in [
+        &["init", "--quiet"][..],
+        &["add", "."],
+        &["commit", "--quiet", "-m", "template"],
+        &["tag", "v1"],
+    ] {
         let out = Command::new("git")
             .current_dir(&repo)
             .env("HOME", work.join("home"))
@@ -544,45 +543,75 @@ fn git_templates_are_cloned_into_cookiecutters_cache() {
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", show(&out.stderr));
+    }
+    format!("file://{}", repo.display())
+}
+
+/// Renders `url` with cookiecutter into `cc-LABEL` and with `meta new` into `meta-LABEL`
+/// (same HOME, same arguments) and asserts the trees are the same; returns meta's output.
+fn compare_git_render(
+    work: &Path,
+    venv: &Path,
+    label: &str,
+    url: &str,
+    extra: &[&str],
+    config: Option<&Path>,
+) -> Output {
+    let run = |program: &Path, first: &[&str], out: &str| {
+        let mut cmd = tool(program, work, venv);
+        if let Some(config) = config {
+            cmd.env("COOKIECUTTER_CONFIG", config);
+        }
+        cmd.args(first)
+            .args(["--no-input", url, "-o", out])
+            .args(extra)
+            .output()
+            .unwrap()
     };
-    git(&["init", "--quiet"]);
-    git(&["add", "."]);
-    git(&["commit", "--quiet", "-m", "template"]);
-    let url = format!("file://{}", repo.display());
+    let cc = run(&venv.join("bin/cookiecutter"), &[], &format!("cc-{label}"));
+    assert!(cc.status.success(), "{label}: {}", show(&cc.stderr));
+    let ours = run(
+        Path::new(env!("CARGO_BIN_EXE_meta")),
+        &["new"],
+        &format!("meta-{label}"),
+    );
+    assert!(ours.status.success(), "{label}: {}", show(&ours.stderr));
+    let cc_tree = snapshot(&work.join(format!("cc-{label}")));
+    let our_tree = snapshot(&work.join(format!("meta-{label}")));
+    assert!(!cc_tree.is_empty(), "{label}");
+    assert_eq!(cc_tree, our_tree, "{label}");
+    ours
+}
+
+/// A git template is cloned where cookiecutter clones it (`~/.cookiecutters/NAME`, or the
+/// config file's `cookiecutters_dir`), so `_repo_dir` matches; a second run replaces the
+/// clone, as cookiecutter does with `--no-input`. One with its own Python `_extensions` is
+/// handed over by URL, so `_template` and `_checkout` are cookiecutter's too.
+#[test]
+fn git_templates_are_cloned_into_cookiecutters_cache() {
+    let venv = venv();
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path();
+    std::fs::create_dir_all(work.join("home")).unwrap();
+    let url = git_template(work, "names", "gitcase");
     let config = work.join("cookiecutter.yaml");
     std::fs::write(
         &config,
         "default_context: {}\ncookiecutters_dir: \"~/elsewhere\"  # cache\n",
     )
     .unwrap();
-    for (label, config) in [
-        ("default", None),
-        ("again", None),
-        ("config", Some(&config)),
-    ] {
-        let run = |program: &Path, first: &[&str], out: &str| {
-            let mut cmd = tool(program, work, &venv);
-            if let Some(config) = config {
-                cmd.env("COOKIECUTTER_CONFIG", config);
-            }
-            cmd.args(first)
-                .args(["--no-input", &url, "-o", out])
-                .output()
-                .unwrap()
-        };
-        let cc = run(&venv.join("bin/cookiecutter"), &[], &format!("cc-{label}"));
-        assert!(cc.status.success(), "{label}: {}", show(&cc.stderr));
-        let ours = run(
-            Path::new(env!("CARGO_BIN_EXE_meta")),
-            &["new"],
-            &format!("meta-{label}"),
-        );
-        assert!(ours.status.success(), "{label}: {}", show(&ours.stderr));
-        let cc_tree = snapshot(&work.join(format!("cc-{label}")));
-        let our_tree = snapshot(&work.join(format!("meta-{label}")));
-        assert!(!cc_tree.is_empty(), "{label}");
-        assert_eq!(cc_tree, our_tree, "{label}");
-    }
+    compare_git_render(work, &venv, "default", &url, &[], None);
+    compare_git_render(work, &venv, "again", &url, &["--checkout", "v1"], None);
+    compare_git_render(work, &venv, "config", &url, &[], Some(&config));
     let cache = work.join("home/elsewhere/gitcase/cookiecutter.json");
     assert!(cache.is_file(), "{}", cache.display());
+
+    // cookiecutter takes a URL for git's only when it holds `git`: say so with `git+`.
+    let url = format!("git+{}", git_template(work, "python_extensions", "extcase"));
+    let ours = compare_git_render(work, &venv, "ext", &url, &["--checkout", "v1"], None);
+    assert!(
+        String::from_utf8_lossy(&ours.stderr).contains("handing the render to"),
+        "{}",
+        show(&ours.stderr)
+    );
 }

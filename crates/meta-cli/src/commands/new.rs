@@ -67,9 +67,15 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         None => None,
     };
     let source = TemplateSource::resolve(&args.template)?;
+    // Whether this run cloned the template (into cookiecutter's cache).
+    let mut cloned = false;
     let dir = match &source {
         TemplateSource::Local(dir) => dir.clone(),
-        TemplateSource::Git(url) => clone(ctx, url, args.checkout.as_deref(), args.no_input)?,
+        TemplateSource::Git(url) => {
+            let (dir, fresh) = clone(ctx, url, args.checkout.as_deref(), args.no_input)?;
+            cloned = fresh;
+            dir
+        }
         TemplateSource::Unsupported(feature) => {
             return Err(CliError::new(format!(
                 "`{}` is {feature}, which meta does not support",
@@ -84,7 +90,17 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         .map_or_else(|| args.output_dir.clone(), |t| t.group_dir.clone());
     let extensions = template.python_extensions()?;
     if !extensions.is_empty() {
-        let project_dir = delegate(ctx, &template, &args, &extensions, &output_dir)?;
+        if cloned {
+            // cookiecutter clones the URL itself (so `_template` and `_checkout` are what it
+            // would make them); a clone of ours in its cache would make it ask to replace it.
+            fs_err::remove_dir_all(template.dir()).map_err(|e| {
+                CliError::context(
+                    "cannot remove the clone before handing over to cookiecutter",
+                    &e,
+                )
+            })?;
+        }
+        let project_dir = delegate(ctx, &args, &extensions, &output_dir)?;
         if let Some(target) = project_target {
             return register(ctx, &target, &project_dir, args.remote.as_deref());
         }
@@ -338,6 +354,7 @@ fn is_repo_url(value: &str) -> bool {
 
 /// Clones `url` where cookiecutter would (`vcs.clone`): into its template cache,
 /// `<cookiecutters_dir>/<repo name>`, so `_repo_dir` and what templates derive from it match.
+/// Returns the folder and whether this run cloned it (false: the user re-uses an old one).
 /// A clone from an earlier run is deleted and made again (with `--no-input`; otherwise the
 /// user is asked, as cookiecutter asks). User data never reaches git as an option.
 fn clone(
@@ -345,7 +362,7 @@ fn clone(
     url: &str,
     checkout: Option<&str>,
     no_input: bool,
-) -> Result<PathBuf, CliError> {
+) -> Result<(PathBuf, bool), CliError> {
     if url.starts_with('-') {
         return Err(CliError::usage(format!("`{url}` is not a repository URL")));
     }
@@ -388,7 +405,7 @@ fn clone(
             )?;
         if !delete {
             if ask_yes_no(ctx, "Do you want to re-use the existing version?")? {
-                return Ok(dir);
+                return Ok((dir, false));
             }
             return Err(CliError::new(format!(
                 "kept `{}` and did not re-use it, so there is nothing to render",
@@ -423,7 +440,7 @@ fn clone(
             url,
         )?;
     }
-    Ok(dir)
+    Ok((dir, true))
 }
 
 /// cookiecutter's `read_user_yes_no` with `yes` as the default, on the terminal.
@@ -531,7 +548,6 @@ fn expand_vars(value: &str) -> String {
 /// cookiecutter reports in its debug log.
 fn delegate(
     ctx: &Ctx<'_>,
-    template: &Template,
     args: &Args,
     extensions: &[String],
     output_dir: &Path,
@@ -572,6 +588,9 @@ fn delegate(
     if args.skip_if_file_exists {
         command.arg("--skip-if-file-exists");
     }
+    if let Some(rev) = &args.checkout {
+        command.arg("--checkout").arg(rev);
+    }
     command
         .arg("--accept-hooks")
         .arg(if args.accept_hooks == AcceptHooks::Yes {
@@ -584,7 +603,8 @@ fn delegate(
         .arg("--debug-file")
         .arg(log.path())
         .arg("--")
-        .arg(template.dir())
+        // The template as the user named it, as cookiecutter would have been given it.
+        .arg(&args.template)
         .args(&args.extra_context)
         // Our stdout carries only the project folder; cookiecutter's prompts go to stderr.
         .stdout(std::io::stderr());
