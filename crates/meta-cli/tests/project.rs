@@ -653,3 +653,61 @@ fn new_with_group_renders_a_project_and_registers_it() {
     );
     assert!(!outside.path().join("svc").exists());
 }
+
+/// A template with its own Python `_extensions` is rendered by the cookiecutter on PATH, and
+/// `--group` still makes the result a project of the meta-repo.
+#[test]
+fn new_with_group_registers_a_project_cookiecutter_rendered() {
+    let venv = crate::templates::venv();
+    let dir = tempfile::tempdir().unwrap();
+    let repo = MetaRepo::build(dir.path(), 3).unwrap();
+    let root = repo.root();
+    let template = make_template(dir.path());
+    std::fs::write(
+        template.join("cookiecutter.json"),
+        r#"{"slug": "loud", "greeting": "hello", "_extensions": ["local_extensions.Shout"]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        template.join("local_extensions.py"),
+        "from jinja2.ext import Extension\n\n\nclass Shout(Extension):\n    def __init__(self, environment):\n        super().__init__(environment)\n        environment.filters['shout'] = lambda s: s.upper()\n",
+    )
+    .unwrap();
+    std::fs::write(
+        template.join("{{cookiecutter.slug}}/README.md"),
+        "{{ cookiecutter.greeting | shout }} from {{ cookiecutter.slug }}\n",
+    )
+    .unwrap();
+    let mut path = vec![venv.join("bin")];
+    path.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    let out = meta_git(root)
+        .env("PATH", std::env::join_paths(path).unwrap())
+        .env("HOME", dir.path())
+        .args([
+            "new",
+            template.to_str().unwrap(),
+            "--no-input",
+            "--group",
+            "docs",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("handing the render to"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("src/docs/loud/README.md")).unwrap(),
+        "HELLO from loud\n"
+    );
+    assert!(root.join("src/docs/loud/.git").is_file());
+    let listed = project_list(root);
+    assert!(
+        listed.iter().any(|p| p["path"] == "src/docs/loud"),
+        "{listed:?}"
+    );
+}

@@ -254,6 +254,7 @@ fn new_renders_a_git_template_at_a_revision() {
     let repo = template_repo(dir.path());
     let url = format!("file://{}", repo.display());
     let out = meta(dir.path())
+        .env("HOME", dir.path())
         .args(["new", "--no-input", &url, "-o", "head"])
         .output()
         .unwrap();
@@ -262,7 +263,18 @@ fn new_renders_a_git_template_at_a_revision() {
         std::fs::read_to_string(dir.path().join("head/fromgit/v.txt")).unwrap(),
         "two None\n"
     );
+    // Cloned where cookiecutter clones: its template cache under HOME.
+    let cached = dir
+        .path()
+        .join(".cookiecutters")
+        .join(repo.file_name().unwrap());
+    assert!(
+        cached.join("cookiecutter.json").is_file(),
+        "{}",
+        cached.display()
+    );
     let out = meta(dir.path())
+        .env("HOME", dir.path())
         .args([
             "new",
             "--no-input",
@@ -282,6 +294,7 @@ fn new_renders_a_git_template_at_a_revision() {
 
     // User data never becomes a git option.
     let out = meta(dir.path())
+        .env("HOME", dir.path())
         .args([
             "new",
             "--no-input",
@@ -292,12 +305,14 @@ fn new_renders_a_git_template_at_a_revision() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let out = meta(dir.path())
+        .env("HOME", dir.path())
         .args(["new", "--no-input", "--", "-uhttps://x/y"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(!dir.path().join("pwned").exists());
     let out = meta(dir.path())
+        .env("HOME", dir.path())
         .args(["new", "--no-input", "file:///nonexistent/repo.git"])
         .output()
         .unwrap();

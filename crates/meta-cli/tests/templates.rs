@@ -25,7 +25,7 @@ struct Case {
     args: Vec<String>,
     /// `"ok"` (default) or `"fail"`.
     expect: String,
-    /// Text `meta`'s error must contain when the case fails.
+    /// Text `meta`'s stderr must contain (its error, when the case fails).
     meta_stderr: Vec<String>,
     /// Files present in the output folder before each run (path → content).
     existing: BTreeMap<String, String>,
@@ -41,6 +41,9 @@ struct Case {
     /// Output files whose content is random: compared by shape (a regex matching the whole
     /// file) instead of bytes.
     shapes: BTreeMap<String, String>,
+    /// Put a pyenv-like `python3` shim first on PATH for both tools: it fails in a folder
+    /// holding `.python-version`, as pyenv does when that names a version it lacks.
+    python_shim: bool,
 }
 
 pub fn venv() -> PathBuf {
@@ -69,9 +72,13 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// PATH with the venv first, so hooks' `python3` is the venv's for both tools.
-fn path_with_venv(venv: &Path) -> std::ffi::OsString {
+/// PATH with the venv first, so hooks' `python3` is the venv's for both tools (after the
+/// case's `shim/` folder, when it has one).
+fn path_with_venv(work: &Path, venv: &Path) -> std::ffi::OsString {
     let mut paths = vec![venv.join("bin")];
+    if work.join("shim").is_dir() {
+        paths.insert(0, work.join("shim"));
+    }
     if let Some(path) = std::env::var_os("PATH") {
         paths.extend(std::env::split_paths(&path));
     }
@@ -159,6 +166,22 @@ fn prepare(name: &str) -> Prepared {
         std::fs::set_permissions(tpl.join(path), std::fs::Permissions::from_mode(mode)).unwrap();
     }
     std::fs::create_dir_all(work.path().join("home")).unwrap();
+    if case.python_shim {
+        let shim = work.path().join("shim/python3");
+        std::fs::create_dir_all(shim.parent().unwrap()).unwrap();
+        std::fs::write(
+            &shim,
+            format!(
+                "#!/bin/sh\n# Like a pyenv shim: `.python-version` in the current folder picks the Python.\n\
+                 if [ -f .python-version ]; then\n  \
+                 echo \"pyenv: version \\`$(cat .python-version)' is not installed\" >&2\n  exit 1\nfi\n\
+                 exec '{}' \"$@\"\n",
+                venv().join("bin/python3").display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
     Prepared { work, case }
 }
 
@@ -174,7 +197,7 @@ fn tool(program: &Path, work: &Path, venv: &Path) -> Command {
     let mut cmd = Command::new(program);
     cmd.current_dir(work)
         .env("HOME", work.join("home"))
-        .env("PATH", path_with_venv(venv))
+        .env("PATH", path_with_venv(work, venv))
         .env_remove("COOKIECUTTER_CONFIG")
         .env("NO_COLOR", "1")
         .env("TERM", "dumb")
@@ -325,6 +348,12 @@ fn check_case(name: &str, venv: &Path) -> Vec<String> {
         if !ours.status.success() {
             problems.push(format!("meta failed{}", context()));
         }
+        let stderr = String::from_utf8_lossy(&ours.stderr);
+        for needle in &case.meta_stderr {
+            if !stderr.contains(needle.as_str()) {
+                problems.push(format!("meta's stderr lacks `{needle}`:\n{stderr}"));
+            }
+        }
     }
 
     let compare_trees = !(expect_fail && case.cookiecutter_leaves_output);
@@ -460,4 +489,129 @@ fn builtin_metarepo_template_renders_as_cookiecutter_does() {
     );
     assert_eq!(cc_tree, init_tree);
     assert!(cc_tree.contains_key("acme_corp/meta/metarepo.toml"));
+}
+
+/// Without `cookiecutter` on PATH, a template with its own Python `_extensions` fails naming
+/// them and the fix, and leaves nothing behind (with it, the corpus case `python_extensions`
+/// shows the render handed over).
+#[test]
+fn python_extensions_without_cookiecutter_name_the_fix() {
+    let venv = venv();
+    let Prepared { work, .. } = prepare("python_extensions");
+    let work = work.path();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let without: Vec<PathBuf> = std::env::split_paths(&path)
+        .filter(|dir| !dir.join("cookiecutter").exists())
+        .collect();
+    let out = tool(Path::new(env!("CARGO_BIN_EXE_meta")), work, &venv)
+        .env("PATH", std::env::join_paths(without).unwrap())
+        .args(["new", "--no-input", "tpl", "-o", "out"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    for needle in [
+        "`local_extensions.ShoutExtension`",
+        "pipx install cookiecutter",
+    ] {
+        assert!(stderr.contains(needle), "lacks {needle}: {stderr}");
+    }
+    assert!(!work.join("out").exists());
+}
+
+/// A git repository at `work/repos/NAME` holding the corpus case `case`, with a `where.txt`
+/// that prints what cookiecutter records about the template, tagged `v1`; returns its URL.
+fn git_template(work: &Path, case: &str, name: &str) -> String {
+    let repo = work.join("repos").join(name);
+    copy_tree(&corpus_dir().join(case), &repo);
+    std::fs::write(
+        repo.join("{{cookiecutter.project_slug}}/where.txt"),
+        "{{ cookiecutter._repo_dir }}\n{{ cookiecutter._template }}\n{{ cookiecutter._checkout }}\n",
+    )
+    .unwrap();
+    for args in [
+        &["init", "--quiet"][..],
+        &["add", "."],
+        &["commit", "--quiet", "-m", "template"],
+        &["tag", "v1"],
+    ] {
+        let out = Command::new("git")
+            .current_dir(&repo)
+            .env("HOME", work.join("home"))
+            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", show(&out.stderr));
+    }
+    format!("file://{}", repo.display())
+}
+
+/// Renders `url` with cookiecutter into `cc-LABEL` and with `meta new` into `meta-LABEL`
+/// (same HOME, same arguments) and asserts the trees are the same; returns meta's output.
+fn compare_git_render(
+    work: &Path,
+    venv: &Path,
+    label: &str,
+    url: &str,
+    extra: &[&str],
+    config: Option<&Path>,
+) -> Output {
+    let run = |program: &Path, first: &[&str], out: &str| {
+        let mut cmd = tool(program, work, venv);
+        if let Some(config) = config {
+            cmd.env("COOKIECUTTER_CONFIG", config);
+        }
+        cmd.args(first)
+            .args(["--no-input", url, "-o", out])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let cc = run(&venv.join("bin/cookiecutter"), &[], &format!("cc-{label}"));
+    assert!(cc.status.success(), "{label}: {}", show(&cc.stderr));
+    let ours = run(
+        Path::new(env!("CARGO_BIN_EXE_meta")),
+        &["new"],
+        &format!("meta-{label}"),
+    );
+    assert!(ours.status.success(), "{label}: {}", show(&ours.stderr));
+    let cc_tree = snapshot(&work.join(format!("cc-{label}")));
+    let our_tree = snapshot(&work.join(format!("meta-{label}")));
+    assert!(!cc_tree.is_empty(), "{label}");
+    assert_eq!(cc_tree, our_tree, "{label}");
+    ours
+}
+
+/// A git template is cloned where cookiecutter clones it (`~/.cookiecutters/NAME`, or the
+/// config file's `cookiecutters_dir`), so `_repo_dir` matches; a second run replaces the
+/// clone, as cookiecutter does with `--no-input`. One with its own Python `_extensions` is
+/// handed over by URL, so `_template` and `_checkout` are cookiecutter's too.
+#[test]
+fn git_templates_are_cloned_into_cookiecutters_cache() {
+    let venv = venv();
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path();
+    std::fs::create_dir_all(work.join("home")).unwrap();
+    let url = git_template(work, "names", "gitcase");
+    let config = work.join("cookiecutter.yaml");
+    std::fs::write(
+        &config,
+        "default_context: {}\ncookiecutters_dir: \"~/elsewhere\"  # cache\n",
+    )
+    .unwrap();
+    compare_git_render(work, &venv, "default", &url, &[], None);
+    compare_git_render(work, &venv, "again", &url, &["--checkout", "v1"], None);
+    compare_git_render(work, &venv, "config", &url, &[], Some(&config));
+    let cache = work.join("home/elsewhere/gitcase/cookiecutter.json");
+    assert!(cache.is_file(), "{}", cache.display());
+
+    // cookiecutter takes a URL for git's only when it holds `git`: say so with `git+`.
+    let url = format!("git+{}", git_template(work, "python_extensions", "extcase"));
+    let ours = compare_git_render(work, &venv, "ext", &url, &["--checkout", "v1"], None);
+    assert!(
+        String::from_utf8_lossy(&ours.stderr).contains("handing the render to"),
+        "{}",
+        show(&ours.stderr)
+    );
 }

@@ -111,6 +111,26 @@ impl TemplateError {
             }
             text
         };
+        if let Some(gap) = known_gap(error) {
+            message = format!("{gap}, which meta does not support ({message})");
+        }
+        let source = error.template_source().unwrap_or(source);
+        let mut positioned = false;
+        if error.kind() == minijinja::ErrorKind::SyntaxError
+            && error.name().is_none_or(|n| n == name)
+            && let Some(range) = error.range()
+            && let Some(before) = source.get(..range.start)
+        {
+            // Name the character and where it is: a stray U+00A0 or a smart quote is
+            // invisible in the snippet alone.
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            let _ = write!(message, " at line {line}, column {column}");
+            positioned = true;
+            if let Some(c) = source[range.start..].chars().next() {
+                let _ = write!(message, " (character {c:?}, U+{:04X})", u32::from(c));
+            }
+        }
         let in_other = error.name().filter(|n| *n != name);
         if let Some(other) = in_other {
             let _ = write!(message, " (in `{other}`");
@@ -126,7 +146,7 @@ impl TemplateError {
                 let _ = write!(message, " on line {line}");
             }
             message.push(')');
-        } else if let Some(line) = error.line() {
+        } else if let Some(line) = error.line().filter(|_| !positioned) {
             let _ = write!(message, " (line {line})");
         }
         TemplateError::Render {
@@ -134,5 +154,33 @@ impl TemplateError {
             message,
             undefined,
         }
+    }
+}
+
+/// Valid Jinja2 that meta is known not to render, named so the error does not blame the
+/// template.
+fn known_gap(error: &minijinja::Error) -> Option<&'static str> {
+    let detail = error.detail().unwrap_or_default();
+    match error.kind() {
+        minijinja::ErrorKind::InvalidOperation
+            if detail.contains("% operator") && detail.contains("string") =>
+        {
+            Some(
+                "Python's `%` string formatting with something other than a string literal on its left (write the format as a literal, or use the `format` filter: `fmt|format(x)`)",
+            )
+        }
+        minijinja::ErrorKind::UnknownMethod
+            if detail.starts_with("sequence has no method named")
+                && [
+                    "append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse",
+                ]
+                .iter()
+                .any(|m| detail.ends_with(m)) =>
+        {
+            Some(
+                "changing a list that a filter, function or method returned (lists from `cookiecutter.json` and lists written in the template can change)",
+            )
+        }
+        _ => None,
     }
 }

@@ -13,7 +13,7 @@ use minijinja::value::Value;
 
 use crate::binary::is_binary;
 use crate::error::TemplateError;
-use crate::hooks::{HookRunner, POST_GEN, PRE_GEN};
+use crate::hooks::{HookRunner, POST_GEN, PRE_GEN, RenderedHook, render_hooks};
 use crate::jinja::{LoaderPaths, Syntax, prepare_source};
 
 /// What `generate_files` needs besides the context.
@@ -227,6 +227,13 @@ impl Generation<'_> {
         if existed && !self.overwrite_if_exists {
             return Err(TemplateError::OutputExists { path: project_dir });
         }
+        // cookiecutter renders pre_gen_project before any file: what it does to the context
+        // (`cookiecutter.update(…)`) the files see.
+        let pre_gen = if self.accept_hooks {
+            render_hooks(self.repo_dir, PRE_GEN, self.env, self.syntax, self.context)?
+        } else {
+            Vec::new()
+        };
         let ops = self.plan(&template_dir, &project_dir)?;
         let created_root = if existed {
             None
@@ -236,7 +243,7 @@ impl Generation<'_> {
                 .map_err(|e| TemplateError::io("create folder", &project_dir, e))?;
             Some(root)
         };
-        let result = self.write(&ops, &project_dir);
+        let result = self.write(&pre_gen, &ops, &project_dir);
         if result.is_err()
             && let Some(root) = created_root
         {
@@ -250,17 +257,13 @@ impl Generation<'_> {
         })
     }
 
-    fn write(&self, ops: &[Op], project_dir: &Path) -> Result<(usize, usize), TemplateError> {
-        if self.accept_hooks {
-            self.hooks.run_rendered(
-                self.repo_dir,
-                PRE_GEN,
-                project_dir,
-                self.env,
-                self.syntax,
-                self.context,
-            )?;
-        }
+    fn write(
+        &self,
+        pre_gen: &[RenderedHook],
+        ops: &[Op],
+        project_dir: &Path,
+    ) -> Result<(usize, usize), TemplateError> {
+        self.hooks.run_scripts(PRE_GEN, pre_gen, project_dir)?;
         let mut written = 0;
         let mut skipped = 0;
         for op in ops {

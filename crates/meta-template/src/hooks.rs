@@ -4,6 +4,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use minijinja::Environment;
 use minijinja::value::Value;
@@ -51,12 +52,52 @@ fn split_ext(name: &str) -> (&str, &str) {
 }
 
 /// How to run hooks: which Python runs `.py` scripts.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct HookRunner {
-    pub python: PathBuf,
+    /// The Python as named (`python3`, looked up on PATH).
+    python: PathBuf,
+    /// Its `sys.executable`, asked once, from the folder `meta` started in.
+    resolved: OnceLock<Result<PathBuf, String>>,
 }
 
 impl HookRunner {
+    pub fn new(python: PathBuf) -> Self {
+        Self {
+            python,
+            resolved: OnceLock::new(),
+        }
+    }
+
+    /// The interpreter that runs `.py` hooks. cookiecutter runs them with its own
+    /// `sys.executable`; the nearest equivalent is the interpreter `python3` is *now*, asked
+    /// from where meta was started. Running `python3` by name in the project folder instead
+    /// would let a file the template just wrote (`.python-version` under pyenv, a `.venv`
+    /// picked up by a shim) switch interpreters between hooks.
+    fn interpreter(&self) -> Result<PathBuf, String> {
+        self.resolved
+            .get_or_init(|| {
+                let output = Command::new(&self.python)
+                    .args(["-c", "import sys; sys.stdout.write(sys.executable or '')"])
+                    .stdin(std::process::Stdio::null())
+                    .output()
+                    .map_err(|e| format!("cannot start `{}`: {e}", self.python.display()))?;
+                if !output.status.success() {
+                    return Err(format!(
+                        "`{}` failed to start: {}",
+                        self.python.display(),
+                        String::from_utf8_lossy(&output.stderr).trim()
+                    ));
+                }
+                let executable = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+                Ok(if executable.is_empty() {
+                    self.python.clone()
+                } else {
+                    PathBuf::from(executable)
+                })
+            })
+            .clone()
+    }
+
     /// Runs `script` in `cwd` (cookiecutter's `run_script`): `.py` with Python, anything else
     /// directly, which needs a shebang.
     pub fn run_script(&self, hook: &str, script: &Path, cwd: &Path) -> Result<(), TemplateError> {
@@ -67,7 +108,8 @@ impl HookRunner {
         make_executable(script)?;
         let is_python = script.extension().is_some_and(|e| e == "py");
         let mut command = if is_python {
-            let mut c = Command::new(&self.python);
+            let python = self.interpreter().map_err(failed)?;
+            let mut c = Command::new(python);
             c.arg(script);
             c
         } else {
@@ -113,28 +155,24 @@ impl HookRunner {
         syntax: &Syntax,
         context: &Value,
     ) -> Result<(), TemplateError> {
-        for script in find_hooks(repo_dir, hook)? {
-            let bytes = fs_err::read(&script).map_err(|e| TemplateError::io("read", &script, e))?;
-            let text = String::from_utf8(bytes).map_err(|_| TemplateError::HookFailed {
-                hook: hook.to_owned(),
-                message: format!("`{}` is not UTF-8 text", script.display()),
-            })?;
-            let source = prepare_source(&text, syntax);
-            let name = script.display().to_string();
-            let rendered = env
-                .render_named_str(&name, &source, context.clone())
-                .map_err(|e| TemplateError::render(format!("hook `{name}`"), &name, &source, &e))?;
-            let ext = script
-                .file_name()
-                .and_then(|n| n.to_str())
-                .map(|n| split_ext(n).1.to_owned())
-                .unwrap_or_default();
+        let scripts = render_hooks(repo_dir, hook, env, syntax, context)?;
+        self.run_scripts(hook, &scripts, project_dir)
+    }
+
+    /// Runs scripts rendered earlier by [`render_hooks`] in `project_dir`.
+    pub fn run_scripts(
+        &self,
+        hook: &str,
+        scripts: &[RenderedHook],
+        project_dir: &Path,
+    ) -> Result<(), TemplateError> {
+        for script in scripts {
             let mut temp = tempfile::Builder::new()
                 .prefix("meta-hook-")
-                .suffix(&ext)
+                .suffix(&script.ext)
                 .tempfile()
-                .map_err(|e| TemplateError::io("create a temporary file for", &script, e))?;
-            temp.write_all(rendered.as_bytes())
+                .map_err(|e| TemplateError::io("create a temporary file for", &script.path, e))?;
+            temp.write_all(script.text.as_bytes())
                 .map_err(|e| TemplateError::io("write", temp.path().to_path_buf(), e))?;
             // Close the file before running it: an open writable handle makes exec fail.
             let path = temp.into_temp_path();
@@ -142,6 +180,50 @@ impl HookRunner {
         }
         Ok(())
     }
+}
+
+/// A hook script rendered with the context, not yet run.
+#[derive(Debug)]
+pub struct RenderedHook {
+    path: PathBuf,
+    /// The script's extension (`.py`, `.sh`, or empty), kept on the temporary copy.
+    ext: String,
+    text: String,
+}
+
+/// Renders each script of `hook`. Rendering can change the context (`cookiecutter.update(…)`),
+/// so it happens where cookiecutter renders it: `pre_gen_project` before any file.
+pub fn render_hooks(
+    repo_dir: &Path,
+    hook: &str,
+    env: &Environment<'static>,
+    syntax: &Syntax,
+    context: &Value,
+) -> Result<Vec<RenderedHook>, TemplateError> {
+    let mut out = Vec::new();
+    for script in find_hooks(repo_dir, hook)? {
+        let bytes = fs_err::read(&script).map_err(|e| TemplateError::io("read", &script, e))?;
+        let text = String::from_utf8(bytes).map_err(|_| TemplateError::HookFailed {
+            hook: hook.to_owned(),
+            message: format!("`{}` is not UTF-8 text", script.display()),
+        })?;
+        let source = prepare_source(&text, syntax);
+        let name = script.display().to_string();
+        let text = env
+            .render_named_str(&name, &source, context.clone())
+            .map_err(|e| TemplateError::render(format!("hook `{name}`"), &name, &source, &e))?;
+        let ext = script
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(|n| split_ext(n).1.to_owned())
+            .unwrap_or_default();
+        out.push(RenderedHook {
+            path: script,
+            ext,
+            text,
+        });
+    }
+    Ok(out)
 }
 
 fn make_executable(path: &Path) -> Result<(), TemplateError> {

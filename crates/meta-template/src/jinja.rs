@@ -26,6 +26,27 @@ const DEFAULT_EXTENSIONS: [&str; 5] = [
 /// Jinja2's own extensions whose behaviour minijinja has built in.
 const BUILTIN_EXTENSIONS: [&str; 1] = ["jinja2.ext.loopcontrols"];
 
+/// The `jinja2-time` package's extension, which cookiecutter 1.x required: the same `{% now %}`
+/// tag as cookiecutter's own `TimeExtension` (from which it was copied), so it changes nothing,
+/// except that its offsets call arrow's `replace()`, which fails with arrow 1.0 and later.
+const JINJA2_TIME: &str = "jinja2_time.TimeExtension";
+
+/// The names in `_extensions`, as cookiecutter iterates them.
+pub fn extension_names(extensions: Option<&Raw>) -> Vec<String> {
+    match extensions {
+        None => Vec::new(),
+        Some(Raw::List(items)) => items.iter().map(Raw::py_str).collect(),
+        Some(Raw::Str(s)) => s.chars().map(String::from).collect(),
+        Some(other) => vec![other.py_str()],
+    }
+}
+
+/// Whether meta renders what the extension `name` does (cookiecutter's defaults,
+/// `jinja2.ext.loopcontrols`, `jinja2_time.TimeExtension`); any other is Python code.
+pub fn is_supported_extension(name: &str) -> bool {
+    DEFAULT_EXTENSIONS.contains(&name) || BUILTIN_EXTENSIONS.contains(&name) || name == JINJA2_TIME
+}
+
 /// The parts of `jinja2.Environment(...)` a template may set through `_jinja2_env_vars`.
 #[derive(Debug, Clone)]
 pub struct Syntax {
@@ -38,6 +59,8 @@ pub struct Syntax {
     pub lstrip_blocks: bool,
     /// `{% break %}` and `{% continue %}`: Jinja2 knows them only with `jinja2.ext.loopcontrols`.
     pub loop_controls: bool,
+    /// `jinja2_time.TimeExtension` is loaded: its `{% now %}` replaces cookiecutter's.
+    pub jinja2_time: bool,
 }
 
 impl Default for Syntax {
@@ -51,6 +74,7 @@ impl Default for Syntax {
             trim_blocks: false,
             lstrip_blocks: false,
             loop_controls: false,
+            jinja2_time: false,
         }
     }
 }
@@ -68,18 +92,13 @@ impl EnvSettings {
         env_vars: Option<&Raw>,
     ) -> Result<Self, TemplateError> {
         let mut syntax = Syntax::default();
-        if let Some(extensions) = extensions {
-            let names: Vec<String> = match extensions {
-                Raw::List(items) => items.iter().map(Raw::py_str).collect(),
-                Raw::Str(s) => s.chars().map(String::from).collect(),
-                other => vec![other.py_str()],
-            };
-            for name in names {
-                if BUILTIN_EXTENSIONS.contains(&name.as_str()) {
-                    syntax.loop_controls = true;
-                } else if !DEFAULT_EXTENSIONS.contains(&name.as_str()) {
-                    return Err(TemplateError::UnknownExtension { name });
-                }
+        for name in extension_names(extensions) {
+            if BUILTIN_EXTENSIONS.contains(&name.as_str()) {
+                syntax.loop_controls = true;
+            } else if name == JINJA2_TIME {
+                syntax.jinja2_time = true;
+            } else if !is_supported_extension(&name) {
+                return Err(TemplateError::UnknownExtension { name });
             }
         }
         if let Some(vars) = env_vars {
@@ -175,6 +194,8 @@ pub fn environment(
     })?;
     env.set_syntax(syntax);
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // Errors keep the template's text and spans, so a syntax error can name its column.
+    env.set_debug(true);
     env.set_formatter(|out, state, value| {
         if value.is_undefined() || value.kind() == ValueKind::String {
             return minijinja::escape_formatter(out, state, value);
@@ -185,6 +206,15 @@ pub fn environment(
     env.set_unknown_method_callback(python_methods);
     register_filters(&mut env);
     env.add_function("random_ascii_string", random_ascii_string);
+    env.add_function(LIST_FUNCTION, |items: Value| -> Result<Value, Error> {
+        Ok(crate::value::PyList::value(items.try_iter()?.collect()))
+    });
+    env.add_function(DICT_FUNCTION, |map: Value| {
+        crate::value::PyDict::plain(map_entries(&map).into_iter().collect())
+    });
+    env.add_function(PERCENT_FUNCTION, |format: Value, value: Value| {
+        crate::printf::percent_operator(&text_of(&format), &value)
+    });
     env.add_function("uuid4", uuid4);
     env.add_function(NOW_FUNCTION, now::now_function);
     env.add_function("cycler", |items: Rest<Value>| {
@@ -251,7 +281,16 @@ pub fn prepare_source(source: &str, syntax: &Syntax) -> String {
         .line_comment_prefix
         .as_ref()
         .is_some_and(|p| text.contains(p.as_str()));
-    if !text.contains("now") && !loop_words && !line_comments && !text.contains("without context") {
+    let loops = text.contains("for") || text.contains('%');
+    let odd_blanks =
+        !text.is_ascii() || text.contains(['\u{b}', '\u{1c}', '\u{1d}', '\u{1e}', '\u{1f}']);
+    if !text.contains("now")
+        && !loop_words
+        && !line_comments
+        && !odd_blanks
+        && !loops
+        && !text.contains("without context")
+    {
         return text;
     }
     rewrite_now_tags(&text, syntax)
@@ -308,7 +347,18 @@ fn rewrite_now_tags(text: &str, syntax: &Syntax) -> String {
                 let end = rest[pos + start_len..]
                     .find(end_marker.as_str())
                     .map_or(rest.len(), |e| pos + start_len + e + end_marker.len());
-                out.push_str(&rest[..end]);
+                if kind == 1 {
+                    let closed = rest[..end].ends_with(ve.as_str()) && end >= vs.len() + ve.len();
+                    let tag = if closed {
+                        let tag = rewrite_percent(&rest[..end], vs.len(), ve.len());
+                        mutable_literals(&tag, vs.len(), ve.len())
+                    } else {
+                        rest[..end].to_owned()
+                    };
+                    push_ascii_blanks(&mut out, &tag);
+                } else {
+                    out.push_str(&rest[..end]);
+                }
                 rest = &rest[end..];
             }
             _ => {
@@ -372,7 +422,9 @@ fn rewrite_now_tags(text: &str, syntax: &Syntax) -> String {
                             out.truncate(line_start);
                         }
                     }
-                    let args = &trimmed[3..];
+                    let mut args = String::new();
+                    push_ascii_blanks(&mut args, &trimmed[3..]);
+                    let args = args.as_str();
                     let _ = write!(
                         out,
                         "{vs}{} {NOW_FUNCTION}({}) {}{ve}",
@@ -380,7 +432,7 @@ fn rewrite_now_tags(text: &str, syntax: &Syntax) -> String {
                             .filter(|c| *c == '-')
                             .map(String::from)
                             .unwrap_or_default(),
-                        now_call_args(args),
+                        now_call_args(args, syntax.jinja2_time),
                         right_ws
                             .filter(|c| *c == '-')
                             .map(String::from)
@@ -394,10 +446,384 @@ fn rewrite_now_tags(text: &str, syntax: &Syntax) -> String {
                         rest = stripped;
                     }
                 } else {
-                    out.push_str(&rest[..after]);
+                    let tag = rewrite_percent(&rest[..after], bs.len(), be.len());
+                    let tag = mutable_literals(&tag, bs.len(), be.len());
+                    match wrap_loop_iterable(&tag, bs.len(), be.len()).filter(|_| word == "for") {
+                        Some(wrapped) => push_ascii_blanks(&mut out, &wrapped),
+                        None => push_ascii_blanks(&mut out, &tag),
+                    }
                     rest = &rest[after..];
                 }
             }
+        }
+    }
+}
+
+/// The function `'…' % value` becomes (see [`rewrite_percent`]).
+pub const PERCENT_FUNCTION: &str = "__py_percent";
+
+/// `'literal' % operand` inside a tag → `__py_percent('literal', operand)`: minijinja has no
+/// `%` on strings. Only a string literal on the left is rewritten (what templates write); the
+/// operand is what `%` binds in Jinja2: a primary with its attributes, subscripts, calls and
+/// filters. Anything else is left for minijinja, which then fails naming the gap.
+fn rewrite_percent(tag: &str, start_len: usize, end_len: usize) -> String {
+    let Some(inner_end) = tag.len().checked_sub(end_len).filter(|e| *e >= start_len) else {
+        return tag.to_owned();
+    };
+    let inner = &tag[start_len..inner_end];
+    if !inner.contains('%') {
+        return tag.to_owned();
+    }
+    let b = inner.as_bytes();
+    let mut out = String::with_capacity(tag.len() + 16);
+    out.push_str(&tag[..start_len]);
+    // (start of the last string literal, its end) at the current position.
+    let mut last_literal: Option<(usize, usize)> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'"' | b'\'') => {
+                let end = skip_string(b, i, q);
+                last_literal = Some((i, end));
+                i = end;
+                continue;
+            }
+            b'%' => {
+                let literal = last_literal
+                    .filter(|(_, end)| inner[*end..i].trim().is_empty() && *end >= copied);
+                let operand_start = skip_blanks(b, i + 1);
+                if let (Some((lit_start, lit_end)), Some(operand_end)) =
+                    (literal, operand_end(b, operand_start))
+                {
+                    out.push_str(&inner[copied..lit_start]);
+                    let _ = write!(
+                        out,
+                        "{PERCENT_FUNCTION}({}, {})",
+                        &inner[lit_start..lit_end],
+                        &inner[operand_start..operand_end]
+                    );
+                    copied = operand_end;
+                    i = operand_end;
+                    last_literal = None;
+                    continue;
+                }
+            }
+            c if !c.is_ascii_whitespace() => last_literal = None,
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push_str(&inner[copied..]);
+    out.push_str(&tag[inner_end..]);
+    out
+}
+
+fn skip_blanks(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && b[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    i
+}
+
+/// The end of the string literal opening at `i` with quote `q`.
+fn skip_string(b: &[u8], i: usize, q: u8) -> usize {
+    let mut j = i + 1;
+    while j < b.len() {
+        if b[j] == b'\\' {
+            j += 2;
+            continue;
+        }
+        if b[j] == q {
+            return j + 1;
+        }
+        j += 1;
+    }
+    b.len()
+}
+
+/// The end of the bracketed group opening at `i`, quotes respected.
+fn skip_group(b: &[u8], i: usize) -> Option<usize> {
+    let mut depth = 0i32;
+    let mut j = i;
+    while j < b.len() {
+        match b[j] {
+            q @ (b'"' | b'\'') => {
+                j = skip_string(b, j, q);
+                continue;
+            }
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(j + 1);
+                }
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    None
+}
+
+fn skip_name(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80) {
+        i += 1;
+    }
+    i
+}
+
+/// The end of the operand `%` binds on its right: a unary sign, a primary (name, number,
+/// string, bracketed group), then any `.name`, `[…]`, `(…)` and `|filter(…)`.
+fn operand_end(b: &[u8], start: usize) -> Option<usize> {
+    let mut i = start;
+    while i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+        i = skip_blanks(b, i + 1);
+    }
+    let mut end = match *b.get(i)? {
+        q @ (b'"' | b'\'') => skip_string(b, i, q),
+        b'(' | b'[' | b'{' => skip_group(b, i)?,
+        c if c.is_ascii_digit() => {
+            let mut j = i;
+            while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'.' || b[j] == b'_') {
+                j += 1;
+            }
+            j
+        }
+        c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => skip_name(b, i),
+        _ => return None,
+    };
+    loop {
+        let k = skip_blanks(b, end);
+        match b.get(k) {
+            Some(b'.') => {
+                let name = skip_blanks(b, k + 1);
+                let after = skip_name(b, name);
+                if after == name {
+                    return Some(end);
+                }
+                end = after;
+            }
+            Some(b'[' | b'(') => end = skip_group(b, k)?,
+            Some(b'|') => {
+                let name = skip_blanks(b, k + 1);
+                let mut after = skip_name(b, name);
+                while b.get(after) == Some(&b'.') {
+                    after = skip_name(b, after + 1);
+                }
+                if after == name {
+                    return Some(end);
+                }
+                end = after;
+                let paren = skip_blanks(b, end);
+                if b.get(paren) == Some(&b'(') {
+                    end = skip_group(b, paren)?;
+                }
+            }
+            _ => return Some(end),
+        }
+    }
+}
+
+/// The functions list and dict literals are wrapped in (see [`mutable_literals`]).
+pub const LIST_FUNCTION: &str = "__py_list";
+pub const DICT_FUNCTION: &str = "__py_dict";
+
+/// `[…]` and `{…}` literals inside a tag → `__py_list([…])` and `__py_dict({…})`: minijinja's
+/// own lists and maps cannot change, Python's can (`{% set deps = [] %}` then
+/// `deps.append(x)`). A `[` is a literal unless it follows a value (a name, a closing bracket
+/// or a string), where it is a subscript.
+fn mutable_literals(tag: &str, start_len: usize, end_len: usize) -> String {
+    let Some(inner_end) = tag.len().checked_sub(end_len).filter(|e| *e >= start_len) else {
+        return tag.to_owned();
+    };
+    let inner = &tag[start_len..inner_end];
+    if !inner.contains(['[', '{']) {
+        return tag.to_owned();
+    }
+    let b = inner.as_bytes();
+    let mut out = String::with_capacity(tag.len() + 32);
+    out.push_str(&tag[..start_len]);
+    // For each open bracket: whether its closing one also closes a wrapping call.
+    let mut stack: Vec<bool> = Vec::new();
+    let mut copied = 0;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'"' | b'\'') => {
+                i = skip_string(b, i, q);
+                continue;
+            }
+            open @ (b'[' | b'{' | b'(') => {
+                let literal = match open {
+                    b'{' => true,
+                    b'[' => !follows_value(&inner[..i]),
+                    _ => false,
+                };
+                if literal {
+                    out.push_str(&inner[copied..i]);
+                    out.push_str(if open == b'[' {
+                        LIST_FUNCTION
+                    } else {
+                        DICT_FUNCTION
+                    });
+                    out.push('(');
+                    copied = i;
+                }
+                stack.push(literal);
+            }
+            b']' | b'}' | b')' => {
+                let closes_call = stack.pop() == Some(true);
+                if closes_call {
+                    out.push_str(&inner[copied..=i]);
+                    out.push(')');
+                    copied = i + 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if !stack.is_empty() {
+        // Unbalanced: leave the tag as written for minijinja to report.
+        return tag.to_owned();
+    }
+    out.push_str(&inner[copied..]);
+    out.push_str(&tag[inner_end..]);
+    out
+}
+
+/// Whether the expression text before a `[` ends with a value (so the `[` subscripts it).
+fn follows_value(before: &str) -> bool {
+    let trimmed = before.trim_end();
+    let Some(last) = trimmed.chars().last() else {
+        return false;
+    };
+    if matches!(last, ')' | ']' | '}' | '"' | '\'') {
+        return true;
+    }
+    if !(last.is_alphanumeric() || last == '_') {
+        return false;
+    }
+    let word: String = trimmed
+        .chars()
+        .rev()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    !matches!(
+        word.as_str(),
+        "in" | "if"
+            | "else"
+            | "elif"
+            | "and"
+            | "or"
+            | "not"
+            | "is"
+            | "set"
+            | "return"
+            | "print"
+            | "do"
+    )
+}
+
+/// The filter `{% for %}` tags pass their iterable through (see [`wrap_loop_iterable`]).
+pub const LOOP_ITERABLE_FILTER: &str = "__py_iterable";
+
+/// `{% for x in EXPR … %}` → `{% for x in (EXPR)|__py_iterable … %}`: minijinja iterates a
+/// string lazily, so `loop.length`, `loop.revindex` and `loop.last` are unknown there; Jinja2
+/// knows them (it calls `len()`). The filter turns a string into its characters.
+fn wrap_loop_iterable(tag: &str, start_len: usize, end_len: usize) -> Option<String> {
+    let bytes = tag.as_bytes();
+    let inner_end = tag.len().checked_sub(end_len)?;
+    let mut depth = 0i32;
+    let mut quote: Option<u8> = None;
+    let mut words: Vec<(usize, usize)> = Vec::new();
+    let mut i = start_len;
+    while i < inner_end {
+        let b = bytes[i];
+        if let Some(q) = quote {
+            if b == b'\\' {
+                i += 1;
+            } else if b == q {
+                quote = None;
+            }
+            i += 1;
+            continue;
+        }
+        match b {
+            b'"' | b'\'' => quote = Some(b),
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth -= 1,
+            _ if depth == 0 && (b.is_ascii_alphabetic() || b == b'_') => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                let before_dot = start > 0 && bytes[start - 1] == b'.';
+                if !before_dot {
+                    words.push((start, i));
+                }
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let word = |&(a, b): &(usize, usize)| &tag[a..b];
+    let in_at = words.iter().position(|w| word(w) == "in")?;
+    let expr_start = words[in_at].1;
+    let expr_end = words[in_at + 1..]
+        .iter()
+        .find(|w| matches!(word(w), "if" | "recursive"))
+        .map_or_else(
+            || {
+                // Up to the closing delimiter and its whitespace-control sign.
+                let body = tag[..inner_end].trim_end();
+                let body = body.strip_suffix(['-', '+']).map_or(body, str::trim_end);
+                body.len()
+            },
+            |w| w.0,
+        );
+    if expr_end <= expr_start || tag[expr_start..expr_end].trim().is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{} ({})|{LOOP_ITERABLE_FILTER} {}",
+        &tag[..expr_start],
+        tag[expr_start..expr_end].trim(),
+        &tag[expr_end..]
+    ))
+}
+
+/// A tag's text with every blank Jinja2's lexer skips (Python's `\s`, which is Unicode-aware:
+/// U+00A0, U+2003, U+3000, …) outside string literals turned into a plain space, which is all
+/// minijinja's lexer skips. Inside strings they stay.
+fn push_ascii_blanks(out: &mut String, tag: &str) {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in tag.chars() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            out.push(c);
+            continue;
+        }
+        match c {
+            '"' | '\'' => {
+                quote = Some(c);
+                out.push(c);
+            }
+            ' ' | '\t' | '\n' | '\r' => out.push(c),
+            _ if py_is_space(c) => out.push(' '),
+            _ => out.push(c),
         }
     }
 }
@@ -441,13 +867,19 @@ fn find_endraw(text: &str, bs: &str, be: &str) -> Option<usize> {
 }
 
 /// `'utc' + 'days=1', '%Y'` → `'utc', '+', 'days=1', '%Y'`: the parts cookiecutter's
-/// `TimeExtension.parse` takes from the expression tree.
-fn now_call_args(args: &str) -> String {
+/// `TimeExtension.parse` takes from the expression tree. jinja2_time's operator is marked
+/// (`j+`): its offsets fail.
+fn now_call_args(args: &str, jinja2_time: bool) -> String {
     let (expr, format) = split_top_level(args, ',');
     let format = format.map_or_else(|| "none".to_owned(), |f| format!("({})", f.trim()));
+    let mark = if jinja2_time {
+        now::JINJA2_TIME_MARK
+    } else {
+        ""
+    };
     match last_top_level_operator(expr) {
         Some((at, op)) => format!(
-            "({}), '{op}', ({}), {format}",
+            "({}), '{mark}{op}', ({}), {format}",
             expr[..at].trim(),
             expr[at + 1..].trim()
         ),
@@ -845,28 +1277,235 @@ fn register_filters(env: &mut Environment<'static>) {
         if value.is_safe() {
             return value;
         }
-        let s = text_of(&value);
-        let mut out = String::with_capacity(s.len());
-        for c in s.chars() {
-            match c {
-                '&' => out.push_str("&amp;"),
-                '<' => out.push_str("&lt;"),
-                '>' => out.push_str("&gt;"),
-                '"' => out.push_str("&#34;"),
-                '\'' => out.push_str("&#39;"),
-                _ => out.push(c),
-            }
-        }
-        Value::from_safe_string(out)
+        Value::from_safe_string(html_escape(&text_of(&value)))
     };
     env.add_filter("escape", escape);
     env.add_filter("e", escape);
+    env.add_filter("forceescape", move |value: Value| {
+        escape(Value::from(text_of(&value)))
+    });
+    env.add_filter("random", random_item);
+    env.add_filter("pprint", |value: Value| crate::pprint::pformat(&value));
+    env.add_filter(
+        "urlize",
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<String, Error> {
+            let a = bind(
+                &args.into_values(),
+                &[
+                    "trim_url_limit",
+                    "nofollow",
+                    "target",
+                    "rel",
+                    "extra_schemes",
+                ],
+            )?;
+            let trim_url_limit = a[0]
+                .as_ref()
+                .filter(|v| !v.is_none())
+                .map(|v| int_arg(Some(v), 0))
+                .transpose()?
+                .map(|n| usize::try_from(n).unwrap_or(0));
+            // `rel` words, `nofollow`, and the policy's `noopener`, sorted and deduplicated.
+            let mut rel: Vec<String> = a[3]
+                .as_ref()
+                .filter(|v| !v.is_none())
+                .map(text_of)
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect();
+            if bool_arg(a[1].as_ref(), false) {
+                rel.push("nofollow".into());
+            }
+            rel.push("noopener".into());
+            rel.sort();
+            rel.dedup();
+            let mut extra_schemes = Vec::new();
+            if let Some(schemes) = a[4].as_ref().filter(|v| !v.is_none()) {
+                for scheme in schemes.try_iter()? {
+                    let scheme = text_of(&scheme);
+                    // `^([\w.+-]{2,}:(/){0,2})$`
+                    let valid = scheme.split_once(':').is_some_and(|(name, slashes)| {
+                        name.chars().count() >= 2
+                            && name
+                                .chars()
+                                .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '+' | '-'))
+                            && slashes.len() <= 2
+                            && slashes.chars().all(|c| c == '/')
+                    });
+                    if !valid {
+                        return Err(Error::new(
+                            ErrorKind::InvalidOperation,
+                            format!(
+                                "{} is not a valid URI scheme prefix.",
+                                crate::value::py_repr(&Value::from(scheme))
+                            ),
+                        ));
+                    }
+                    extra_schemes.push(scheme);
+                }
+            }
+            let options = crate::urlize::Options {
+                trim_url_limit,
+                rel: Some(rel.join(" ")),
+                target: a[2].as_ref().filter(|v| !v.is_none()).map(text_of),
+                extra_schemes,
+            };
+            Ok(crate::urlize::urlize(
+                &text_of(&value),
+                &options,
+                html_escape,
+            ))
+        },
+    );
+    env.add_filter(
+        "wordwrap",
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<String, Error> {
+            let a = bind(
+                &args.into_values(),
+                &[
+                    "width",
+                    "break_long_words",
+                    "wrapstring",
+                    "break_on_hyphens",
+                ],
+            )?;
+            let width = int_arg(a[0].as_ref(), 79)?;
+            let width = usize::try_from(width)
+                .ok()
+                .filter(|w| *w > 0)
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::InvalidOperation,
+                        format!("invalid width {width} (must be > 0)"),
+                    )
+                })?;
+            let wrapstring = a[2]
+                .as_ref()
+                .filter(|v| !v.is_none())
+                .map_or_else(|| "\n".to_owned(), text_of);
+            let long = bool_arg(a[1].as_ref(), true);
+            let hyphens = bool_arg(a[3].as_ref(), true);
+            Ok(py_splitlines(&text_of(&value))
+                .into_iter()
+                .map(|line| crate::textwrap::wrap(line, width, long, hyphens).join(&wrapstring))
+                .collect::<Vec<_>>()
+                .join(&wrapstring))
+        },
+    );
+    env.add_filter(LOOP_ITERABLE_FILTER, |value: Value| -> Value {
+        match value.as_str() {
+            Some(s) => Value::from(s.chars().map(Value::from).collect::<Vec<_>>()),
+            None => value,
+        }
+    });
+    env.add_filter(
+        "xmlattr",
+        |value: Value, args: Rest<ValueOrKwargs>| -> Result<Value, Error> {
+            let a = bind(&args.into_values(), &["autospace"])?;
+            let mut items = Vec::new();
+            for (key, v) in map_entries(&value) {
+                if v.is_none() || v.is_undefined() {
+                    continue;
+                }
+                let key = text_of(&key);
+                if key.chars().any(|c| {
+                    matches!(
+                        c,
+                        ' ' | '\t' | '\n' | '\r' | '\u{b}' | '\u{c}' | '/' | '>' | '='
+                    )
+                }) {
+                    return Err(Error::new(
+                        ErrorKind::InvalidOperation,
+                        format!(
+                            "Invalid character in attribute name: {}",
+                            crate::value::py_repr(&Value::from(key))
+                        ),
+                    ));
+                }
+                items.push(format!(
+                    "{}=\"{}\"",
+                    html_escape(&key),
+                    html_escape(&text_of(&v))
+                ));
+            }
+            let mut rv = items.join(" ");
+            if bool_arg(a[0].as_ref(), true) && !rv.is_empty() {
+                rv.insert(0, ' ');
+            }
+            Ok(Value::from(rv))
+        },
+    );
+    // Jinja2 has `callable`; minijinja's extras (filters `bool`, `split`, `lines`, `chain`,
+    // `zip`; tests `startingwith`, `endingwith`, `int`, `safe`; the `debug` function) are not
+    // Jinja2's: a template using them fails in cookiecutter, so it fails here.
+    // Functions are minijinja's plain objects; a macro shows as a map of exactly `name`,
+    // `arguments` and `caller`.
+    env.add_test("callable", |value: Value| {
+        value.kind() == ValueKind::Plain
+            || value.kind() == ValueKind::Map
+                && value
+                    .downcast_object_ref::<crate::value::PyDict>()
+                    .is_none()
+                && value
+                    .try_iter()
+                    .is_ok_and(|keys| keys.map(|k| py_str(&k)).eq(["name", "arguments", "caller"]))
+    });
+    for name in ["bool", "split", "lines", "chain", "zip"] {
+        env.remove_filter(name);
+    }
+    for name in ["startingwith", "endingwith", "int", "safe"] {
+        env.remove_test(name);
+    }
+    env.remove_global("debug");
     env.add_filter(
         "format",
         |value: Value, args: Rest<ValueOrKwargs>| -> Result<String, Error> {
             crate::printf::percent_format(&text_of(&value), &args.into_values())
         },
     );
+}
+
+/// markupsafe's `escape`.
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&#34;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Jinja2's `random`: `random.choice(seq)`; an empty sequence gives an undefined value.
+fn random_item(value: Value) -> Result<Value, Error> {
+    let items: Vec<Value> = if let Some(s) = value.as_str() {
+        s.chars().map(Value::from).collect()
+    } else if value.kind() == ValueKind::Seq {
+        value.try_iter()?.collect()
+    } else {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("object of type {} has no len()", value.kind()),
+        ));
+    };
+    let Ok(len) = u64::try_from(items.len()) else {
+        return Ok(Value::UNDEFINED);
+    };
+    if len == 0 {
+        return Ok(Value::UNDEFINED);
+    }
+    let mut buf = [0u8; 8];
+    getrandom::fill(&mut buf)
+        .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
+    // The modulo bias over 2^64 is far below anything a template could notice.
+    let at = usize::try_from(u64::from_le_bytes(buf) % len).unwrap_or(0);
+    Ok(items[at].clone())
 }
 
 /// Jinja2's attribute paths (`attribute='a.0.b'`): dotted names, digits index.
@@ -1066,13 +1705,93 @@ fn python_methods(
                     "0".repeat(width - len)
                 )));
             }
-            "split" if args.is_empty() => {
-                return Ok(Value::from(
-                    s.split(py_is_space)
-                        .filter(|w| !w.is_empty())
-                        .map(Value::from)
-                        .collect::<Vec<_>>(),
+            "split" => {
+                let a = bind(args, &["sep", "maxsplit"])?;
+                let sep = a[0].as_ref().filter(|v| !v.is_none()).map(text_of);
+                if sep.as_deref() == Some("") {
+                    return Err(Error::new(
+                        ErrorKind::InvalidOperation,
+                        "ValueError: empty separator",
+                    ));
+                }
+                let max = int_arg(a[1].as_ref(), -1)?;
+                return Ok(Value::from(py_split(s, sep.as_deref(), max)));
+            }
+            "partition" | "rpartition" => {
+                let a = bind(args, &["sep"])?;
+                let sep = a[0].as_ref().map(text_of).unwrap_or_default();
+                if sep.is_empty() {
+                    return Err(Error::new(
+                        ErrorKind::InvalidOperation,
+                        "ValueError: empty separator",
+                    ));
+                }
+                let found = if method == "partition" {
+                    s.find(&sep)
+                } else {
+                    s.rfind(&sep)
+                };
+                let parts = match found {
+                    Some(at) => [&s[..at], sep.as_str(), &s[at + sep.len()..]],
+                    None if method == "partition" => [s, "", ""],
+                    None => ["", "", s],
+                };
+                return Ok(PyTuple::value(
+                    parts.iter().map(|p| Value::from(*p)).collect(),
                 ));
+            }
+            "index" | "rindex" => {
+                let a = bind(args, &["sub"])?;
+                let sub = a[0].as_ref().map(text_of).unwrap_or_default();
+                let found = if method == "index" {
+                    s.find(&sub)
+                } else {
+                    s.rfind(&sub)
+                };
+                return found
+                    .map(|at| Value::from(s[..at].chars().count()))
+                    .ok_or_else(|| {
+                        Error::new(
+                            ErrorKind::InvalidOperation,
+                            "ValueError: substring not found",
+                        )
+                    });
+            }
+            "removeprefix" | "removesuffix" => {
+                let a = bind(args, &["affix"])?;
+                let affix = a[0].as_ref().map(text_of).unwrap_or_default();
+                let kept = if method == "removeprefix" {
+                    s.strip_prefix(affix.as_str())
+                } else {
+                    s.strip_suffix(affix.as_str())
+                };
+                return Ok(Value::from(kept.unwrap_or(s)));
+            }
+            "expandtabs" => {
+                let a = bind(args, &["tabsize"])?;
+                let size = usize::try_from(int_arg(a[0].as_ref(), 8)?).unwrap_or(0);
+                let mut out = String::with_capacity(s.len());
+                let mut column = 0;
+                for c in s.chars() {
+                    match c {
+                        '\t' => {
+                            if size > 0 {
+                                let pad = size - column % size;
+                                out.push_str(&" ".repeat(pad));
+                                column += pad;
+                            }
+                        }
+                        '\n' | '\r' => {
+                            out.push(c);
+                            column = 0;
+                        }
+                        _ => {
+                            out.push(c);
+                            column += 1;
+                        }
+                    }
+                }
+                return Ok(Value::from(out));
             }
             "swapcase" => {
                 return Ok(Value::from(
@@ -1133,6 +1852,33 @@ fn items_of(value: &Value) -> Value {
             .map(|(k, v)| PyTuple::value(vec![k, v]))
             .collect::<Vec<_>>(),
     )
+}
+
+/// Python's `str.split(sep, maxsplit)`.
+fn py_split(s: &str, sep: Option<&str>, max: i64) -> Vec<Value> {
+    let limit = usize::try_from(max).ok();
+    let mut parts: Vec<&str> = Vec::new();
+    if let Some(sep) = sep {
+        let mut rest = s;
+        while limit.is_none_or(|l| parts.len() < l)
+            && let Some(at) = rest.find(sep)
+        {
+            parts.push(&rest[..at]);
+            rest = &rest[at + sep.len()..];
+        }
+        parts.push(rest);
+    } else {
+        let mut rest = s.trim_start_matches(py_is_space);
+        while !rest.is_empty() && limit.is_none_or(|l| parts.len() < l) {
+            let at = rest.find(py_is_space).unwrap_or(rest.len());
+            parts.push(&rest[..at]);
+            rest = rest[at..].trim_start_matches(py_is_space);
+        }
+        if !rest.is_empty() {
+            parts.push(rest);
+        }
+    }
+    parts.into_iter().map(Value::from).collect()
 }
 
 /// Python's `str.rsplit(sep, maxsplit)`.
@@ -1400,6 +2146,11 @@ fn jinja_title(s: &str) -> String {
 
 /// Python's `str.splitlines()` (without line ends).
 fn py_splitlines(s: &str) -> Vec<&str> {
+    split_lines(s, false)
+}
+
+/// Python's `str.splitlines(keepends)`.
+pub fn split_lines(s: &str, keep_ends: bool) -> Vec<&str> {
     let mut lines = Vec::new();
     let mut start = 0;
     let mut chars = s.char_indices().peekable();
@@ -1417,12 +2168,12 @@ fn py_splitlines(s: &str) -> Vec<&str> {
                 | '\u{2029}'
         );
         if is_break {
-            lines.push(&s[start..i]);
             let mut end = i + c.len_utf8();
             if c == '\r' && chars.peek().is_some_and(|(_, n)| *n == '\n') {
                 chars.next();
                 end += 1;
             }
+            lines.push(&s[start..if keep_ends { end } else { i }]);
             start = end;
         }
     }

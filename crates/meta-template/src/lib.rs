@@ -22,18 +22,20 @@
 //!
 //! What it is not: a general Jinja2 engine, nor a template fetcher (callers clone repositories
 //! themselves), nor a prompt UI (callers implement [`Prompter`]). Features it cannot reproduce
-//! (custom Python `_extensions`, `jinja2.ext` extensions other than `loopcontrols`) fail with
-//! [`TemplateError::Unsupported`] or [`TemplateError::UnknownExtension`]; it never renders
-//! something different instead.
+//! (custom Python `_extensions`, see [`Template::python_extensions`]; `jinja2.ext` extensions
+//! other than `loopcontrols`) fail with [`TemplateError::Unsupported`] or
+//! [`TemplateError::UnknownExtension`]; it never renders something different instead.
 //!
 //! Known differences from Jinja2, all rare in templates (each is either an error here or
-//! noted): tuple literals and `range(...)` print as lists; `dict.keys()` prints as a list;
-//! `d.items` with a key named `items` reads the key, not the method; macros have no `varargs`
-//! or `kwargs`; `lipsum`, `self`, `wordwrap`, `xmlattr`, `pprint` and `random` do not exist
-//! (using them is an error); `loop.last` and `loop.length` are unknown when looping over a
-//! string; `str.isprintable` for `repr` does not know unassigned code points; macros imported
-//! without `with context` can still read the context (Jinja2 fails there, so such templates
-//! render here where cookiecutter stops); `include … without context` is refused.
+//! noted; the full table is `docs/templates.md`): `range(...)` prints as a list; `dict.keys()`
+//! prints as a list; `d.items` with a key named `items` reads the key, not the method; macros
+//! have no `varargs` or `kwargs`; `lipsum` and `self` do not exist, and `%` formats a string
+//! only when the string is a literal (`'%s' % x`; otherwise an error); lists returned by
+//! filters or methods cannot change (`.append` on them is an error; lists and dicts from
+//! `cookiecutter.json` or written in a template can); `str.isprintable` for `repr` does not
+//! know unassigned code points; macros imported without `with context` can still read the
+//! context (Jinja2 fails there, so such templates render here where cookiecutter stops);
+//! `include … without context` is refused.
 //!
 //! A failure leaves nothing half-written: everything is rendered in memory before the first
 //! file is written, and when a hook or a write fails, the project folder this run created is
@@ -49,10 +51,13 @@ mod generate;
 mod hooks;
 mod jinja;
 mod now;
+mod pprint;
 mod printf;
 mod prompt;
 mod slug_tables;
 mod slugify;
+mod textwrap;
+mod urlize;
 mod value;
 
 use std::path::{Path, PathBuf};
@@ -110,6 +115,17 @@ impl Template {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+
+    /// The names in `_extensions` that are Python code meta cannot run (the template's own
+    /// modules, or third-party Jinja2 extensions): empty when meta renders the template
+    /// itself. A caller can hand such a template to `cookiecutter` instead.
+    pub fn python_extensions(&self) -> Result<Vec<String>, TemplateError> {
+        let obj = load_context_file(&self.dir.join(CONTEXT_FILE))?;
+        Ok(jinja::extension_names(obj.get("_extensions"))
+            .into_iter()
+            .filter(|name| !jinja::is_supported_extension(name))
+            .collect())
+    }
 }
 
 /// How to render: cookiecutter's command-line options.
@@ -131,7 +147,8 @@ pub struct RenderOptions {
     pub template_name: Option<String>,
     /// `--checkout`, recorded as `cookiecutter._checkout`.
     pub checkout: Option<String>,
-    /// The Python that runs `.py` hooks.
+    /// The Python that runs `.py` hooks, by name or path; its `sys.executable` is asked once,
+    /// from the current folder, and that interpreter runs every hook.
     pub python: PathBuf,
 }
 
@@ -182,9 +199,7 @@ pub fn render(
     options: &RenderOptions,
     prompter: &mut dyn Prompter,
 ) -> Result<RenderedProject, TemplateError> {
-    let hooks = HookRunner {
-        python: options.python.clone(),
-    };
+    let hooks = HookRunner::new(options.python.clone());
     // pre_prompt runs in a copy of the template, which then stands in for it.
     let mut repo_dir = template.dir.clone();
     let mut _copy_guard = None;

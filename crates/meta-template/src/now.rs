@@ -11,12 +11,25 @@ use minijinja::{Error, ErrorKind};
 /// The format `{% now %}` uses when none is given (`environment.datetime_format`).
 const DEFAULT_FORMAT: &str = "%Y-%m-%d";
 
+/// Marks the operator of a `{% now %}` offset when `jinja2_time.TimeExtension` parsed the tag.
+pub const JINJA2_TIME_MARK: &str = "jinja2_time";
+
 /// Called by the rewritten tag: `(timezone, operator or none, offset or none, format or none)`.
 pub fn now_function(tz: Value, op: Value, offset: Value, format: Value) -> Result<String, Error> {
     let tz_name = tz.as_str().map_or_else(|| tz.to_string(), str::to_owned);
     let zone = time_zone(&tz_name)?;
     let mut now = ZonedDateTime::now().with_time_zone(zone);
     if let (Some(op), Some(offset)) = (op.as_str(), offset.as_str()) {
+        if op.starts_with(JINJA2_TIME_MARK) {
+            // jinja2_time 0.2 shifts with `arrow.replace(days=…)`, which arrow 1.0 removed:
+            // cookiecutter fails here too.
+            return Err(fail(format!(
+                "`{{% now %}}` with an offset (`{offset}`) fails with `jinja2_time.TimeExtension` in \
+                 `_extensions`: jinja2_time passes it to arrow's `replace()`, which arrow 1.0 and \
+                 later refuse (\"Unknown attribute: 'days'\"); remove `jinja2_time.TimeExtension` \
+                 from `_extensions` (cookiecutter's own `{{% now %}}` shifts correctly)"
+            )));
+        }
         now = shift(&now, op == "-", offset)?;
     }
     let format = if format.is_none() || format.is_undefined() {

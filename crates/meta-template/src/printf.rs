@@ -10,7 +10,7 @@ fn fail(message: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidOperation, message.into())
 }
 
-/// `format % args` (positional) or `format % kwargs` (named).
+/// `format % args` (positional) or `format % kwargs` (named): Jinja2's `format` filter.
 pub fn percent_format(format: &str, args: &[Value]) -> Result<String, Error> {
     let (positional, named) = match args.last() {
         Some(last) if last.is_kwargs() => (&args[..args.len() - 1], Some(last)),
@@ -21,6 +21,32 @@ pub fn percent_format(format: &str, args: &[Value]) -> Result<String, Error> {
             "can't handle positional and keyword arguments at the same time",
         ));
     }
+    format_with(format, positional, named, true)
+}
+
+/// Python's `format % value`: a tuple gives the arguments, a mapping the named ones (and is
+/// itself the argument of a bare `%s`), anything else is the one argument.
+pub fn percent_operator(format: &str, value: &Value) -> Result<String, Error> {
+    if value.is_tuple()
+        || value
+            .downcast_object_ref::<crate::value::PyTuple>()
+            .is_some()
+    {
+        let items: Vec<Value> = value.try_iter()?.collect();
+        return format_with(format, &items, None, true);
+    }
+    if value.kind() == minijinja::value::ValueKind::Map {
+        return format_with(format, std::slice::from_ref(value), Some(value), false);
+    }
+    format_with(format, std::slice::from_ref(value), None, true)
+}
+
+fn format_with(
+    format: &str,
+    positional: &[Value],
+    named: Option<&Value>,
+    check_leftover: bool,
+) -> Result<String, Error> {
     let mut next = 0;
     let mut out = String::with_capacity(format.len());
     let chars: Vec<char> = format.chars().collect();
@@ -105,7 +131,7 @@ pub fn percent_format(format: &str, args: &[Value]) -> Result<String, Error> {
             out.push_str(&body);
         }
     }
-    if key_less_leftover(positional, next) {
+    if check_leftover && key_less_leftover(positional, next) {
         return Err(fail("not all arguments converted during string formatting"));
     }
     Ok(out)

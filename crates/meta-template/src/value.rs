@@ -3,10 +3,11 @@
 //! `OrderedDict([...])`) or dumped the way `json.dumps` does.
 
 use std::fmt::{self, Write as _};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use indexmap::IndexMap;
-use minijinja::value::{Enumerator, Object, ObjectExt as _, ObjectRepr, Value, ValueKind};
+use minijinja::value::{Enumerator, Object, ObjectRepr, Value, ValueKind};
+use minijinja::{Error, ErrorKind, State};
 
 /// A JSON value with Python's shapes: key order kept, integers apart from floats.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,7 +35,7 @@ impl Raw {
             Raw::Int(i) => Value::from(*i),
             Raw::Float(f) => Value::from(*f),
             Raw::Str(s) => Value::from(s.as_str()),
-            Raw::List(items) => Value::from(items.iter().map(Raw::to_value).collect::<Vec<_>>()),
+            Raw::List(items) => PyList::value(items.iter().map(Raw::to_value).collect()),
             Raw::Dict(map) => PyDict::ordered(
                 map.iter()
                     .map(|(k, v)| (Value::from(k.as_str()), v.to_value()))
@@ -103,24 +104,77 @@ impl<'de> serde::Deserialize<'de> for Raw {
 
 /// A Python dict in the template context. cookiecutter's context mixes `OrderedDict`s (what
 /// `json.load` made) and plain dicts (what rendering made); both iterate in insertion order but
-/// print differently, so the kind is kept.
-#[derive(Debug, Clone)]
+/// print differently, so the kind is kept. Like Python's, it is shared and mutable: what a
+/// template does with `update`, `setdefault` or `pop` every later file and hook sees.
+#[derive(Debug)]
 pub struct PyDict {
     pub ordered: bool,
-    pub map: IndexMap<Value, Value>,
+    map: Mutex<IndexMap<Value, Value>>,
 }
 
 impl PyDict {
     pub fn ordered(map: IndexMap<Value, Value>) -> Value {
-        Value::from_object(PyDict { ordered: true, map })
+        Value::from_object(PyDict {
+            ordered: true,
+            map: Mutex::new(map),
+        })
     }
 
     pub fn plain(map: IndexMap<Value, Value>) -> Value {
         Value::from_object(PyDict {
             ordered: false,
-            map,
+            map: Mutex::new(map),
         })
     }
+
+    fn lock(&self) -> MutexGuard<'_, IndexMap<Value, Value>> {
+        // A panic while holding the lock cannot leave the map half-changed: every change is
+        // one IndexMap call.
+        self.map.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The entries, in order (a copy: the dict may change later).
+    pub fn entries(&self) -> Vec<(Value, Value)> {
+        self.lock()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
+fn key_error(key: &Value) -> Error {
+    Error::new(
+        ErrorKind::InvalidOperation,
+        format!("KeyError: {}", py_repr(key)),
+    )
+}
+
+fn arity(method: &str, args: &[Value], min: usize, max: usize) -> Result<(), Error> {
+    if args.iter().any(Value::is_kwargs) && method != "update" {
+        return Err(Error::new(
+            ErrorKind::TooManyArguments,
+            format!("{method}() takes no keyword arguments"),
+        ));
+    }
+    if args.len() < min {
+        return Err(Error::new(
+            ErrorKind::MissingArgument,
+            format!(
+                "{method}() takes at least {min} argument(s) ({} given)",
+                args.len()
+            ),
+        ));
+    }
+    if args.len() > max {
+        return Err(Error::new(
+            ErrorKind::TooManyArguments,
+            format!(
+                "{method}() takes at most {max} argument(s) ({} given)",
+                args.len()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 impl Object for PyDict {
@@ -129,15 +183,227 @@ impl Object for PyDict {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        self.map.get(key).cloned()
+        self.lock().get(key).cloned()
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        self.mapped_enumerator(|this| Box::new(this.map.keys().cloned()))
+        let keys: Vec<Value> = self.lock().keys().cloned().collect();
+        Enumerator::Values(keys)
     }
 
     fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
-        Some(self.map.len())
+        Some(self.lock().len())
+    }
+
+    /// The methods that change a dict (Python's semantics); the others are the environment's.
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        match method {
+            "update" => {
+                let (positional, kwargs) = match args.last() {
+                    Some(last) if last.is_kwargs() => (&args[..args.len() - 1], Some(last)),
+                    _ => (args, None),
+                };
+                arity(method, positional, 0, 1)?;
+                // Read the other side first: `d.update(d)` must not lock `d` twice.
+                let mut new = Vec::new();
+                if let Some(other) = positional.first() {
+                    if other.kind() == ValueKind::Map {
+                        new.extend(map_entries(other));
+                    } else {
+                        for pair in other.try_iter()? {
+                            let items: Vec<Value> = pair.try_iter()?.collect();
+                            let [k, v] = <[Value; 2]>::try_from(items).map_err(|items| {
+                                Error::new(
+                                    ErrorKind::InvalidOperation,
+                                    format!(
+                                        "dictionary update sequence element has length {}; 2 is required",
+                                        items.len()
+                                    ),
+                                )
+                            })?;
+                            new.push((k, v));
+                        }
+                    }
+                }
+                if let Some(kwargs) = kwargs {
+                    new.extend(map_entries(kwargs));
+                }
+                let mut map = self.lock();
+                for (k, v) in new {
+                    map.insert(k, v);
+                }
+                Ok(Value::from(()))
+            }
+            "setdefault" => {
+                arity(method, args, 1, 2)?;
+                let default = args.get(1).cloned().unwrap_or(Value::from(()));
+                Ok(self
+                    .lock()
+                    .entry(args[0].clone())
+                    .or_insert(default)
+                    .clone())
+            }
+            "pop" => {
+                arity(method, args, 1, 2)?;
+                match self.lock().shift_remove(&args[0]) {
+                    Some(v) => Ok(v),
+                    None => args.get(1).cloned().ok_or_else(|| key_error(&args[0])),
+                }
+            }
+            "popitem" => {
+                arity(method, args, 0, 0)?;
+                let popped = self.lock().pop();
+                popped
+                    .map(|(k, v)| PyTuple::value(vec![k, v]))
+                    .ok_or_else(|| {
+                        Error::new(
+                            ErrorKind::InvalidOperation,
+                            "KeyError: 'popitem(): dictionary is empty'",
+                        )
+                    })
+            }
+            "clear" => {
+                arity(method, args, 0, 0)?;
+                self.lock().clear();
+                Ok(Value::from(()))
+            }
+            "copy" => {
+                arity(method, args, 0, 0)?;
+                let map = self.lock().clone();
+                Ok(Value::from_object(PyDict {
+                    ordered: self.ordered,
+                    map: Mutex::new(map),
+                }))
+            }
+            _ => Err(Error::from(ErrorKind::UnknownMethod)),
+        }
+    }
+
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result
+    where
+        Self: Sized + 'static,
+    {
+        f.write_str(&py_repr(&Value::from_dyn_object(self.clone())))
+    }
+}
+
+/// A Python list from `cookiecutter.json`: shared and mutable like [`PyDict`] (`append`,
+/// `extend`, `insert`, `pop`, `remove`, `clear`). Lists written in a template are minijinja's
+/// own and cannot change.
+#[derive(Debug, Default)]
+pub struct PyList {
+    items: Mutex<Vec<Value>>,
+}
+
+impl PyList {
+    pub fn value(items: Vec<Value>) -> Value {
+        Value::from_object(PyList {
+            items: Mutex::new(items),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<Value>> {
+        self.items.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Object for PyList {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let items = self.lock();
+        let index = i64::try_from(key.clone()).ok()?;
+        let len = i64::try_from(items.len()).ok()?;
+        let index = if index < 0 { index + len } else { index };
+        items.get(usize::try_from(index).ok()?).cloned()
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(self.lock().clone())
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(self.lock().len())
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        match method {
+            "append" => {
+                arity(method, args, 1, 1)?;
+                self.lock().push(args[0].clone());
+            }
+            "extend" => {
+                arity(method, args, 1, 1)?;
+                let new: Vec<Value> = args[0].try_iter()?.collect();
+                self.lock().extend(new);
+            }
+            "insert" => {
+                arity(method, args, 2, 2)?;
+                let mut items = self.lock();
+                let len = i64::try_from(items.len()).unwrap_or(i64::MAX);
+                let at = i64::try_from(args[0].clone())?;
+                let at = if at < 0 {
+                    (at + len).max(0)
+                } else {
+                    at.min(len)
+                };
+                items.insert(usize::try_from(at).unwrap_or(0), args[1].clone());
+            }
+            "pop" => {
+                arity(method, args, 0, 1)?;
+                let mut items = self.lock();
+                let len = i64::try_from(items.len()).unwrap_or(i64::MAX);
+                let at = match args.first() {
+                    Some(i) => i64::try_from(i.clone())?,
+                    None => -1,
+                };
+                let at = if at < 0 { at + len } else { at };
+                return match usize::try_from(at).ok().filter(|i| *i < items.len()) {
+                    Some(i) => Ok(items.remove(i)),
+                    None => Err(Error::new(
+                        ErrorKind::InvalidOperation,
+                        if items.is_empty() {
+                            "IndexError: pop from empty list"
+                        } else {
+                            "IndexError: pop index out of range"
+                        },
+                    )),
+                };
+            }
+            "remove" => {
+                arity(method, args, 1, 1)?;
+                let mut items = self.lock();
+                let Some(at) = items.iter().position(|v| v == &args[0]) else {
+                    return Err(Error::new(
+                        ErrorKind::InvalidOperation,
+                        "ValueError: list.remove(x): x not in list",
+                    ));
+                };
+                items.remove(at);
+            }
+            "clear" => {
+                arity(method, args, 0, 0)?;
+                self.lock().clear();
+            }
+            "copy" => {
+                arity(method, args, 0, 0)?;
+                return Ok(PyList::value(self.lock().clone()));
+            }
+            _ => return Err(Error::from(ErrorKind::UnknownMethod)),
+        }
+        Ok(Value::from(()))
     }
 
     fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result
@@ -184,11 +450,7 @@ impl Object for PyTuple {
 /// The entries of a map value in iteration order, whatever kind of map it is.
 pub fn map_entries(value: &Value) -> Vec<(Value, Value)> {
     if let Some(dict) = value.downcast_object_ref::<PyDict>() {
-        return dict
-            .map
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        return dict.entries();
     }
     let Ok(keys) = value.try_iter() else {
         return Vec::new();
@@ -230,7 +492,7 @@ fn write_repr(out: &mut String, value: &Value) {
             );
         }
         ValueKind::Seq | ValueKind::Iterable => {
-            let tuple = value.downcast_object_ref::<PyTuple>().is_some();
+            let tuple = value.is_tuple() || value.downcast_object_ref::<PyTuple>().is_some();
             out.push(if tuple { '(' } else { '[' });
             let mut count = 0;
             if let Ok(iter) = value.try_iter() {

@@ -7,7 +7,10 @@ use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use meta_template::{NoPrompt, RenderOptions, Template, TemplateError, render};
+use meta_template::{
+    Answer, NoPrompt, Prompter as _, Question, QuestionKind, RenderOptions, Template,
+    TemplateError, render,
+};
 use meta_workspace::Workspace;
 
 use super::templating::{TerminalPrompter, parse_extra_context};
@@ -64,13 +67,13 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         None => None,
     };
     let source = TemplateSource::resolve(&args.template)?;
-    // Keeps the clone alive until rendering is done; dropping it removes it.
-    let mut _clone = None;
+    // Whether this run cloned the template (into cookiecutter's cache).
+    let mut cloned = false;
     let dir = match &source {
         TemplateSource::Local(dir) => dir.clone(),
         TemplateSource::Git(url) => {
-            let (temp, dir) = clone(url, args.checkout.as_deref())?;
-            _clone = Some(temp);
+            let (dir, fresh) = clone(ctx, url, args.checkout.as_deref(), args.no_input)?;
+            cloned = fresh;
             dir
         }
         TemplateSource::Unsupported(feature) => {
@@ -85,6 +88,25 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     let output_dir = project_target
         .as_ref()
         .map_or_else(|| args.output_dir.clone(), |t| t.group_dir.clone());
+    let extensions = template.python_extensions()?;
+    if !extensions.is_empty() {
+        if cloned {
+            // cookiecutter clones the URL itself (so `_template` and `_checkout` are what it
+            // would make them); a clone of ours in its cache would make it ask to replace it.
+            fs_err::remove_dir_all(template.dir()).map_err(|e| {
+                CliError::context(
+                    "cannot remove the clone before handing over to cookiecutter",
+                    &e,
+                )
+            })?;
+        }
+        let project_dir = delegate(ctx, &args, &extensions, &output_dir)?;
+        if let Some(target) = project_target {
+            return register(ctx, &target, &project_dir, args.remote.as_deref());
+        }
+        ctx.ui.println(project_dir.display().to_string())?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut options = RenderOptions::new(&output_dir);
     options.no_input = args.no_input;
     options.extra_context = extra_context;
@@ -330,28 +352,73 @@ fn is_repo_url(value: &str) -> bool {
             .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
 }
 
-/// Clones `url` into a temporary folder with the `git` command; user data never reaches git as
-/// an option.
-fn clone(url: &str, checkout: Option<&str>) -> Result<(tempfile::TempDir, PathBuf), CliError> {
+/// Clones `url` where cookiecutter would (`vcs.clone`): into its template cache,
+/// `<cookiecutters_dir>/<repo name>`, so `_repo_dir` and what templates derive from it match.
+/// Returns the folder and whether this run cloned it (false: the user re-uses an old one).
+/// A clone from an earlier run is deleted and made again (with `--no-input`; otherwise the
+/// user is asked, as cookiecutter asks). User data never reaches git as an option.
+fn clone(
+    ctx: &Ctx<'_>,
+    url: &str,
+    checkout: Option<&str>,
+    no_input: bool,
+) -> Result<(PathBuf, bool), CliError> {
     if url.starts_with('-') {
         return Err(CliError::usage(format!("`{url}` is not a repository URL")));
     }
-    let temp = tempfile::Builder::new()
-        .prefix("meta-new-")
-        .tempdir()
-        .map_err(|e| CliError::context("cannot create a temporary folder for the clone", &e))?;
-    let name = url
+    if let Some(rev) = checkout
+        && rev.starts_with('-')
+    {
+        return Err(CliError::usage(format!("`{rev}` is not a revision"))
+            .with_hint("a revision is a branch, tag or commit; it cannot start with `-`"));
+    }
+    let cache = cookiecutters_dir()?;
+    fs_err::create_dir_all(&cache)
+        .map_err(|e| CliError::context("cannot create cookiecutter's template cache", &e))?;
+    // `os.path.split(url.rstrip('/'))[1].split(':')[-1].rsplit('.git')[0]`
+    let last = url
         .trim_end_matches('/')
-        .rsplit(['/', ':'])
+        .rsplit('/')
         .next()
-        .unwrap_or("template")
-        .trim_end_matches(".git");
-    let name = if name.is_empty() || name == "." || name == ".." {
-        "template"
-    } else {
-        name
-    };
-    let dir = temp.path().join(name);
+        .unwrap_or_default();
+    let name = last
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .split(".git")
+        .next()
+        .unwrap_or_default();
+    if name.is_empty() || name == "." || name == ".." {
+        return Err(CliError::usage(format!(
+            "cannot tell the repository's name from `{url}`"
+        )));
+    }
+    let dir = cache.join(name);
+    if dir.exists() {
+        let delete = no_input
+            || ask_yes_no(
+                ctx,
+                &format!(
+                    "You've downloaded {} before. Is it okay to delete and re-download it?",
+                    dir.display()
+                ),
+            )?;
+        if !delete {
+            if ask_yes_no(ctx, "Do you want to re-use the existing version?")? {
+                return Ok((dir, false));
+            }
+            return Err(CliError::new(format!(
+                "kept `{}` and did not re-use it, so there is nothing to render",
+                dir.display()
+            )));
+        }
+        let removed = if dir.is_dir() {
+            fs_err::remove_dir_all(&dir)
+        } else {
+            fs_err::remove_file(&dir)
+        };
+        removed.map_err(|e| CliError::context("cannot remove the earlier download", &e))?;
+    }
     git(
         Command::new("git")
             .arg("clone")
@@ -362,10 +429,6 @@ fn clone(url: &str, checkout: Option<&str>) -> Result<(tempfile::TempDir, PathBu
         url,
     )?;
     if let Some(rev) = checkout {
-        if rev.starts_with('-') {
-            return Err(CliError::usage(format!("`{rev}` is not a revision"))
-                .with_hint("a revision is a branch, tag or commit; it cannot start with `-`"));
-        }
         git(
             Command::new("git")
                 .arg("-C")
@@ -377,7 +440,206 @@ fn clone(url: &str, checkout: Option<&str>) -> Result<(tempfile::TempDir, PathBu
             url,
         )?;
     }
-    Ok((temp, dir))
+    Ok((dir, true))
+}
+
+/// cookiecutter's `read_user_yes_no` with `yes` as the default, on the terminal.
+fn ask_yes_no(ctx: &Ctx<'_>, question: &str) -> Result<bool, CliError> {
+    let question = Question {
+        key: "cookiecutters_dir".into(),
+        label: question.to_owned(),
+        index: 0,
+        total: 0,
+        kind: QuestionKind::YesNo { default: true },
+    };
+    match (TerminalPrompter { ui: &ctx.ui }).ask(&question) {
+        Ok(Answer::YesNo(yes)) => Ok(yes),
+        Ok(_) => Ok(true),
+        Err(e) => Err(CliError::context("no answer", &e)
+            .with_hint("pass `--no-input` to delete the earlier download and clone again")),
+    }
+}
+
+/// Where cookiecutter keeps cloned templates: `cookiecutters_dir` from its config file
+/// (`COOKIECUTTER_CONFIG`, else `~/.cookiecutterrc`), by default `~/.cookiecutters`.
+fn cookiecutters_dir() -> Result<PathBuf, CliError> {
+    let home = std::env::var_os("HOME").map(PathBuf::from).ok_or_else(|| {
+        CliError::new(
+            "HOME is not set, so cookiecutter's template cache (`~/.cookiecutters`) has no place",
+        )
+    })?;
+    let config = match std::env::var_os("COOKIECUTTER_CONFIG") {
+        Some(path) => Some(PathBuf::from(path)),
+        None => Some(home.join(".cookiecutterrc")).filter(|p| p.is_file()),
+    };
+    let configured = match config {
+        None => None,
+        Some(path) => {
+            let text = fs_err::read_to_string(&path).map_err(|e| {
+                CliError::context("cannot read cookiecutter's config file", &e).with_hint(
+                    "`COOKIECUTTER_CONFIG` names it; unset it to use `~/.cookiecutterrc`",
+                )
+            })?;
+            config_value(&text, "cookiecutters_dir")
+        }
+    };
+    Ok(match configured {
+        Some(value) => expand_user(&expand_vars(&value), &home),
+        None => home.join(".cookiecutters"),
+    })
+}
+
+/// A top-level `key: value` of a YAML mapping (plain, single- or double-quoted scalar), which is
+/// all cookiecutter's config file holds for this key.
+fn config_value(text: &str, key: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let rest = line.strip_prefix(key)?.trim_start().strip_prefix(':')?;
+        let rest = rest.trim();
+        let value = if let Some(quoted) = rest.strip_prefix('"') {
+            quoted.split('"').next()?.to_owned()
+        } else if let Some(quoted) = rest.strip_prefix('\'') {
+            quoted.split('\'').next()?.to_owned()
+        } else {
+            rest.split(" #").next()?.trim().to_owned()
+        };
+        (!value.is_empty()).then_some(value)
+    })
+}
+
+/// `os.path.expanduser` for `~` and `~/…`.
+fn expand_user(value: &str, home: &Path) -> PathBuf {
+    match value.strip_prefix('~') {
+        Some("") => home.to_path_buf(),
+        Some(rest) if rest.starts_with('/') => home.join(rest.trim_start_matches('/')),
+        _ => PathBuf::from(value),
+    }
+}
+
+/// `os.path.expandvars`: `$NAME` and `${NAME}` of set variables; others stay as written.
+fn expand_vars(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let (name, len) = if let Some(braced) = after.strip_prefix('{') {
+            match braced.find('}') {
+                Some(end) => (&braced[..end], end + 2),
+                None => ("", 0),
+            }
+        } else {
+            let end = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            (&after[..end], end)
+        };
+        match std::env::var(name) {
+            Ok(found) if !name.is_empty() => out.push_str(&found),
+            _ => out.push_str(&rest[at..at + 1 + len]),
+        }
+        rest = &after[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Hands the render to Python's `cookiecutter`: the template's `_extensions` name Python code
+/// meta cannot run, and rendering it without them would differ. Returns the project folder
+/// cookiecutter reports in its debug log.
+fn delegate(
+    ctx: &Ctx<'_>,
+    args: &Args,
+    extensions: &[String],
+    output_dir: &Path,
+) -> Result<PathBuf, CliError> {
+    let names = extensions
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let Some(cookiecutter) = find_on_path("cookiecutter") else {
+        return Err(CliError::new(format!(
+            "this template's `_extensions` names Python code that meta cannot run: {names}"
+        ))
+        .with_hint(
+            "install cookiecutter (e.g. `pipx install cookiecutter`) and run this again: meta hands such templates to it",
+        ));
+    };
+    ctx.ui.note(format!(
+        "the template's `_extensions` names Python code ({names}): handing the render to `{}`",
+        cookiecutter.display()
+    ));
+    let output_dir = std::path::absolute(output_dir)
+        .map_err(|e| CliError::context("cannot resolve the output folder", &e))?;
+    let log = tempfile::Builder::new()
+        .prefix("meta-cookiecutter-")
+        .suffix(".log")
+        .tempfile()
+        .map_err(|e| {
+            CliError::context("cannot create a temporary file for cookiecutter's log", &e)
+        })?;
+    let mut command = Command::new(&cookiecutter);
+    if args.no_input {
+        command.arg("--no-input");
+    }
+    if args.overwrite_if_exists {
+        command.arg("--overwrite-if-exists");
+    }
+    if args.skip_if_file_exists {
+        command.arg("--skip-if-file-exists");
+    }
+    if let Some(rev) = &args.checkout {
+        command.arg("--checkout").arg(rev);
+    }
+    command
+        .arg("--accept-hooks")
+        .arg(if args.accept_hooks == AcceptHooks::Yes {
+            "yes"
+        } else {
+            "no"
+        })
+        .arg("--output-dir")
+        .arg(&output_dir)
+        .arg("--debug-file")
+        .arg(log.path())
+        .arg("--")
+        // The template as the user named it, as cookiecutter would have been given it.
+        .arg(&args.template)
+        .args(&args.extra_context)
+        // Our stdout carries only the project folder; cookiecutter's prompts go to stderr.
+        .stdout(std::io::stderr());
+    let status = command
+        .status()
+        .map_err(|e| CliError::context(format!("cannot run `{}`", cookiecutter.display()), &e))?;
+    if !status.success() {
+        return Err(CliError::new(format!(
+            "cookiecutter could not render the template ({status})"
+        ))
+        .with_hint("cookiecutter's own output above says why"));
+    }
+    let text = fs_err::read_to_string(log.path())
+        .map_err(|e| CliError::context("cannot read cookiecutter's log", &e))?;
+    text.lines()
+        .rev()
+        .find_map(|line| {
+            line.split_once("Project directory is ")
+                .map(|(_, p)| PathBuf::from(p.trim()))
+        })
+        .ok_or_else(|| {
+            CliError::new("cookiecutter finished without saying which folder it created")
+        })
+}
+
+/// The first executable file called `name` in a folder of PATH.
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| {
+            fs_err::metadata(candidate)
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
 }
 
 fn git(command: &mut Command, url: &str) -> Result<(), CliError> {

@@ -164,7 +164,7 @@ impl From<TemplateError> for CliError {
             }
             TemplateError::BadBoolean { .. } | TemplateError::EmptyChoices { .. } => None,
             TemplateError::UnknownExtension { .. } | TemplateError::Unsupported { .. } => Some(
-                "render this template with Python's `cookiecutter`, or remove the feature from the template",
+                "render this template with Python's `cookiecutter` (`pipx install cookiecutter`), and please file an issue for meta naming the feature",
             ),
             TemplateError::NoTemplatedDir { .. } => Some(
                 "a template keeps its files in a folder named like `{{cookiecutter.project_slug}}` beside `cookiecutter.json`",
@@ -174,7 +174,10 @@ impl From<TemplateError> for CliError {
             } => Some(
                 "add the variable to `cookiecutter.json`, or fix its name in the template (variables are `cookiecutter.NAME`)",
             ),
-            TemplateError::Render { .. } => Some("fix the template; nothing was written"),
+            // Valid Jinja2 that meta lacks fails here too: do not blame the template.
+            TemplateError::Render { .. } => Some(
+                "nothing was written. If `cookiecutter` renders this template, meta lacks the Jinja2 feature used there: render it with `cookiecutter` (`pipx install cookiecutter`) and please file an issue for meta; otherwise the template has a mistake at that place",
+            ),
             TemplateError::OutputExists { .. } => Some(
                 "pass `-f` to render into it, `-s` with `-f` to keep files that exist, or choose another folder with `-o`",
             ),
