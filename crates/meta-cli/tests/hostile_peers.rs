@@ -423,3 +423,17 @@ fn a_hundred_thousand_prefixes_neither_stall_nor_slow_the_bus() {
         many.read_frame().unwrap();
     }
 }
+
+#[test]
+fn a_connection_that_never_greets_is_closed_after_the_handshake_timeout() {
+    let bus = Bus::new("handshake_timeout_ms = 300\n");
+    let _guard = DaemonGuard::start(bus.root());
+    for socket in ["ingest", "events", "control"] {
+        let mut silent = RawPeer::connect(&bus.endpoint(socket));
+        // Only the server's own greeting and READY come, then the close.
+        let mut greeting = [0u8; 64];
+        std::io::Read::read_exact(&mut silent.stream, &mut greeting).unwrap();
+        assert_eq!(silent.until_closed(), None, "{socket}");
+    }
+    assert_eq!(bus.counter("/refused/handshakes"), 3);
+}

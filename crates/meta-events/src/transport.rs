@@ -402,6 +402,8 @@ pub struct BusLimits {
     pub max_subscription_bytes: usize,
     /// Input buffered across all connections.
     pub max_input_bytes: usize,
+    /// Connections not through the ZMTP handshake by then are closed.
+    pub handshake_timeout: Duration,
 }
 
 impl Default for BusLimits {
@@ -425,6 +427,7 @@ impl From<&meta_workspace::config::EventsConfig> for BusLimits {
             max_subscriptions: count(config.max_subscriptions),
             max_subscription_bytes: size(config.max_subscription_bytes),
             max_input_bytes: size(config.max_input_bytes),
+            handshake_timeout: Duration::from_millis(config.handshake_timeout_ms),
         }
     }
 }
@@ -539,19 +542,22 @@ impl DaemonSockets {
             server(limits.max_publishers, max_event),
             budget.clone(),
         )
-        .map_err(bind_error)?;
+        .map_err(bind_error)?
+        .with_handshake_limit(limits.handshake_timeout);
         let events = meta_zmtp::XPubServer::bind_with(
             &spec.events,
             server(limits.max_subscribers, EVENTS_MAX_FRAME),
             budget.clone(),
         )
-        .map_err(bind_error)?;
+        .map_err(bind_error)?
+        .with_handshake_limit(limits.handshake_timeout);
         let control = meta_zmtp::RouterServer::bind_with(
             &spec.control,
             server(limits.control_connections, CONTROL_MAX_FRAME),
             budget.reserved(),
         )
-        .map_err(bind_error)?;
+        .map_err(bind_error)?
+        .with_handshake_limit(limits.handshake_timeout);
         let configure = |e, endpoint: &str| TransportError::new("configure", endpoint, e);
         let inproc = make(zmq::PULL, std::slice::from_ref(&inproc_endpoint), "inproc")?;
         inproc

@@ -83,6 +83,8 @@ pub struct EventsConfig {
     pub max_attributes: u32,
     /// Bytes of input the daemon buffers across all connections.
     pub max_input_bytes: u64,
+    /// A connection that has not finished its ZMTP handshake by then is closed.
+    pub handshake_timeout_ms: u64,
 }
 
 impl Default for EventsConfig {
@@ -104,6 +106,7 @@ impl Default for EventsConfig {
             max_subscription_bytes: 64 * 1024,
             max_attributes: 128,
             max_input_bytes: 256 * 1024 * 1024,
+            handshake_timeout_ms: 30_000,
         }
     }
 }
@@ -284,6 +287,10 @@ impl Config {
                 u64::from(self.events.max_attributes),
             ),
             ("events.max_input_bytes", self.events.max_input_bytes),
+            (
+                "events.handshake_timeout_ms",
+                self.events.handshake_timeout_ms,
+            ),
         ];
         for (key, value) in at_least_one {
             if value == 0 {
