@@ -19,6 +19,9 @@ mod peer;
 mod server;
 
 pub use net::Endpoint;
+/// Socket-free entry points for the fuzz targets in `fuzz/`; not a stable API.
+#[doc(hidden)]
+pub use server::fuzzing;
 pub use server::{Interest, Message, PullServer, Readiness, XPubServer};
 
 /// Binding failed.
