@@ -70,7 +70,7 @@ fuzz_target!(|input: &[u8]| {
     assert!(normal.starts_with(prefix));
     if valid.is_ok() && !normal.is_empty() {
         // A whole-segment prefix never matches a longer segment (`core:file:` vs `core:files`).
-        let segments = normal.trim_end_matches(':');
+        let segments = normal.strip_suffix(':').unwrap_or(&normal);
         let hit = matches(ty, &normal);
         let whole = ty == segments || ty.starts_with(&format!("{segments}:"));
         assert_eq!(hit, whole, "{ty:?} vs {normal:?}");
