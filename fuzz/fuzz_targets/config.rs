@@ -7,7 +7,7 @@ use std::path::Path;
 use libfuzzer_sys::fuzz_target;
 use meta_workspace::config::{Config, is_valid_group};
 
-fuzz_target!(|input: &[u8]| {
+fuzz_target!(init: meta_fuzz::let_caught_toml_edit_panics_unwind(), |input: &[u8]| {
     let Ok(text) = std::str::from_utf8(input) else {
         return;
     };
