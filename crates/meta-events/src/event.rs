@@ -334,12 +334,12 @@ impl Event {
         let ty = take_string("type", &mut map)?.ok_or(DecodeError::MissingType)?;
         validate_type(&ty)?;
         let _ = take_string("specversion", &mut map)?;
-        let sequence = match take_string("sequence", &mut map)? {
-            None => None,
-            Some(text) => Some(parse_sequence(&text).ok_or(DecodeError::Attribute {
-                name: "sequence".into(),
-                expected: "a decimal string",
-            })?),
+        // Whoever appends to the log assigns the sequence, and ingest accepts an event whatever
+        // its publisher put there (then replaces it): only a decimal string is a log position,
+        // anything else reads as none, so this decoder refuses nothing ingest accepts.
+        let sequence = match map.remove("sequence") {
+            Some(Value::String(text)) => parse_sequence(&text),
+            _ => None,
         };
         let mut event = Event {
             ty,
@@ -503,5 +503,25 @@ mod tests {
             Event::from_json(br#"{"type":"a:b","type":"a:c"}"#),
             Err(DecodeError::Duplicate { .. })
         ));
+    }
+
+    /// Found by the `ingest` fuzz target (fuzz/regressions/ingest/): ingest accepted an event
+    /// whose publisher wrote a `sequence` that is no log position, and `from_json` refused it.
+    #[test]
+    fn a_publisher_sequence_that_is_no_position_reads_as_none() {
+        for sequence in [
+            r#""1013-12-06""#,
+            "5",
+            "null",
+            r#""""#,
+            r#""99999999999999999999""#,
+        ] {
+            let json = format!(r#"{{"type":"a:b","sequence":{sequence}}}"#);
+            assert!(crate::ingest::check(json.as_bytes()).is_ok(), "{json}");
+            let event = Event::from_json(json.as_bytes()).unwrap();
+            assert_eq!(event.sequence, None, "{json}");
+        }
+        let event = Event::from_json(br#"{"type":"a:b","sequence":"00000000000000000042"}"#);
+        assert_eq!(event.unwrap().sequence, Some(42));
     }
 }

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use meta_workspace::fsutil;
+use meta_workspace::{fsutil, toml_text};
 use serde::Deserialize;
 
 use crate::manifest::line_column;
@@ -135,8 +135,11 @@ impl LockFile {
                 message,
             }
         };
-        let raw: RawLock = toml_edit::de::from_str(text)
-            .map_err(|err| invalid(err.span(), err.message().trim().to_owned()))?;
+        let raw: RawLock =
+            toml_text::guarded(|| toml_edit::de::from_str(text)).map_err(|err| match err {
+                Some(err) => invalid(err.span(), err.message().trim().to_owned()),
+                None => invalid(None, toml_text::PARSER_FAILED.to_owned()),
+            })?;
         if raw.version != LOCK_VERSION {
             return Err(invalid(
                 None,

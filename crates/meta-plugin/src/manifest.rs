@@ -6,6 +6,7 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use meta_workspace::toml_text;
 use toml_edit::{Item, TableLike, Value};
 
 use crate::rules::{
@@ -139,13 +140,15 @@ impl Manifest {
     /// Parses and validates manifest text; `path` only labels errors.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ManifestError> {
         let parser = Parser { text, path };
-        let doc = toml_edit::Document::parse(text).map_err(|err| {
-            parser.fail(
-                err.span(),
-                None,
-                format!("not valid TOML: {}", err.message().trim()),
-            )
-        })?;
+        let doc =
+            toml_text::guarded(|| toml_edit::Document::parse(text)).map_err(|err| match err {
+                Some(err) => parser.fail(
+                    err.span(),
+                    None,
+                    format!("not valid TOML: {}", err.message().trim()),
+                ),
+                None => parser.fail(None, None, toml_text::PARSER_FAILED),
+            })?;
         parser.manifest(doc.as_table())
     }
 
@@ -672,6 +675,14 @@ pub(crate) fn line_column(text: &str, at: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `manifest` fuzz target (fuzz/regressions/manifest/): toml_edit panicked on
+    /// this text, so a broken plugin folder crashed `meta` instead of being a load problem.
+    #[test]
+    fn text_the_toml_parser_panics_on_is_an_error() {
+        let err = Manifest::parse("=={\n.", Path::new("meta-plugin.toml")).unwrap_err();
+        assert!(err.to_string().contains("not valid TOML"), "{err}");
+    }
 
     const GOOD: &str = r#"api = 1
 

@@ -89,17 +89,86 @@ pub fn find_template_dir(repo_dir: &Path, syntax: &Syntax) -> Result<PathBuf, Te
 }
 
 /// Python's `fnmatch.fnmatch` on POSIX (case-sensitive; `*` crosses `/`).
+///
+/// Every token but `*` matches exactly one character, so one backtracking point (the last `*`)
+/// is enough: time is at most name length × pattern length, whatever the pattern. (Trying every
+/// split at every `*` took seconds for `*a*a*a*a*a*a*a*a*b` against 30 `a`s, and doubled with
+/// each `*`: a template's `_copy_without_render` could stall `meta new`.)
 pub fn fnmatch(name: &str, pattern: &str) -> bool {
-    #[allow(clippy::many_single_char_names)] // n, p, c, j, k: the usual names in a glob matcher
-    fn go(n: &[char], p: &[char]) -> bool {
-        let Some((&first, rest)) = p.split_first() else {
-            return n.is_empty();
+    let name: Vec<char> = name.chars().collect();
+    let pattern: Vec<char> = pattern.chars().collect();
+    let tokens = glob_tokens(&pattern);
+    let (mut n, mut t) = (0, 0);
+    // After the last `*` seen: the token following it, and where in the name it resumes.
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        match tokens.get(t) {
+            Some(Glob::Star) => {
+                star = Some((t + 1, n));
+                t += 1;
+                continue;
+            }
+            Some(token) if token.matches(name[n]) => {
+                t += 1;
+                n += 1;
+                continue;
+            }
+            _ => {}
+        }
+        // A mismatch: let the last `*` take one more character, or fail without one.
+        let Some((after, resume)) = star else {
+            return false;
         };
-        match first {
-            '*' => (0..=n.len()).any(|i| go(&n[i..], rest)),
-            '?' => !n.is_empty() && go(&n[1..], rest),
+        star = Some((after, resume + 1));
+        t = after;
+        n = resume + 1;
+    }
+    tokens[t..].iter().all(|token| matches!(token, Glob::Star))
+}
+
+/// One piece of an `fnmatch` pattern.
+#[derive(Debug)]
+enum Glob<'p> {
+    Star,
+    Any,
+    Char(char),
+    Class { negate: bool, class: &'p [char] },
+}
+
+impl Glob<'_> {
+    fn matches(&self, c: char) -> bool {
+        match self {
+            Glob::Star | Glob::Any => true,
+            Glob::Char(expected) => *expected == c,
+            Glob::Class { negate, class } => {
+                let mut matched = false;
+                let mut k = 0;
+                while k < class.len() {
+                    if k + 2 < class.len() && class[k + 1] == '-' {
+                        matched |= class[k] <= c && c <= class[k + 2];
+                        k += 3;
+                    } else {
+                        matched |= class[k] == c;
+                        k += 1;
+                    }
+                }
+                matched != *negate
+            }
+        }
+    }
+}
+
+fn glob_tokens(pattern: &[char]) -> Vec<Glob<'_>> {
+    let mut tokens = Vec::with_capacity(pattern.len());
+    let mut i = 0;
+    while let Some(&c) = pattern.get(i) {
+        i += 1;
+        tokens.push(match c {
+            '*' => Glob::Star,
+            '?' => Glob::Any,
             '[' => {
                 // A class runs to the first `]` after an optional `!` and a leading `]`.
+                let rest = &pattern[i..];
                 let mut j = 0;
                 if rest.first() == Some(&'!') {
                     j += 1;
@@ -112,36 +181,25 @@ pub fn fnmatch(name: &str, pattern: &str) -> bool {
                 }
                 if j >= rest.len() {
                     // No closing bracket: a literal `[`.
-                    return n.first() == Some(&'[') && go(&n[1..], rest);
-                }
-                let Some(&c) = n.first() else { return false };
-                let (negate, class) = match rest[..j].split_first() {
-                    Some(('!', class)) => (true, class),
-                    _ => (false, &rest[..j]),
-                };
-                let mut matched = false;
-                let mut k = 0;
-                while k < class.len() {
-                    if k + 2 < class.len() && class[k + 1] == '-' {
-                        if class[k] <= c && c <= class[k + 2] {
-                            matched = true;
-                        }
-                        k += 3;
-                    } else {
-                        if class[k] == c {
-                            matched = true;
-                        }
-                        k += 1;
+                    Glob::Char('[')
+                } else {
+                    i += j + 1;
+                    match rest[..j].split_first() {
+                        Some(('!', class)) => Glob::Class {
+                            negate: true,
+                            class,
+                        },
+                        _ => Glob::Class {
+                            negate: false,
+                            class: &rest[..j],
+                        },
                     }
                 }
-                matched != negate && go(&n[1..], &rest[j + 1..])
             }
-            c => n.first() == Some(&c) && go(&n[1..], rest),
-        }
+            c => Glob::Char(c),
+        });
     }
-    let name: Vec<char> = name.chars().collect();
-    let pattern: Vec<char> = pattern.chars().collect();
-    go(&name, &pattern)
+    tokens
 }
 
 /// `os.path.normpath` without touching the disk.
@@ -610,6 +668,85 @@ mod tests {
         assert!(fnmatch("[", "["));
         assert!(fnmatch("c", "[a-c]"));
         assert!(!fnmatch("A.html", "*.HTML"));
+        assert!(fnmatch("abc", "*"));
+        assert!(fnmatch("", "**"));
+        assert!(!fnmatch("", "?"));
+        assert!(fnmatch("]]", "[]]]"));
+        assert!(!fnmatch("a]", "[]]]"));
+        assert!(fnmatch("x", "[!]]"));
+    }
+
+    /// Found reading the code while fuzzing templates (fuzz/regressions/template/): each `*`
+    /// tried every split, so the time doubled with each one. This never finished before.
+    #[test]
+    fn fnmatch_takes_time_in_proportion_to_its_input() {
+        let name = "a".repeat(200);
+        assert!(!fnmatch(
+            &name,
+            &"*a".repeat(40).replace("a*a*a*a", "a*b*a*a")
+        ));
+        assert!(!fnmatch(&name, &format!("{}b", "*a".repeat(40))));
+        assert!(fnmatch(&name, &format!("{}a", "*a".repeat(40))));
+    }
+
+    /// The one-backtrack matcher answers as the recursive definition does, on every name of up
+    /// to 3 characters and every pattern of up to 4 over an alphabet with all the pattern syntax.
+    #[test]
+    fn fnmatch_agrees_with_the_recursive_definition() {
+        fn reference(n: &[char], p: &[char]) -> bool {
+            let Some((&first, rest)) = p.split_first() else {
+                return n.is_empty();
+            };
+            match first {
+                '*' => (0..=n.len()).any(|i| reference(&n[i..], rest)),
+                '?' => !n.is_empty() && reference(&n[1..], rest),
+                '[' => {
+                    let mut j = usize::from(rest.first() == Some(&'!'));
+                    if rest.get(j) == Some(&']') {
+                        j += 1;
+                    }
+                    while j < rest.len() && rest[j] != ']' {
+                        j += 1;
+                    }
+                    if j >= rest.len() {
+                        return n.first() == Some(&'[') && reference(&n[1..], rest);
+                    }
+                    let Some(&c) = n.first() else { return false };
+                    let (negate, class) = match rest[..j].split_first() {
+                        Some(('!', class)) => (true, class),
+                        _ => (false, &rest[..j]),
+                    };
+                    let token = Glob::Class { negate, class };
+                    token.matches(c) && reference(&n[1..], &rest[j + 1..])
+                }
+                c => n.first() == Some(&c) && reference(&n[1..], rest),
+            }
+        }
+        fn all(alphabet: &[char], max: usize) -> Vec<String> {
+            let mut out = vec![String::new()];
+            let mut last = vec![String::new()];
+            for _ in 0..max {
+                last = last
+                    .iter()
+                    .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                    .collect();
+                out.extend(last.iter().cloned());
+            }
+            out
+        }
+        let names = all(&['a', 'b', '-', ']', '['], 3);
+        let patterns = all(&['a', 'b', '*', '?', '[', ']', '!', '-'], 4);
+        for pattern in &patterns {
+            let p: Vec<char> = pattern.chars().collect();
+            for name in &names {
+                let n: Vec<char> = name.chars().collect();
+                assert_eq!(
+                    fnmatch(name, pattern),
+                    reference(&n, &p),
+                    "{name:?} {pattern:?}"
+                );
+            }
+        }
     }
 
     #[test]

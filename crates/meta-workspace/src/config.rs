@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::fsutil;
+use crate::{fsutil, toml_text};
 
 /// The groups a new meta-repo gets when `[metarepo].groups` is not given.
 pub const DEFAULT_GROUPS: [&str; 4] = ["data_model", "libraries", "projects", "docs"];
@@ -204,12 +204,22 @@ impl Config {
 
     /// Parses and validates config text; `path` only labels errors.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
-        let config: Config = toml_edit::de::from_str(text).map_err(|err| {
-            let span = err.span().unwrap_or(0..0);
-            let message = err.message().trim().to_owned();
-            let key = unknown_field_name(&message).map(str::to_owned);
-            invalid_at(text, path, &span, key, message)
-        })?;
+        let config: Config =
+            toml_text::guarded(|| toml_edit::de::from_str(text)).map_err(|err| {
+                let Some(err) = err else {
+                    return invalid_at(
+                        text,
+                        path,
+                        &(0..0),
+                        None,
+                        toml_text::PARSER_FAILED.to_owned(),
+                    );
+                };
+                let span = err.span().unwrap_or(0..0);
+                let message = err.message().trim().to_owned();
+                let key = unknown_field_name(&message).map(str::to_owned);
+                invalid_at(text, path, &span, key, message)
+            })?;
         config.validate(text, path)?;
         Ok(config)
     }
@@ -371,7 +381,8 @@ fn line_column(text: &str, at: usize) -> (usize, usize) {
 
 /// Byte span of the value at a dotted key path, for pointing at it in an error.
 fn key_span(text: &str, dotted: &str) -> Option<Range<usize>> {
-    let doc: toml_edit::Document<&str> = toml_edit::Document::parse(text).ok()?;
+    let doc: toml_edit::Document<&str> =
+        toml_text::guarded(|| toml_edit::Document::parse(text)).ok()?;
     let mut item = doc.as_item();
     for part in dotted.split('.') {
         item = item.get(part)?;
@@ -418,9 +429,15 @@ fn edit(path: &Path, change: impl FnOnce(&mut toml_edit::DocumentMut)) -> Result
     })?;
     // Refuse to edit a file that does not load: we would otherwise write a broken file back.
     Config::parse(&text, path)?;
-    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|err: toml_edit::TomlError| {
-        let span = err.span().unwrap_or(0..0);
-        invalid_at(&text, path, &span, None, err.message().to_owned())
+    let mut doc = toml_text::guarded(|| text.parse::<toml_edit::DocumentMut>()).map_err(|err| {
+        let span = err
+            .as_ref()
+            .and_then(toml_edit::TomlError::span)
+            .unwrap_or(0..0);
+        let message = err.map_or(toml_text::PARSER_FAILED.to_owned(), |e| {
+            e.message().to_owned()
+        });
+        invalid_at(&text, path, &span, None, message)
     })?;
     change(&mut doc);
     let updated = doc.to_string();
@@ -434,6 +451,19 @@ fn edit(path: &Path, change: impl FnOnce(&mut toml_edit::DocumentMut)) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `config` fuzz target (fuzz/regressions/config/): toml_edit panicked on this
+    /// text, so any `meta` command in a meta-repo with such a config crashed.
+    #[test]
+    fn text_the_toml_parser_panics_on_is_an_error() {
+        for text in [
+            "=={\n.",
+            " = ======== # \"very <=2\n[metarepo]\nname = \"x\"\n=={\n.",
+        ] {
+            let err = parse(text).unwrap_err();
+            assert!(err.to_string().contains("not valid TOML"), "{err}");
+        }
+    }
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(text, Path::new("meta/metarepo.toml"))

@@ -8,6 +8,7 @@ pub mod config;
 pub mod env;
 pub mod fsutil;
 mod layout;
+pub mod toml_text;
 
 use std::path::{Path, PathBuf};
 

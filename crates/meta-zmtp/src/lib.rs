@@ -27,6 +27,9 @@ mod server;
 
 pub use limits::{Budget, Limits, SharedLimits, Stats};
 pub use net::Endpoint;
+/// Socket-free entry points for the fuzz targets in `fuzz/`; not a stable API.
+#[doc(hidden)]
+pub use server::fuzzing;
 pub use server::{Interest, Message, PullServer, Readiness, Request, RouterServer, XPubServer};
 
 /// Binding failed.

@@ -126,6 +126,8 @@ impl Drop for Listener {
 pub(crate) enum Stream {
     Unix(UnixStream),
     Tcp(TcpStream),
+    /// Bytes in memory instead of a socket, for the fuzz targets ([`crate::fuzzing`]).
+    Memory(crate::server::fuzzing::MemoryStream),
 }
 
 impl Stream {
@@ -133,6 +135,7 @@ impl Stream {
         match self {
             Self::Unix(s) => s.set_nonblocking(true),
             Self::Tcp(s) => s.set_nonblocking(true),
+            Self::Memory(_) => Ok(()),
         }
     }
 
@@ -140,6 +143,7 @@ impl Stream {
         match self {
             Self::Unix(s) => s.as_raw_fd(),
             Self::Tcp(s) => s.as_raw_fd(),
+            Self::Memory(_) => -1,
         }
     }
 
@@ -147,6 +151,7 @@ impl Stream {
         match self {
             Self::Unix(s) => s.read(buf),
             Self::Tcp(s) => s.read(buf),
+            Self::Memory(s) => s.read(buf),
         }
     }
 
@@ -154,6 +159,7 @@ impl Stream {
         match self {
             Self::Unix(s) => s.write(buf),
             Self::Tcp(s) => s.write(buf),
+            Self::Memory(s) => s.write(buf),
         }
     }
 }

@@ -26,6 +26,11 @@ impl PrefixSet {
         self.bytes
     }
 
+    /// Every prefix, in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        self.all.iter().map(Vec::as_slice)
+    }
+
     pub(crate) fn contains(&self, prefix: &[u8]) -> bool {
         self.all.contains(prefix)
     }

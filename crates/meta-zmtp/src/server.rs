@@ -8,6 +8,9 @@ use crate::limits::{Budget, Failure, Limits, Stats, Throttle};
 use crate::net::Listener;
 use crate::peer::{Next, Peer, Role};
 
+#[doc(hidden)]
+pub mod fuzzing;
+
 /// A file descriptor the caller's poll should watch, for reading and/or writing. (Neither is
 /// possible: a listener resting after running out of descriptors; errors still show.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
