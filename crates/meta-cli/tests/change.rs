@@ -298,6 +298,12 @@ fn dry_run_prints_the_exact_plan_and_changes_nothing() {
     let before = all_states(&repo);
     let args = ["branch", "feat", "--all"];
 
+    // The JSON shapes are documented where users look.
+    for (command, field) in [("branch", "\"plan\""), ("branches", "\"pin_matches\"")] {
+        let out = meta_git(root).args([command, "--help"]).output().unwrap();
+        assert!(stdout(&out).contains(field), "{command}: {}", stdout(&out));
+    }
+
     let out = meta_git(root).args(args).arg("--dry-run").output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let printed: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
