@@ -553,4 +553,41 @@ mod tests {
             ChangeError::Refused(ref r) if matches!(r[0], Refusal::NameLooksLikeOption { .. })
         ));
     }
+
+    #[test]
+    fn the_superproject_must_end_on_the_topic_without_changing_files() {
+        let (_dir, repo, _) = fixture();
+        let root = repo.root();
+        let run = |args: &[&str]| meta_test::git(root).args(args).run().unwrap();
+        run(&["switch", "-q", "-c", "t"]);
+        run(&["commit", "-q", "--allow-empty", "-m", "ahead"]);
+        run(&["switch", "-q", "main"]);
+        let request = BranchRequest {
+            root,
+            name: "t",
+            projects: &[],
+            from: StartFrom::Auto,
+            reset: false,
+        };
+        let error = plan_branch(&request).unwrap_err();
+        assert!(
+            matches!(&error, ChangeError::Refused(r) if matches!(r[..], [Refusal::SuperprojectBranchAhead { .. }])),
+            "{error:?}"
+        );
+        let plan = plan_branch(&BranchRequest {
+            reset: true,
+            ..request
+        })
+        .unwrap();
+        assert!(matches!(
+            plan.superproject.action,
+            Action::Reset { checkout: true, .. }
+        ));
+        let lines: Vec<String> = plan.plan.calls().map(GitCall::command_line).collect();
+        assert!(
+            lines[0].starts_with("git update-ref --create-reflog -m 'meta branch --reset: old tip of t' refs/meta/abandoned/t/superproject "),
+            "{lines:?}"
+        );
+        assert_eq!(lines[1], "git switch --force-create=t");
+    }
 }

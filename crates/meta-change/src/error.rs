@@ -16,14 +16,14 @@ pub enum Refusal {
     BadName { name: String, reason: String },
     #[error("the superproject is not on a branch (HEAD detached at {head})")]
     SuperprojectDetached { head: String },
-    #[error("`{path}` is in the middle of a {operation}")]
+    #[error("{} is in the middle of a {operation}", place(path))]
     InProgress {
         path: String,
         operation: crate::InProgress,
     },
-    #[error("`{path}` has {files} conflicted file{}", if *files == 1 { "" } else { "s" })]
+    #[error("{} has {files} conflicted file{}", place(path), if *files == 1 { "" } else { "s" })]
     Conflicts { path: String, files: usize },
-    #[error("`{path}` has no commit yet (HEAD is unborn)")]
+    #[error("{} has no commit yet (HEAD is unborn)", place(path))]
     Unborn { path: String },
     #[error(
         "`{path}`: branch `{name}` exists at {tip}, which does not contain the start point {start}"
@@ -51,10 +51,24 @@ pub enum Refusal {
         tip: ObjectId,
         head: ObjectId,
     },
-    #[error("`{path}`: its pin {pin} is not in its repository")]
+    #[error("`{path}`: its pin {} is not in its repository", short(pin))]
     PinMissing { path: String, pin: ObjectId },
     #[error("`{path}`: the superproject's index holds conflicting pins for it")]
     PinConflict { path: String },
+}
+
+/// A repository as people read it in messages: `src/x`, or the superproject.
+fn place(path: &str) -> String {
+    if path == crate::SUPERPROJECT {
+        "the superproject".to_owned()
+    } else {
+        format!("`{path}`")
+    }
+}
+
+/// A commit as people read it in messages (the full id is in the data).
+fn short(id: &ObjectId) -> String {
+    id.to_hex_with_len(7).to_string()
 }
 
 impl Refusal {

@@ -383,6 +383,17 @@ fn refusals_leave_every_repository_as_it_was() {
     std::fs::write(&marker, format!("{}\n", head_of(&clean_dir))).unwrap();
     refused(&repo, &["branch", "feat", &clean], 1, "cherry-pick");
     std::fs::remove_file(&marker).unwrap();
+    // Mid-rebase in the superproject (as git marks it).
+    let rebase = repo.root().join(".git/rebase-merge");
+    std::fs::create_dir(&rebase).unwrap();
+    let err = refused(
+        &repo,
+        &["branch", "feat"],
+        1,
+        "the superproject is in the middle of a rebase",
+    );
+    assert!(err.contains("abort the rebase at the root"), "{err}");
+    std::fs::remove_dir(&rebase).unwrap();
 
     // Names git refuses, and names that could be options.
     refused(
