@@ -4,6 +4,8 @@
 // Framework pieces (workspace access, output helpers) that the commands landing next use.
 #![allow(dead_code)]
 
+mod change_error;
+mod change_events;
 mod cli;
 mod commands;
 mod error;

@@ -29,11 +29,18 @@ pub fn emit(
         ProjectEvent::Added => project_added(path, name, group, url),
         ProjectEvent::Removed => project_removed(path, name, group, url),
     };
+    announce(ui, workspace, event, &format!("`{path}` is done"));
+}
+
+/// Emits `event` about a change already made (`done` says what, for the warning): a failure
+/// to announce it is a warning, not the command's failure, since retrying the command would
+/// meet the change already there.
+pub fn announce(ui: &Ui, workspace: &Workspace, event: meta_events::Event, done: &str) {
     let ty = event.ty().to_owned();
     if let Err(error) = meta_events::emit(workspace, event) {
         let error = CliError::from(error);
         let mut text = format!(
-            "`{path}` is done, but `{ty}` could not be emitted: {}",
+            "{done}, but `{ty}` could not be emitted: {}",
             error.message()
         );
         for cause in error.causes() {

@@ -49,11 +49,13 @@ impl SelectArgs {
                 ..Selection::default()
             };
             if !projects.iter().any(|p| alone.matches_project(p)) {
-                return Err(
-                    CliError::usage(format!("no project matches `{pattern}`")).with_hint(
-                        "a pattern matches a project's path (`src/libraries/api`) or name (`api`); `meta project list` shows them",
-                    ),
-                );
+                let mut error = CliError::usage(format!("no project matches `{pattern}`"));
+                if let Some(close) = closest(pattern, &projects) {
+                    error = error.with_hint(format!("did you mean `{close}`?"));
+                }
+                return Err(error.with_hint(
+                    "a pattern matches a project's path (`src/libraries/api`) or name (`api`); `meta project list` shows them",
+                ));
             }
         }
         let selection = self.selection();
@@ -78,6 +80,24 @@ impl SelectArgs {
             .map(|(p, _)| p)
             .collect()
     }
+}
+
+/// The project name or path most like `pattern`, when one is close enough to be a typo.
+fn closest<'a>(pattern: &str, projects: &'a [Project]) -> Option<&'a str> {
+    projects
+        .iter()
+        .flat_map(|p| [p.name.as_str(), p.path.as_str()])
+        .map(|candidate| (strsim::jaro_winkler(pattern, candidate), candidate))
+        .filter(|(score, _)| *score >= 0.8)
+        // The first of equals, so the answer does not depend on ties.
+        .fold(
+            None,
+            |best: Option<(f64, &str)>, (score, candidate)| match best {
+                Some((top, _)) if top >= score => best,
+                _ => Some((score, candidate)),
+            },
+        )
+        .map(|(_, candidate)| candidate)
 }
 
 /// The statuses of `projects`, filtered by `selection`'s `--dirty`, as `meta status` shows them.

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use meta_test::{MetaRepo, State, TreeSnapshot, create_remote, git_truth, standard_history};
 use serde_json::Value;
 
-use crate::common::{meta_git, stderr, stdout};
+use crate::common::{logged_events, meta_git, stderr, stdout};
 
 /// What adding and removing a project touches in the superproject.
 #[derive(Debug, PartialEq, Eq)]
@@ -144,15 +144,7 @@ fn add_then_remove_leaves_no_trace() {
     assert_eq!(super_state(&repo), before);
 
     // Both were announced on the event log, as any subscriber reads it.
-    let out = meta_git(root)
-        .args(["events", "tail", "core:project", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let events: Vec<Value> = stdout(&out)
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
+    let events = logged_events(root, "core:project");
     let data = serde_json::json!({
         "path": path, "name": "api", "group": "libraries", "url": url
     });
@@ -608,14 +600,7 @@ fn new_with_group_renders_a_project_and_registers_it() {
     assert_eq!(recorded.trim(), url);
 
     // Announced like `project add`.
-    let out = meta_git(root)
-        .args(["events", "tail", "core:project:added", "--json"])
-        .output()
-        .unwrap();
-    let events: Vec<Value> = stdout(&out)
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
+    let events = logged_events(root, "core:project:added");
     assert_eq!(events.len(), 2, "{events:?}");
     assert_eq!(events[1]["data"]["path"], "src/docs/svc2");
     assert_eq!(events[1]["data"]["url"], url.as_str());

@@ -21,6 +21,8 @@ pub const FILE_DELETED: &str = "core:file:deleted";
 pub const FILE_OVERFLOW: &str = "core:file:overflow";
 pub const PROJECT_ADDED: &str = "core:project:added";
 pub const PROJECT_REMOVED: &str = "core:project:removed";
+/// A topic was created or joined in the superproject and some projects (`meta branch`).
+pub const CHANGE_BRANCHED: &str = "core:change:branched";
 
 /// `source` of events the daemon emits or fills in.
 pub const DAEMON_SOURCE: &str = "/meta/daemon";
@@ -131,6 +133,15 @@ pub fn project_removed(path: &str, name: &str, group: Option<&str>, url: Option<
     )
 }
 
+/// `core:change:branched` `{topic, projects}`: `meta branch` put the superproject on `topic`
+/// and gave these projects (paths) the same-named branch.
+pub fn change_branched(topic: &str, projects: &[&str]) -> Event {
+    core(
+        CHANGE_BRANCHED,
+        json!({"topic": topic, "projects": projects}),
+    )
+}
+
 /// `core:file:overflow` `{reason}`: changes in a window were lost; rescan the tree.
 pub fn file_overflow(reason: &str) -> Event {
     core(FILE_OVERFLOW, json!({ "reason": reason }))
@@ -157,6 +168,7 @@ mod tests {
             FILE_OVERFLOW,
             PROJECT_ADDED,
             PROJECT_REMOVED,
+            CHANGE_BRANCHED,
         ] {
             crate::event::validate_type(ty).unwrap();
             assert!(crate::event::is_core_type(ty));

@@ -8,6 +8,8 @@ use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use meta_repo::ObjectId;
+
 /// Variables that would make git act on another repository than the folder we name (set, for
 /// instance, when `meta` runs from a git hook).
 const REPO_ENV: &[&str] = &[
@@ -149,4 +151,61 @@ pub fn looks_like_option(value: &str) -> bool {
 pub fn absolute_git_dir(dir: &Path) -> Result<PathBuf, GitError> {
     let out = git(dir).args(["rev-parse", "--absolute-git-dir"]).run()?;
     Ok(PathBuf::from(out.trim_end_matches(['\n', '\r'])))
+}
+
+/// The commit `reference` names in the repository at `dir`, if it exists (`None` also for a
+/// name that is not a commit). `reference` must not start with `-` (callers pass `refs/…`,
+/// `HEAD` or object ids).
+pub fn rev_parse(dir: &Path, reference: &str) -> Result<Option<ObjectId>, GitError> {
+    let out = git(dir)
+        .args([
+            "rev-parse",
+            "-q",
+            "--verify",
+            "--end-of-options",
+            &format!("{reference}^{{commit}}"),
+        ])
+        .output()?;
+    if !out.status.success() {
+        return Ok(None);
+    }
+    Ok(ObjectId::from_hex(String::from_utf8_lossy(&out.stdout).trim().as_bytes()).ok())
+}
+
+/// Where the symbolic ref `name` (`HEAD`, `refs/remotes/origin/HEAD`) points, with `prefix`
+/// taken off (`refs/heads/`); `None` when it is not symbolic (a detached HEAD), missing, or
+/// points outside `prefix`.
+pub fn symbolic_ref(dir: &Path, name: &str, prefix: &str) -> Result<Option<String>, GitError> {
+    let out = git(dir).args(["symbolic-ref", "-q", name]).output()?;
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .strip_prefix(prefix)
+        .filter(|rest| !rest.is_empty())
+        .map(str::to_owned))
+}
+
+/// Does the repository at `dir` hold the commit `id`?
+pub fn has_commit(dir: &Path, id: ObjectId) -> Result<bool, GitError> {
+    git(dir)
+        .args(["cat-file", "-e", &format!("{id}^{{commit}}")])
+        .succeeds()
+}
+
+/// Is `ancestor` an ancestor of `descendant` (or the same commit)? False too when either is
+/// missing from the repository at `dir`.
+pub fn is_ancestor(dir: &Path, ancestor: ObjectId, descendant: ObjectId) -> Result<bool, GitError> {
+    git(dir)
+        .args([
+            "merge-base",
+            "--is-ancestor",
+            &ancestor.to_string(),
+            &descendant.to_string(),
+        ])
+        .succeeds()
+}
+
+/// `git rev-list --count ARGS` in `dir` (ARGS are revisions and `--not`, never user text).
+pub fn count(dir: &Path, args: &[&str]) -> Result<usize, GitError> {
+    let out = git(dir).args(["rev-list", "--count"]).args(args).run()?;
+    Ok(out.trim().parse().unwrap_or(0))
 }

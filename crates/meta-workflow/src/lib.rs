@@ -14,6 +14,7 @@ pub mod git;
 mod pool;
 pub mod remove;
 pub mod sync;
+pub mod tracked;
 
 pub use add::{AddError, AddRequest, Added, add_project, adopt_new_project, default_name};
 pub use exec::{ExecOutcome, ExecRun, exec};
@@ -22,6 +23,7 @@ pub use remove::{LocalWork, RemoveError, Removed, find_project, local_work, remo
 pub use sync::{
     NoProgress, Outcome, SkipReason, Step, SyncError, SyncOptions, SyncProgress, SyncResult, sync,
 };
+pub use tracked::TrackedBranches;
 
 /// Number of CPUs (at least 1), the default for parallel work.
 pub fn cpus() -> usize {

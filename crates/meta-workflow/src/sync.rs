@@ -23,7 +23,8 @@ use std::sync::{Condvar, Mutex};
 
 use meta_repo::{ObjectId, Project, StatusError};
 
-use crate::git::{GitError, git};
+use crate::git::{GitError, git, has_commit, rev_parse};
+use crate::tracked::TrackedBranches;
 
 /// How much runs at once.
 #[derive(Debug, Clone, Copy)]
@@ -193,7 +194,7 @@ pub fn sync(
         .map(|p| p.path.as_str())
         .collect();
     let init_errors = init_all(root, &to_init);
-    let tracked = tracked_branches(root);
+    let tracked = TrackedBranches::read(root);
     let context = Context {
         root,
         init_errors,
@@ -256,8 +257,8 @@ struct Context<'a> {
     root: &'a Path,
     /// Why `git submodule init` failed, by project path.
     init_errors: HashMap<String, String>,
-    /// `branch` from `.gitmodules`, by submodule name (`.` already resolved).
-    tracked: HashMap<String, String>,
+    /// The tracked-branch rule, `.gitmodules` already read.
+    tracked: TrackedBranches,
     network: Semaphore,
     progress: &'a dyn SyncProgress,
 }
@@ -348,7 +349,9 @@ impl Context<'_> {
                 (Some(_), Some(ahead)) => ahead,
                 // No upstream (or one that is gone): what no remote has would be the branch's
                 // alone. It keeps its commits when we detach, but the person is working there.
-                _ if status.head.is_some() => count(&dir, &["HEAD", "--not", "--remotes"])?,
+                _ if status.head.is_some() => {
+                    crate::git::count(&dir, &["HEAD", "--not", "--remotes"])?
+                }
                 _ => 0,
             };
             if commits > 0 {
@@ -359,7 +362,7 @@ impl Context<'_> {
                 }));
             }
         } else if status.head.is_some() {
-            let commits = count(
+            let commits = crate::git::count(
                 &dir,
                 &["HEAD", "--not", "--branches", "--tags", "--remotes"],
             )?;
@@ -411,7 +414,7 @@ impl Context<'_> {
             }
             Ok(())
         };
-        let Some(branch) = self.tracked_branch(dir, submodule_name)? else {
+        let Some(branch) = self.tracked.of(dir, submodule_name)? else {
             detach_at_pin()?;
             return Ok((None, None));
         };
@@ -452,101 +455,6 @@ impl Context<'_> {
         }
         Ok((Some(branch), None))
     }
-
-    /// The branch a project follows: `branch` in `.gitmodules`, else the remote's default
-    /// (`refs/remotes/origin/HEAD`). Names that could read as options are not used.
-    fn tracked_branch(
-        &self,
-        dir: &Path,
-        submodule_name: &str,
-    ) -> Result<Option<String>, SyncError> {
-        let branch = if let Some(branch) = self.tracked.get(submodule_name) {
-            Some(branch.clone())
-        } else {
-            let out = git(dir)
-                .args(["symbolic-ref", "-q", "refs/remotes/origin/HEAD"])
-                .output()?;
-            String::from_utf8_lossy(&out.stdout)
-                .trim()
-                .strip_prefix("refs/remotes/origin/")
-                .map(str::to_owned)
-        };
-        Ok(branch.filter(|b| !b.is_empty() && !crate::git::looks_like_option(b)))
-    }
-}
-
-/// `branch` of every `.gitmodules` entry that has one, by submodule name; `.` (follow the
-/// superproject's branch) resolved to the superproject's current branch.
-fn tracked_branches(root: &Path) -> HashMap<String, String> {
-    let mut branches = HashMap::new();
-    let Ok(listing) = git(root)
-        .args([
-            "config",
-            "-f",
-            ".gitmodules",
-            "--get-regexp",
-            r"^submodule\..*\.branch$",
-        ])
-        .run()
-    else {
-        return branches;
-    };
-    let superproject_branch = || {
-        git(root)
-            .args(["symbolic-ref", "-q", "--short", "HEAD"])
-            .run()
-            .ok()
-            .map(|b| b.trim().to_owned())
-    };
-    for line in listing.lines() {
-        let Some((key, value)) = line.split_once(' ') else {
-            continue;
-        };
-        let Some(name) = key
-            .strip_prefix("submodule.")
-            .and_then(|k| k.strip_suffix(".branch"))
-        else {
-            continue;
-        };
-        let branch = if value == "." {
-            match superproject_branch() {
-                Some(b) => b,
-                None => continue,
-            }
-        } else {
-            value.to_owned()
-        };
-        branches.insert(name.to_owned(), branch);
-    }
-    branches
-}
-
-/// `git rev-list --count ARGS`.
-fn count(dir: &Path, args: &[&str]) -> Result<usize, SyncError> {
-    let out = git(dir).args(["rev-list", "--count"]).args(args).run()?;
-    Ok(out.trim().parse().unwrap_or(0))
-}
-
-fn has_commit(dir: &Path, id: ObjectId) -> Result<bool, SyncError> {
-    Ok(git(dir)
-        .args(["cat-file", "-e", &format!("{id}^{{commit}}")])
-        .succeeds()?)
-}
-
-/// The commit `reference` names, if it exists.
-fn rev_parse(dir: &Path, reference: &str) -> Result<Option<ObjectId>, SyncError> {
-    let out = git(dir)
-        .args([
-            "rev-parse",
-            "-q",
-            "--verify",
-            &format!("{reference}^{{commit}}"),
-        ])
-        .output()?;
-    if !out.status.success() {
-        return Ok(None);
-    }
-    Ok(ObjectId::from_hex(String::from_utf8_lossy(&out.stdout).trim().as_bytes()).ok())
 }
 
 /// A counting semaphore: at most N network jobs at once.

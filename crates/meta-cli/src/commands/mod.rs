@@ -1,6 +1,8 @@
 //! Built-in commands, one module each. Each module has an `Args` struct (clap derive) and a
 //! `run(ctx, args)` function; the table below registers them.
 
+mod branch;
+mod branches;
 mod completions;
 mod daemon;
 mod events;
@@ -68,6 +70,16 @@ pub static BUILTINS: &[Builtin] = &[
         exec,
         "exec",
         "Run a command in every project, in parallel, output grouped in project order"
+    ),
+    builtin!(
+        branch,
+        "branch",
+        "Start a topic: one branch name in the superproject and the selected projects"
+    ),
+    builtin!(
+        branches,
+        "branches",
+        "List topics: which projects have them, checked out, ahead/behind, pushed, pinned"
     ),
     builtin!(
         events,

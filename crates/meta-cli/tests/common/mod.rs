@@ -52,6 +52,20 @@ pub fn meta_git(cwd: &Path) -> Command {
     cmd
 }
 
+/// The events of types starting with `prefix` in the meta-repo at `root`'s log, as
+/// `meta events tail PREFIX --json` prints them (one JSON object per line).
+pub fn logged_events(root: &Path, prefix: &str) -> Vec<serde_json::Value> {
+    let out = meta_git(root)
+        .args(["events", "tail", prefix, "--json"])
+        .output()
+        .expect("meta runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    stdout(&out)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("tail --json prints JSON lines"))
+        .collect()
+}
+
 /// [`meta`] as a plain `std::process::Command`, for children a test runs alongside itself.
 pub fn meta_child(cwd: &Path, args: &[&str]) -> std::process::Command {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("meta"));

@@ -1,0 +1,155 @@
+//! Plans as data: every git call a command will make, known before the first one runs, each
+//! with the calls that undo it. `--dry-run` prints [`Plan::calls`]; [`Plan::apply`] runs them
+//! in order and, when one fails, undoes those already made (newest first).
+
+use std::path::PathBuf;
+
+use meta_workflow::GitError;
+use meta_workflow::git::git;
+
+/// One git call in one repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitCall {
+    /// The repository, as shown: a project's path, or `.` for the superproject.
+    pub repo: String,
+    /// Its work tree.
+    pub dir: PathBuf,
+    /// git's arguments (without `git`).
+    pub args: Vec<String>,
+}
+
+impl GitCall {
+    pub fn new(
+        repo: &str,
+        dir: PathBuf,
+        args: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        Self {
+            repo: repo.to_owned(),
+            dir,
+            args: args.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    /// The call as a shell command run from the meta-repo's root: `git -C PATH ARGS…`, each
+    /// word quoted when the shell would need it.
+    pub fn command_line(&self) -> String {
+        let mut line = String::from("git");
+        if self.repo != crate::SUPERPROJECT {
+            line.push_str(" -C ");
+            line.push_str(&quote(&self.repo));
+        }
+        for arg in &self.args {
+            line.push(' ');
+            line.push_str(&quote(arg));
+        }
+        line
+    }
+
+    fn run(&self) -> Result<(), GitError> {
+        git(&self.dir).args(&self.args).run().map(drop)
+    }
+}
+
+/// A call and what undoes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub call: GitCall,
+    /// Run in order to undo `call` once it succeeded.
+    pub undo: Vec<GitCall>,
+}
+
+/// Every git call of a command, in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+}
+
+/// A plan stopped by a failing call; the calls before it were undone (or not: `undo_failures`).
+#[derive(Debug, thiserror::Error)]
+#[error("`{}` failed in `{}`", .failed.command_line(), .failed.repo)]
+pub struct ApplyError {
+    pub failed: GitCall,
+    #[source]
+    pub source: GitError,
+    /// How many calls had succeeded and were undone.
+    pub undone: usize,
+    /// Undo calls that failed themselves: those repositories need a look.
+    pub undo_failures: Vec<(GitCall, GitError)>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// The calls in the order they run.
+    pub fn calls(&self) -> impl Iterator<Item = &GitCall> {
+        self.steps.iter().map(|step| &step.call)
+    }
+
+    /// Runs every call in order. On a failure, undoes the calls already made, newest first,
+    /// and says what failed and what could not be undone.
+    pub fn apply(&self) -> Result<(), Box<ApplyError>> {
+        for (done, step) in self.steps.iter().enumerate() {
+            if let Err(source) = step.call.run() {
+                let mut undo_failures = Vec::new();
+                for earlier in self.steps[..done].iter().rev() {
+                    for call in &earlier.undo {
+                        if let Err(error) = call.run() {
+                            undo_failures.push((call.clone(), error));
+                        }
+                    }
+                }
+                return Err(Box::new(ApplyError {
+                    failed: step.call.clone(),
+                    source,
+                    undone: done,
+                    undo_failures,
+                }));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `word` as a POSIX shell would need it typed: as is when it is made of safe characters,
+/// else in single quotes.
+fn quote(word: &str) -> String {
+    let safe = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,^{}".contains(c));
+    if safe {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_lines_quote_what_the_shell_would_split() {
+        let call = GitCall::new(
+            "src/libraries/api",
+            PathBuf::from("/x"),
+            [
+                "update-ref",
+                "-m",
+                "meta branch: it's new",
+                "refs/heads/t",
+                "abc",
+                "",
+            ],
+        );
+        assert_eq!(
+            call.command_line(),
+            r"git -C src/libraries/api update-ref -m 'meta branch: it'\''s new' refs/heads/t abc ''"
+        );
+        let root = GitCall::new(".", PathBuf::from("/x"), ["switch", "--create=feat/x"]);
+        assert_eq!(root.command_line(), "git switch --create=feat/x");
+    }
+}

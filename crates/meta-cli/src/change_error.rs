@@ -1,0 +1,75 @@
+//! How errors of `meta-change` (topics, plans, refusals) read to the user: every refusal as a
+//! cause naming the repository and the ref, every fix as a hint, and "nothing was changed".
+
+use meta_change::{ApplyError, ChangeError, Refusal};
+
+use crate::error::CliError;
+use crate::workflow_error::git_hint;
+
+/// `error` as the CLI reports it; `what` says what could not be done (`cannot create topic
+/// `x``).
+pub fn change_error(what: &str, error: ChangeError) -> CliError {
+    match error {
+        ChangeError::Refused(refusals) => {
+            let bad_name = refusals.iter().all(|r| {
+                matches!(
+                    r,
+                    Refusal::NameLooksLikeOption { .. } | Refusal::BadName { .. }
+                )
+            });
+            let mut cli = if bad_name {
+                CliError::usage(format!("{what}: nothing was changed"))
+            } else {
+                CliError::new(format!("{what}: refused, nothing was changed"))
+            };
+            let mut fixes: Vec<String> = Vec::new();
+            for refusal in &refusals {
+                cli = cli.with_cause(refusal.to_string());
+                let fix = refusal.fix();
+                if !fixes.contains(&fix) {
+                    fixes.push(fix);
+                }
+            }
+            for fix in fixes {
+                cli = cli.with_hint(fix);
+            }
+            cli
+        }
+        ChangeError::Projects(error) => CliError::from(error),
+        ChangeError::Git { ref source, .. } => {
+            let cli = CliError::context(what.to_owned(), &error);
+            match git_hint(source) {
+                Some(hint) => cli.with_hint(hint),
+                None => cli,
+            }
+        }
+    }
+}
+
+/// A plan that failed half-way, with what was undone.
+pub fn apply_error(what: &str, error: &ApplyError) -> CliError {
+    let mut cli = CliError::context(what.to_owned(), error);
+    if error.undo_failures.is_empty() {
+        cli = cli.with_hint(format!(
+            "the {} git call{} made before it {} undone: every repository is as it was",
+            error.undone,
+            if error.undone == 1 { "" } else { "s" },
+            if error.undone == 1 { "was" } else { "were" }
+        ));
+    } else {
+        for (call, failure) in &error.undo_failures {
+            cli = cli.with_cause(format!(
+                "could not undo in `{}`: `{}`: {failure}",
+                call.repo,
+                call.command_line()
+            ));
+        }
+        cli = cli.with_hint(
+            "check the repositories named above (`git status`, `git branch`); the rest were put back",
+        );
+    }
+    if let Some(hint) = git_hint(&error.source) {
+        cli = cli.with_hint(hint);
+    }
+    cli
+}
