@@ -166,7 +166,7 @@ fn known_gap(error: &minijinja::Error) -> Option<&'static str> {
             if detail.contains("% operator") && detail.contains("string") =>
         {
             Some(
-                "Python's `%` string formatting with something other than a string literal on its left (write the format as a literal, or use the `format` filter: `fmt|format(x)`)",
+                "a `%` whose operands meta could not find (use the `format` filter: `fmt|format(x)`)",
             )
         }
         minijinja::ErrorKind::UnknownMethod

@@ -212,9 +212,7 @@ pub fn environment(
     env.add_function(DICT_FUNCTION, |map: Value| {
         crate::value::PyDict::plain(map_entries(&map).into_iter().collect())
     });
-    env.add_function(PERCENT_FUNCTION, |format: Value, value: Value| {
-        crate::printf::percent_operator(&text_of(&format), &value)
-    });
+    env.add_function(PERCENT_FUNCTION, crate::printf::py_percent);
     env.add_function("uuid4", uuid4);
     env.add_function(NOW_FUNCTION, now::now_function);
     env.add_function("cycler", |items: Rest<Value>| {
@@ -350,7 +348,7 @@ fn rewrite_now_tags(text: &str, syntax: &Syntax) -> String {
                 if kind == 1 {
                     let closed = rest[..end].ends_with(ve.as_str()) && end >= vs.len() + ve.len();
                     let tag = if closed {
-                        let tag = rewrite_percent(&rest[..end], vs.len(), ve.len());
+                        let tag = rewrite_percent(&rest[..end], vs.len(), ve.len(), false);
                         mutable_literals(&tag, vs.len(), ve.len())
                     } else {
                         rest[..end].to_owned()
@@ -446,7 +444,7 @@ fn rewrite_now_tags(text: &str, syntax: &Syntax) -> String {
                         rest = stripped;
                     }
                 } else {
-                    let tag = rewrite_percent(&rest[..after], bs.len(), be.len());
+                    let tag = rewrite_percent(&rest[..after], bs.len(), be.len(), true);
                     let tag = mutable_literals(&tag, bs.len(), be.len());
                     match wrap_loop_iterable(&tag, bs.len(), be.len()).filter(|_| word == "for") {
                         Some(wrapped) => push_ascii_blanks(&mut out, &wrapped),
@@ -462,11 +460,15 @@ fn rewrite_now_tags(text: &str, syntax: &Syntax) -> String {
 /// The function `'…' % value` becomes (see [`rewrite_percent`]).
 pub const PERCENT_FUNCTION: &str = "__py_percent";
 
-/// `'literal' % operand` inside a tag → `__py_percent('literal', operand)`: minijinja has no
-/// `%` on strings. Only a string literal on the left is rewritten (what templates write); the
-/// operand is what `%` binds in Jinja2: a primary with its attributes, subscripts, calls and
-/// filters. Anything else is left for minijinja, which then fails naming the gap.
-fn rewrite_percent(tag: &str, start_len: usize, end_len: usize) -> String {
+/// `left % right` inside a tag → `__py_percent(left, right)`: minijinja's `%` is only a
+/// modulo on numbers (and not Python's: `-7 % 3` is 2 in Python), Python's also formats
+/// strings. The operands are what Jinja2's parser binds to `%`: on the left, the chain of
+/// `*`, `/`, `//` and `%` operands before it (`%` is left-associative); on each side, an
+/// operand is a unary sign, a primary (name, number, string, bracketed group) and its
+/// `.name`, `[…]`, `(…)` and `|filter(…)` postfixes. One `%` is rewritten at a time, leftmost
+/// first, so `a % b % c` becomes `__py_percent(__py_percent(a, b), c)`. `statement` says the
+/// tag is a block tag, whose first name is its keyword (`if`, `set`, …), not an operand.
+fn rewrite_percent(tag: &str, start_len: usize, end_len: usize, statement: bool) -> String {
     let Some(inner_end) = tag.len().checked_sub(end_len).filter(|e| *e >= start_len) else {
         return tag.to_owned();
     };
@@ -474,56 +476,232 @@ fn rewrite_percent(tag: &str, start_len: usize, end_len: usize) -> String {
     if !inner.contains('%') {
         return tag.to_owned();
     }
-    let b = inner.as_bytes();
-    let mut out = String::with_capacity(tag.len() + 16);
-    out.push_str(&tag[..start_len]);
-    // (start of the last string literal, its end) at the current position.
-    let mut last_literal: Option<(usize, usize)> = None;
-    let mut copied = 0;
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            q @ (b'"' | b'\'') => {
-                let end = skip_string(b, i, q);
-                last_literal = Some((i, end));
-                i = end;
-                continue;
-            }
-            b'%' => {
-                let literal = last_literal
-                    .filter(|(_, end)| inner[*end..i].trim().is_empty() && *end >= copied);
-                let operand_start = skip_blanks(b, i + 1);
-                if let (Some((lit_start, lit_end)), Some(operand_end)) =
-                    (literal, operand_end(b, operand_start))
-                {
-                    out.push_str(&inner[copied..lit_start]);
-                    let _ = write!(
-                        out,
-                        "{PERCENT_FUNCTION}({}, {})",
-                        &inner[lit_start..lit_end],
-                        &inner[operand_start..operand_end]
-                    );
-                    copied = operand_end;
-                    i = operand_end;
-                    last_literal = None;
-                    continue;
-                }
-            }
-            c if !c.is_ascii_whitespace() => last_literal = None,
-            _ => {}
-        }
-        i += 1;
+    // Whitespace control (`{{-`, `+%}`) is not an operator.
+    let head = match inner.as_bytes().first() {
+        Some(b'-' | b'+') => 1,
+        _ => 0,
+    };
+    let tail = match inner.as_bytes().last() {
+        Some(b'-' | b'+') if inner.len() > head => inner.len() - 1,
+        _ => inner.len(),
+    };
+    let mut body = inner[head..tail].to_owned();
+    // Each pass removes one `%` operator and adds none: bounded by the `%` signs in the tag.
+    for _ in 0..body.matches('%').count() {
+        let tokens = tokenize(&body);
+        let Some((left, op, right)) = first_percent(&tokens, statement) else {
+            break;
+        };
+        let (l, o, r) = (tokens[left].start, tokens[op].start, tokens[right].end);
+        body = format!(
+            "{}{PERCENT_FUNCTION}({}, {}){}",
+            &body[..l],
+            body[l..o].trim_end(),
+            body[tokens[op].end..r].trim_start(),
+            &body[r..]
+        );
     }
-    out.push_str(&inner[copied..]);
-    out.push_str(&tag[inner_end..]);
-    out
+    format!(
+        "{}{}{body}{}{}",
+        &tag[..start_len],
+        &inner[..head],
+        &inner[tail..],
+        &tag[inner_end..]
+    )
 }
 
-fn skip_blanks(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() && b[i].is_ascii_whitespace() {
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum TokenKind {
+    Name,
+    Literal,
+    Open,
+    Close,
+    Operator,
+}
+
+#[derive(Debug)]
+struct Token<'a> {
+    kind: TokenKind,
+    text: &'a str,
+    start: usize,
+    end: usize,
+}
+
+/// Jinja2's expression tokens, enough to find what `%` binds (strings and numbers are one
+/// literal token each; unknown characters become one-character operators).
+fn tokenize(text: &str) -> Vec<Token<'_>> {
+    let b = text.as_bytes();
+    let mut tokens = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let (kind, end) = match c {
+            c if c.is_whitespace() => continue,
+            '"' | '\'' => (TokenKind::Literal, skip_string(b, i, c as u8)),
+            c if c.is_ascii_digit() => {
+                let mut j = i;
+                while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'.' || b[j] == b'_')
+                {
+                    j += 1;
+                }
+                (TokenKind::Literal, j)
+            }
+            c if c.is_alphabetic() || c == '_' => {
+                let mut j = i + c.len_utf8();
+                while let Some(next) = text[j..].chars().next() {
+                    if !(next.is_alphanumeric() || next == '_') {
+                        break;
+                    }
+                    j += next.len_utf8();
+                }
+                (TokenKind::Name, j)
+            }
+            '(' | '[' | '{' => (TokenKind::Open, i + 1),
+            ')' | ']' | '}' => (TokenKind::Close, i + 1),
+            _ => {
+                let two = text.get(i..i + 2).unwrap_or_default();
+                let len = if ["**", "//", "==", "!=", "<=", ">="].contains(&two) {
+                    2
+                } else {
+                    c.len_utf8()
+                };
+                (TokenKind::Operator, i + len)
+            }
+        };
+        while chars.peek().is_some_and(|(j, _)| *j < end) {
+            chars.next();
+        }
+        tokens.push(Token {
+            kind,
+            text: &text[i..end.min(text.len())],
+            start: i,
+            end: end.min(text.len()),
+        });
+    }
+    tokens
+}
+
+/// Names that are Jinja2 keywords inside expressions, never operands.
+const KEYWORDS: &[&str] = &["and", "or", "not", "in", "is", "if", "else"];
+
+/// Whether token `i` ends a value (so a following `(`/`[` is a call or subscript, and a
+/// following `-` is binary).
+fn ends_value(tokens: &[Token<'_>], i: usize, statement: bool) -> bool {
+    let t = &tokens[i];
+    match t.kind {
+        TokenKind::Literal | TokenKind::Close => true,
+        TokenKind::Name => !(KEYWORDS.contains(&t.text) || (statement && i == 0)),
+        _ => false,
+    }
+}
+
+/// The first `%` operator with its left operand's first token and right operand's last.
+fn first_percent(tokens: &[Token<'_>], statement: bool) -> Option<(usize, usize, usize)> {
+    (0..tokens.len())
+        .filter(|k| tokens[*k].kind == TokenKind::Operator && tokens[*k].text == "%")
+        .find_map(|k| {
+            let left = left_operand(tokens, k, statement)?;
+            let right = right_operand(tokens, k + 1)?;
+            Some((left, k, right))
+        })
+}
+
+fn left_operand(tokens: &[Token<'_>], op: usize, statement: bool) -> Option<usize> {
+    let mut end = op;
+    loop {
+        let mut i = end.checked_sub(1)?;
+        if !ends_value(tokens, i, statement) {
+            return None;
+        }
+        // A primary and its postfixes, walking back.
+        loop {
+            let t = &tokens[i];
+            if t.kind == TokenKind::Close {
+                let mut depth = 0i32;
+                loop {
+                    match tokens[i].kind {
+                        TokenKind::Close => depth += 1,
+                        TokenKind::Open => depth -= 1,
+                        _ => {}
+                    }
+                    if depth == 0 {
+                        break;
+                    }
+                    i = i.checked_sub(1)?;
+                }
+                if i > 0 && ends_value(tokens, i - 1, statement) && tokens[i].text != "{" {
+                    i -= 1;
+                    continue;
+                }
+            } else if t.kind == TokenKind::Name
+                && i >= 2
+                && matches!(tokens[i - 1].text, "." | "|")
+                && ends_value(tokens, i - 2, statement)
+            {
+                i -= 2;
+                continue;
+            }
+            break;
+        }
+        while i > 0
+            && matches!(tokens[i - 1].text, "-" | "+")
+            && (i == 1 || !ends_value(tokens, i - 2, statement))
+        {
+            i -= 1;
+        }
+        match i.checked_sub(1).map(|p| tokens[p].text) {
+            Some("*" | "/" | "//" | "**") => end = i - 1,
+            _ => return Some(i),
+        }
+    }
+}
+
+fn right_operand(tokens: &[Token<'_>], start: usize) -> Option<usize> {
+    let mut i = start;
+    while tokens.get(i)?.kind == TokenKind::Operator && matches!(tokens[i].text, "-" | "+") {
         i += 1;
     }
-    i
+    let mut last = match tokens.get(i)?.kind {
+        TokenKind::Literal => i,
+        TokenKind::Name if !KEYWORDS.contains(&tokens[i].text) => i,
+        TokenKind::Open => group_end(tokens, i)?,
+        _ => return None,
+    };
+    loop {
+        match tokens.get(last + 1) {
+            Some(t) if t.kind == TokenKind::Open && t.text != "{" => {
+                last = group_end(tokens, last + 1)?;
+            }
+            Some(t) if matches!(t.text, "." | "|") => {
+                match tokens.get(last + 2) {
+                    Some(n) if n.kind == TokenKind::Name || n.kind == TokenKind::Literal => {
+                        last += 2;
+                    }
+                    _ => return Some(last),
+                }
+                // `|filter.name` (dotted filter names) are read by the `.` branch.
+            }
+            Some(t) if t.text == "**" => last = right_operand(tokens, last + 2)?,
+            _ => return Some(last),
+        }
+    }
+}
+
+/// The closing token of the group opening at `open`.
+fn group_end(tokens: &[Token<'_>], open: usize) -> Option<usize> {
+    let mut depth = 0i32;
+    for (j, t) in tokens.iter().enumerate().skip(open) {
+        match t.kind {
+            TokenKind::Open => depth += 1,
+            TokenKind::Close => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(j);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The end of the string literal opening at `i` with quote `q`.
@@ -540,89 +718,6 @@ fn skip_string(b: &[u8], i: usize, q: u8) -> usize {
         j += 1;
     }
     b.len()
-}
-
-/// The end of the bracketed group opening at `i`, quotes respected.
-fn skip_group(b: &[u8], i: usize) -> Option<usize> {
-    let mut depth = 0i32;
-    let mut j = i;
-    while j < b.len() {
-        match b[j] {
-            q @ (b'"' | b'\'') => {
-                j = skip_string(b, j, q);
-                continue;
-            }
-            b'(' | b'[' | b'{' => depth += 1,
-            b')' | b']' | b'}' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(j + 1);
-                }
-            }
-            _ => {}
-        }
-        j += 1;
-    }
-    None
-}
-
-fn skip_name(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80) {
-        i += 1;
-    }
-    i
-}
-
-/// The end of the operand `%` binds on its right: a unary sign, a primary (name, number,
-/// string, bracketed group), then any `.name`, `[…]`, `(…)` and `|filter(…)`.
-fn operand_end(b: &[u8], start: usize) -> Option<usize> {
-    let mut i = start;
-    while i < b.len() && (b[i] == b'-' || b[i] == b'+') {
-        i = skip_blanks(b, i + 1);
-    }
-    let mut end = match *b.get(i)? {
-        q @ (b'"' | b'\'') => skip_string(b, i, q),
-        b'(' | b'[' | b'{' => skip_group(b, i)?,
-        c if c.is_ascii_digit() => {
-            let mut j = i;
-            while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'.' || b[j] == b'_') {
-                j += 1;
-            }
-            j
-        }
-        c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => skip_name(b, i),
-        _ => return None,
-    };
-    loop {
-        let k = skip_blanks(b, end);
-        match b.get(k) {
-            Some(b'.') => {
-                let name = skip_blanks(b, k + 1);
-                let after = skip_name(b, name);
-                if after == name {
-                    return Some(end);
-                }
-                end = after;
-            }
-            Some(b'[' | b'(') => end = skip_group(b, k)?,
-            Some(b'|') => {
-                let name = skip_blanks(b, k + 1);
-                let mut after = skip_name(b, name);
-                while b.get(after) == Some(&b'.') {
-                    after = skip_name(b, after + 1);
-                }
-                if after == name {
-                    return Some(end);
-                }
-                end = after;
-                let paren = skip_blanks(b, end);
-                if b.get(paren) == Some(&b'(') {
-                    end = skip_group(b, paren)?;
-                }
-            }
-            _ => return Some(end),
-        }
-    }
 }
 
 /// The functions list and dict literals are wrapped in (see [`mutable_literals`]).

@@ -243,6 +243,61 @@ fn format_int(n: f64) -> String {
     i.to_string()
 }
 
+/// Python's `left % right` (what `%` in a template becomes): string formatting when `left` is
+/// a string, else the modulo whose result has the sign of `right` (`-7 % 3` is 2).
+pub fn py_percent(left: Value, right: Value) -> Result<Value, Error> {
+    if left.is_undefined() || right.is_undefined() {
+        return Err(Error::new(
+            ErrorKind::UndefinedError,
+            "an operand of `%` is undefined",
+        ));
+    }
+    if left.kind() == ValueKind::String {
+        let format = left.as_str().unwrap_or_default();
+        return percent_operator(format, &right).map(Value::from);
+    }
+    let int_of = |v: &Value| match v.kind() {
+        ValueKind::Bool => Some(i128::from(v.is_true())),
+        ValueKind::Number if v.is_integer() => i128::try_from(v.clone()).ok(),
+        _ => None,
+    };
+    let float_of = |v: &Value| match v.kind() {
+        ValueKind::Bool | ValueKind::Number => f64::try_from(v.clone()).ok(),
+        _ => None,
+    };
+    if let (Some(a), Some(b)) = (int_of(&left), int_of(&right)) {
+        if b == 0 {
+            return Err(fail("ZeroDivisionError: integer modulo by zero"));
+        }
+        let r = a.checked_rem(b).unwrap_or(0);
+        let r = if r != 0 && (r < 0) != (b < 0) {
+            r + b
+        } else {
+            r
+        };
+        return Ok(i64::try_from(r).map_or_else(|_| Value::from(r), Value::from));
+    }
+    if let (Some(a), Some(b)) = (float_of(&left), float_of(&right)) {
+        if b == 0.0 {
+            return Err(fail("ZeroDivisionError: float modulo"));
+        }
+        let r = a % b;
+        let r = if r == 0.0 {
+            0f64.copysign(b)
+        } else if (r < 0.0) != (b < 0.0) {
+            r + b
+        } else {
+            r
+        };
+        return Ok(Value::from(r));
+    }
+    Err(fail(format!(
+        "TypeError: unsupported operand type(s) for %: '{}' and '{}'",
+        left.kind(),
+        right.kind()
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
