@@ -1746,6 +1746,19 @@ fn python_methods(
     method: &str,
     args: &[Value],
 ) -> Result<Value, Error> {
+    if let Some(answer) = value
+        .as_str()
+        .and_then(|s| crate::pystr::str_method(s, method, args))
+    {
+        return answer;
+    }
+    if value.kind() == ValueKind::Bytes
+        && let Some(answer) = value
+            .as_bytes()
+            .and_then(|b| crate::pystr::bytes_method(b, method, args))
+    {
+        return answer;
+    }
     if let Some(s) = value.as_str() {
         match method {
             "title" => return Ok(Value::from(py_title(s))),

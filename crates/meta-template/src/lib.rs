@@ -54,6 +54,8 @@ mod now;
 mod pprint;
 mod printf;
 mod prompt;
+mod py_unicode;
+mod pystr;
 mod slug_tables;
 mod slugify;
 mod textwrap;

@@ -612,17 +612,10 @@ pub fn write_str_repr(out: &mut String, s: &str) {
 }
 
 /// Python's `str.isprintable()` for one character: everything but controls, separators other
-/// than the space, format characters, surrogates and private use. (Unassigned code points, which
-/// Python also escapes, are not known here and print as themselves.)
+/// than the space, format characters, surrogates, private use and unassigned code points, from
+/// Python's own table.
 fn is_printable(c: char) -> bool {
-    let cp = u32::from(c);
-    !matches!(cp,
-        0x00..=0x1f | 0x7f..=0xa0 | 0xad
-        | 0x600..=0x605 | 0x61c | 0x6dd | 0x70f | 0x890..=0x891 | 0x8e2 | 0x180e
-        | 0x1680 | 0x2000..=0x200f | 0x2028..=0x202f | 0x205f..=0x2064 | 0x2066..=0x206f
-        | 0x3000 | 0xe000..=0xf8ff | 0xfeff | 0xfff9..=0xfffb
-        | 0x1_10bd | 0x1_10cd | 0x1_3430..=0x1_343f | 0x1_bca0..=0x1_bca3 | 0x1_d173..=0x1_d17a
-        | 0xe_0001 | 0xe_0020..=0xe_007f | 0xf_0000..=0x10_ffff)
+    crate::py_unicode::in_ranges(crate::py_unicode::PRINTABLE, c)
 }
 
 /// Python's text for a number: integers as digits, floats as `repr(float)`.
