@@ -12,7 +12,7 @@ use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior};
 use crate::error::TemplateError;
 use crate::now;
 use crate::slugify::{SlugifyOptions, slugify};
-use crate::value::{JsonIndent, PyTuple, Raw, json_dumps, map_entries, py_str};
+use crate::value::{JsonIndent, PyList, PyRange, PyTuple, Raw, json_dumps, map_entries, py_str};
 
 /// Extensions cookiecutter always loads; naming them in `_extensions` changes nothing.
 const DEFAULT_EXTENSIONS: [&str; 5] = [
@@ -207,13 +207,14 @@ pub fn environment(
     register_filters(&mut env);
     env.add_function("random_ascii_string", random_ascii_string);
     env.add_function(LIST_FUNCTION, |items: Value| -> Result<Value, Error> {
-        Ok(crate::value::PyList::value(items.try_iter()?.collect()))
+        Ok(PyList::value(items.try_iter()?.collect()))
     });
     env.add_function(DICT_FUNCTION, |map: Value| {
         crate::value::PyDict::plain(map_entries(&map).into_iter().collect())
     });
     env.add_function(PERCENT_FUNCTION, crate::printf::py_percent);
     env.add_function("uuid4", uuid4);
+    env.add_function("range", |args: Rest<Value>| PyRange::call(&args.0));
     env.add_function(NOW_FUNCTION, now::now_function);
     env.add_function("cycler", |items: Rest<Value>| {
         minijinja_contrib::globals::cycler(items.0)
@@ -1161,12 +1162,29 @@ fn register_filters(env: &mut Environment<'static>) {
             if bool_arg(a[2].as_ref(), false) {
                 entries.reverse();
             }
-            Ok(Value::from(
+            Ok(PyList::value(
                 entries
                     .into_iter()
                     .map(|(k, v)| PyTuple::value(vec![k, v]))
                     .collect::<Vec<_>>(),
             ))
+        },
+    );
+    // Jinja2's `list`, `sort` and `groupby` return new Python lists, which a template can
+    // change (`{% set xs = items|list %}{{ xs.append(1) or '' }}`): minijinja's, wrapped.
+    env.add_filter("list", |state: &State, value: Value| {
+        minijinja::filters::list(state, value).and_then(|v| new_list(&v))
+    });
+    env.add_filter(
+        "sort",
+        |state: &State, value: Value, kwargs: minijinja::value::Kwargs| {
+            minijinja::filters::sort(state, value, kwargs).and_then(|v| new_list(&v))
+        },
+    );
+    env.add_filter(
+        "groupby",
+        |value: Value, attribute: Option<&str>, kwargs: minijinja::value::Kwargs| {
+            minijinja::filters::groupby(value, attribute, kwargs).and_then(|v| new_list(&v))
         },
     );
     env.add_filter("items", |value: Value| -> Result<Value, Error> {
@@ -1823,7 +1841,7 @@ fn python_methods(
                     ));
                 }
                 let max = int_arg(a[1].as_ref(), -1)?;
-                return Ok(Value::from(py_split(s, sep.as_deref(), max)));
+                return Ok(PyList::value(py_split(s, sep.as_deref(), max)));
             }
             "partition" | "rpartition" => {
                 let a = bind(args, &["sep"])?;
@@ -1901,6 +1919,13 @@ fn python_methods(
                 }
                 return Ok(Value::from(out));
             }
+            "splitlines" => {
+                let a = bind(args, &["keepends"])?;
+                let keep = bool_arg(a[0].as_ref(), false);
+                return Ok(PyList::value(
+                    split_lines(s, keep).into_iter().map(Value::from).collect(),
+                ));
+            }
             "swapcase" => {
                 return Ok(Value::from(
                     s.chars()
@@ -1947,9 +1972,14 @@ fn python_methods(
         let a = bind(args, &["sep", "maxsplit"])?;
         let sep = a[0].as_ref().filter(|v| !v.is_none()).map(text_of);
         let max = int_arg(a[1].as_ref(), -1)?;
-        return Ok(Value::from(py_rsplit(s, sep.as_deref(), max)));
+        return Ok(PyList::value(py_rsplit(s, sep.as_deref(), max)));
     }
     minijinja_contrib::pycompat::unknown_method_callback(state, value, method, args)
+}
+
+/// A new Python list holding the items of `value` (what `list(value)` makes).
+fn new_list(value: &Value) -> Result<Value, Error> {
+    Ok(PyList::value(value.try_iter()?.collect()))
 }
 
 /// `dict.items()`: (key, value) tuples in order.

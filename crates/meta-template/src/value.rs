@@ -447,6 +447,108 @@ impl Object for PyTuple {
     }
 }
 
+/// Python's `range` (Jinja2's `range` global): lazy, prints as `range(0, 3)`, and, like
+/// Python's, cannot change.
+#[derive(Debug, Clone, Copy)]
+pub struct PyRange {
+    start: i64,
+    stop: i64,
+    step: i64,
+}
+
+impl PyRange {
+    /// `range(stop)`, `range(start, stop)` or `range(start, stop, step)`, integers only.
+    pub fn call(args: &[Value]) -> Result<Value, Error> {
+        let int = |v: &Value| -> Result<i64, Error> {
+            match v.kind() {
+                ValueKind::Bool => Ok(i64::from(v.is_true())),
+                ValueKind::Number if v.is_integer() => i64::try_from(v.clone()),
+                _ => Err(Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!(
+                        "TypeError: '{}' object cannot be interpreted as an integer",
+                        v.kind()
+                    ),
+                )),
+            }
+        };
+        let (first, end, stride) = match args {
+            [end] => (0, int(end)?, 1),
+            [first, end] => (int(first)?, int(end)?, 1),
+            [first, end, stride] => (int(first)?, int(end)?, int(stride)?),
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!(
+                        "TypeError: range expected 1 to 3 integer arguments, got {}",
+                        args.len()
+                    ),
+                ));
+            }
+        };
+        if stride == 0 {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "ValueError: range() arg 3 must not be zero",
+            ));
+        }
+        Ok(Value::from_object(PyRange {
+            start: first,
+            stop: end,
+            step: stride,
+        }))
+    }
+
+    fn len(&self) -> usize {
+        let (first, end, stride) = (
+            i128::from(self.start),
+            i128::from(self.stop),
+            i128::from(self.step),
+        );
+        let n = if stride > 0 {
+            (end - first + stride - 1) / stride
+        } else {
+            (first - end - stride - 1) / -stride
+        };
+        usize::try_from(n.max(0)).unwrap_or(usize::MAX)
+    }
+}
+
+impl Object for PyRange {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let index = i128::try_from(key.clone()).ok()?;
+        let len = i128::try_from(self.len()).ok()?;
+        let index = if index < 0 { index + len } else { index };
+        if !(0..len).contains(&index) {
+            return None;
+        }
+        let item = i128::from(self.start) + index * i128::from(self.step);
+        i64::try_from(item).ok().map(Value::from)
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Seq(self.len())
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(self.len())
+    }
+
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result
+    where
+        Self: Sized + 'static,
+    {
+        match self.step {
+            1 => write!(f, "range({}, {})", self.start, self.stop),
+            step => write!(f, "range({}, {}, {step})", self.start, self.stop),
+        }
+    }
+}
+
 /// The entries of a map value in iteration order, whatever kind of map it is.
 pub fn map_entries(value: &Value) -> Vec<(Value, Value)> {
     if let Some(dict) = value.downcast_object_ref::<PyDict>() {
@@ -490,6 +592,9 @@ fn write_repr(out: &mut String, value: &Value) {
                 "b{}",
                 py_bytes_repr(value.as_bytes().unwrap_or_default())
             );
+        }
+        ValueKind::Seq if value.downcast_object_ref::<PyRange>().is_some() => {
+            let _ = write!(out, "{value}");
         }
         ValueKind::Seq | ValueKind::Iterable => {
             let tuple = value.is_tuple() || value.downcast_object_ref::<PyTuple>().is_some();
