@@ -215,6 +215,9 @@ pub fn environment(
     env.add_function(PERCENT_FUNCTION, crate::printf::py_percent);
     env.add_function("uuid4", uuid4);
     env.add_function("range", |args: Rest<Value>| PyRange::call(&args.0));
+    env.add_function("lipsum", |args: Rest<ValueOrKwargs>| {
+        crate::lipsum::lipsum(&args.into_values())
+    });
     env.add_function(NOW_FUNCTION, now::now_function);
     env.add_function("cycler", |items: Rest<Value>| {
         minijinja_contrib::globals::cycler(items.0)

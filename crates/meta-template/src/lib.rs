@@ -27,14 +27,12 @@
 //! [`TemplateError::UnknownExtension`]; it never renders something different instead.
 //!
 //! Known differences from Jinja2, all rare in templates (each is either an error here or
-//! noted; the full table is `docs/templates.md`): `range(...)` prints as a list; `dict.keys()`
-//! prints as a list; `d.items` with a key named `items` reads the key, not the method; macros
-//! have no `varargs` or `kwargs`; `lipsum` and `self` do not exist, and `%` formats a string
-//! only when the string is a literal (`'%s' % x`; otherwise an error); lists returned by
-//! filters or methods cannot change (`.append` on them is an error; lists and dicts from
-//! `cookiecutter.json` or written in a template can); `str.isprintable` for `repr` does not
-//! know unassigned code points; macros imported without `with context` can still read the
-//! context (Jinja2 fails there, so such templates render here where cookiecutter stops);
+//! noted; the full table is `docs/templates.md`): `dict.keys()` prints as a list; `d.items`
+//! with a key named `items` reads the key, not the method; macros have no `varargs` or
+//! `kwargs`; `self` does not exist; lists made by operators (`xs + ys`) cannot change (`.append`
+//! on them is an error); `lipsum` is random, as in Jinja2; macros imported without
+//! `with context` can still read the context (Jinja2 fails there, so such templates render
+//! here where cookiecutter stops);
 //! `include … without context` is refused.
 //!
 //! A failure leaves nothing half-written: everything is rendered in memory before the first
@@ -50,6 +48,7 @@ mod error;
 mod generate;
 mod hooks;
 mod jinja;
+mod lipsum;
 mod now;
 mod pprint;
 mod printf;
