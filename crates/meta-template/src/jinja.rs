@@ -24,7 +24,7 @@ const DEFAULT_EXTENSIONS: [&str; 5] = [
 ];
 
 /// Jinja2's own extensions whose behaviour minijinja has built in.
-const BUILTIN_EXTENSIONS: [&str; 1] = ["jinja2.ext.loopcontrols"];
+const BUILTIN_EXTENSIONS: [&str; 2] = ["jinja2.ext.loopcontrols", "jinja2.ext.do"];
 
 /// The `jinja2-time` package's extension, which cookiecutter 1.x required: the same `{% now %}`
 /// tag as cookiecutter's own `TimeExtension` (from which it was copied), so it changes nothing,
@@ -59,6 +59,8 @@ pub struct Syntax {
     pub lstrip_blocks: bool,
     /// `{% break %}` and `{% continue %}`: Jinja2 knows them only with `jinja2.ext.loopcontrols`.
     pub loop_controls: bool,
+    /// `{% do expr %}`: Jinja2 knows it only with `jinja2.ext.do` (minijinja always does).
+    pub do_statement: bool,
     /// `jinja2_time.TimeExtension` is loaded: its `{% now %}` replaces cookiecutter's.
     pub jinja2_time: bool,
 }
@@ -74,6 +76,7 @@ impl Default for Syntax {
             trim_blocks: false,
             lstrip_blocks: false,
             loop_controls: false,
+            do_statement: false,
             jinja2_time: false,
         }
     }
@@ -93,7 +96,9 @@ impl EnvSettings {
     ) -> Result<Self, TemplateError> {
         let mut syntax = Syntax::default();
         for name in extension_names(extensions) {
-            if BUILTIN_EXTENSIONS.contains(&name.as_str()) {
+            if name == "jinja2.ext.do" {
+                syntax.do_statement = true;
+            } else if BUILTIN_EXTENSIONS.contains(&name.as_str()) {
                 syntax.loop_controls = true;
             } else if name == JINJA2_TIME {
                 syntax.jinja2_time = true;
@@ -213,6 +218,7 @@ pub fn environment(
         crate::value::PyDict::plain(map_entries(&map).into_iter().collect())
     });
     env.add_function(PERCENT_FUNCTION, crate::printf::py_percent);
+    env.add_function(DO_FUNCTION, |_: Value| ());
     env.add_function("uuid4", uuid4);
     env.add_function("range", |args: Rest<Value>| PyRange::call(&args.0));
     env.add_function("lipsum", |args: Rest<ValueOrKwargs>| {
@@ -278,7 +284,9 @@ pub fn prepare_source(source: &str, syntax: &Syntax) -> String {
     } else {
         source.to_owned()
     };
-    let loop_words = !syntax.loop_controls && (text.contains("break") || text.contains("continue"));
+    let loop_words = (!syntax.loop_controls
+        && (text.contains("break") || text.contains("continue")))
+        || (!syntax.do_statement && text.contains("do"));
     let line_comments = syntax
         .line_comment_prefix
         .as_ref()
@@ -405,14 +413,21 @@ fn rewrite_now_tags(text: &str, syntax: &Syntax) -> String {
                     out.push_str(&inner[at + word.len()..]);
                     out.push_str(be);
                     rest = &rest[after..];
-                } else if (word == "break" || word == "continue") && !syntax.loop_controls {
-                    // Jinja2 without `jinja2.ext.loopcontrols` has no such tag: make minijinja
-                    // fail the same way, with a name that says what is missing.
+                } else if ((word == "break" || word == "continue") && !syntax.loop_controls)
+                    || (word == "do" && !syntax.do_statement)
+                {
+                    // Jinja2 without `jinja2.ext.loopcontrols` (or `jinja2.ext.do`) has no such
+                    // tag: make minijinja fail the same way, with a name that says what is
+                    // missing.
                     out.push_str(&rest[..inner_start]);
                     let at = inner.find(word.as_str()).unwrap_or(0);
                     out.push_str(&inner[..at]);
                     out.push_str(&word);
-                    out.push_str("_needs_jinja2_ext_loopcontrols");
+                    out.push_str(if word == "do" {
+                        "_needs_jinja2_ext_do"
+                    } else {
+                        "_needs_jinja2_ext_loopcontrols"
+                    });
                     out.push_str(&inner[at + word.len()..]);
                     out.push_str(be);
                     rest = &rest[after..];
@@ -448,7 +463,17 @@ fn rewrite_now_tags(text: &str, syntax: &Syntax) -> String {
                         rest = stripped;
                     }
                 } else {
-                    let tag = rewrite_percent(&rest[..after], bs.len(), be.len(), true);
+                    // minijinja's `do` takes only a call; Jinja2's any expression.
+                    let do_tag = (word == "do").then(|| {
+                        format!(
+                            "{bs}{}do {DO_FUNCTION}({}){}{be}",
+                            left_ws.map(String::from).unwrap_or_default(),
+                            trimmed[2..].trim(),
+                            right_ws.map(String::from).unwrap_or_default(),
+                        )
+                    });
+                    let tag = do_tag.as_deref().unwrap_or(&rest[..after]);
+                    let tag = rewrite_percent(tag, bs.len(), be.len(), true);
                     let tag = mutable_literals(&tag, bs.len(), be.len());
                     match wrap_loop_iterable(&tag, bs.len(), be.len()).filter(|_| word == "for") {
                         Some(wrapped) => push_ascii_blanks(&mut out, &wrapped),
@@ -460,6 +485,9 @@ fn rewrite_now_tags(text: &str, syntax: &Syntax) -> String {
         }
     }
 }
+
+/// The function `{% do EXPR %}` calls with EXPR (minijinja's `do` takes only a call).
+pub const DO_FUNCTION: &str = "__py_do";
 
 /// The function `'…' % value` becomes (see [`rewrite_percent`]).
 pub const PERCENT_FUNCTION: &str = "__py_percent";
