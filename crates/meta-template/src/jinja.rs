@@ -1801,6 +1801,22 @@ fn python_methods(
     {
         return answer;
     }
+    if method == "format_map"
+        && value.kind() == ValueKind::String
+        && let [mapping] = args
+    {
+        // `s.format_map(m)` is `s.format(**m)`.
+        let kwargs: minijinja::value::Kwargs = map_entries(mapping)
+            .into_iter()
+            .map(|(k, v)| (py_str(&k), v))
+            .collect();
+        return minijinja_contrib::pycompat::unknown_method_callback(
+            state,
+            value,
+            "format",
+            &[Value::from(kwargs)],
+        );
+    }
     if value.kind() == ValueKind::Bytes
         && let Some(answer) = value
             .as_bytes()

@@ -1,7 +1,9 @@
 //! The `str` methods whose answers depend on Unicode character data (`casefold`, `isdecimal`,
-//! `isnumeric`, `istitle`, `isidentifier`, `isprintable`), `encode` (and `bytes.decode`), as
-//! Python 3 has them, with Python's own tables ([`crate::py_unicode`]).
+//! `isnumeric`, `istitle`, `isidentifier`, `isprintable`), `encode` (and `bytes.decode`),
+//! `maketrans` and `translate`, as Python 3 has them, with Python's own tables
+//! ([`crate::py_unicode`]).
 
+use indexmap::IndexMap;
 use minijinja::value::{Value, ValueKind};
 use minijinja::{Error, ErrorKind};
 
@@ -40,9 +42,112 @@ pub fn str_method(s: &str, method: &str, args: &[Value]) -> Option<Result<Value,
         "istitle" => no_args(method, args).map(|()| Value::from(is_title(s))),
         "encode" => encode_args(args)
             .and_then(|(encoding, errors)| encode(s, &encoding, &errors).map(Value::from_bytes)),
+        "maketrans" => maketrans(args),
+        "translate" => match args {
+            [table] => translate(s, table),
+            _ => Err(fail(format!(
+                "TypeError: str.translate() takes exactly one argument ({} given)",
+                args.len()
+            ))),
+        },
         _ => return None,
     };
     Some(answer)
+}
+
+/// `str.maketrans(x[, y[, z]])`: a dict from code points to code points, strings or None.
+fn maketrans(args: &[Value]) -> Result<Value, Error> {
+    let ord = |c: char| Value::from(u32::from(c));
+    let mut table = IndexMap::new();
+    match args {
+        [mapping] if mapping.kind() == ValueKind::Map => {
+            for (key, value) in crate::value::map_entries(mapping) {
+                let key = match key.as_str() {
+                    Some(k) if k.chars().count() == 1 => k.chars().next().map(ord),
+                    None if key.is_integer() => Some(key.clone()),
+                    _ => None,
+                };
+                let Some(key) = key else {
+                    return Err(fail(
+                        "ValueError: string keys in translate table must be of length 1",
+                    ));
+                };
+                table.insert(key, value);
+            }
+        }
+        [_] => {
+            return Err(fail(
+                "TypeError: if you give only one argument to maketrans it must be a dict",
+            ));
+        }
+        [x, y] | [x, y, _] => {
+            let (Some(x), Some(y)) = (x.as_str(), y.as_str()) else {
+                return Err(fail("TypeError: maketrans() arguments must be strings"));
+            };
+            if x.chars().count() != y.chars().count() {
+                return Err(fail(
+                    "ValueError: the first two maketrans arguments must have equal length",
+                ));
+            }
+            for (a, b) in x.chars().zip(y.chars()) {
+                table.insert(ord(a), ord(b));
+            }
+            if let [_, _, z] = args {
+                let Some(z) = z.as_str() else {
+                    return Err(fail("TypeError: maketrans() argument 3 must be str"));
+                };
+                for c in z.chars() {
+                    table.insert(ord(c), Value::from(()));
+                }
+            }
+        }
+        _ => {
+            return Err(fail(format!(
+                "TypeError: maketrans expected 1 to 3 arguments, got {}",
+                args.len()
+            )));
+        }
+    }
+    Ok(crate::value::PyDict::plain(table))
+}
+
+/// `s.translate(table)`: each character looked up by code point in a mapping; a missing one
+/// stays, None deletes it, an int or a string replaces it.
+fn translate(s: &str, table: &Value) -> Result<Value, Error> {
+    if table.kind() != ValueKind::Map {
+        return Err(fail(format!(
+            "a translate table that is a {}, which meta does not support (use a dict)",
+            table.kind()
+        )));
+    }
+    let entries = crate::value::map_entries(table);
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let key = Value::from(u32::from(c));
+        let found = entries.iter().find(|(k, _)| *k == key).map(|(_, v)| v);
+        match found {
+            None => out.push(c),
+            Some(v) if v.is_none() => {}
+            Some(v) if v.kind() == ValueKind::String => {
+                out.push_str(v.as_str().unwrap_or_default());
+            }
+            Some(v) if v.is_integer() => {
+                let code = u32::try_from(v.clone())
+                    .ok()
+                    .and_then(char::from_u32)
+                    .ok_or_else(|| {
+                        fail("ValueError: character mapping must be in range(0x110000)")
+                    })?;
+                out.push(code);
+            }
+            Some(_) => {
+                return Err(fail(
+                    "TypeError: character mapping must return integer, None or str",
+                ));
+            }
+        }
+    }
+    Ok(Value::from(out))
 }
 
 /// `b.decode(encoding='utf-8', errors='strict')` on bytes (what `encode` gives back).
