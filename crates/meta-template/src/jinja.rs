@@ -12,7 +12,10 @@ use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior};
 use crate::error::TemplateError;
 use crate::now;
 use crate::slugify::{SlugifyOptions, slugify};
-use crate::value::{JsonIndent, PyList, PyRange, PyTuple, Raw, json_dumps, map_entries, py_str};
+use crate::value::{
+    JsonIndent, PyDictView, PyList, PyRange, PyTuple, Raw, ViewKind, json_dumps, map_entries,
+    py_str,
+};
 
 /// Extensions cookiecutter always loads; naming them in `_extensions` changes nothing.
 const DEFAULT_EXTENSIONS: [&str; 5] = [
@@ -1989,8 +1992,16 @@ fn python_methods(
             _ => {}
         }
     }
-    if value.kind() == ValueKind::Map && method == "items" && args.is_empty() {
-        return Ok(items_of(value));
+    if value.kind() == ValueKind::Map && args.is_empty() {
+        let kind = match method {
+            "keys" => Some(ViewKind::Keys),
+            "values" => Some(ViewKind::Values),
+            "items" => Some(ViewKind::Items),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            return Ok(PyDictView::value(value.clone(), kind));
+        }
     }
     if value.kind() == ValueKind::Seq {
         let items: Vec<Value> = value.try_iter()?.collect();

@@ -27,7 +27,7 @@
 //! [`TemplateError::UnknownExtension`]; it never renders something different instead.
 //!
 //! Known differences from Jinja2, all rare in templates (each is either an error here or
-//! noted; the full table is `docs/templates.md`): `dict.keys()` prints as a list; `d.items`
+//! noted; the full table is `docs/templates.md`): `d.items`
 //! with a key named `items` reads the key, not the method; macros have no `varargs` or
 //! `kwargs`; `self` does not exist; lists made by operators (`xs + ys`) cannot change (`.append`
 //! on them is an error); `lipsum` is random, as in Jinja2; macros imported without

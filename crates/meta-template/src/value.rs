@@ -549,6 +549,71 @@ impl Object for PyRange {
     }
 }
 
+/// What a dict view shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewKind {
+    Keys,
+    Values,
+    Items,
+}
+
+/// `d.keys()`, `d.values()`, `d.items()`: live views of the dict that print as Python's
+/// (`dict_keys(['a'])`, `odict_items([('a', 1)])` for an `OrderedDict`) and, like Python's,
+/// cannot change.
+#[derive(Debug, Clone)]
+pub struct PyDictView {
+    dict: Value,
+    kind: ViewKind,
+}
+
+impl PyDictView {
+    pub fn value(dict: Value, kind: ViewKind) -> Value {
+        Value::from_object(PyDictView { dict, kind })
+    }
+
+    fn items(&self) -> Vec<Value> {
+        map_entries(&self.dict)
+            .into_iter()
+            .map(|(k, v)| match self.kind {
+                ViewKind::Keys => k,
+                ViewKind::Values => v,
+                ViewKind::Items => PyTuple::value(vec![k, v]),
+            })
+            .collect()
+    }
+}
+
+impl Object for PyDictView {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Iterable
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(self.items())
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(self.items().len())
+    }
+
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result
+    where
+        Self: Sized + 'static,
+    {
+        let ordered = self
+            .dict
+            .downcast_object_ref::<PyDict>()
+            .is_some_and(|d| d.ordered);
+        let what = match self.kind {
+            ViewKind::Keys => "keys",
+            ViewKind::Values => "values",
+            ViewKind::Items => "items",
+        };
+        let list = py_repr(&Value::from(self.items()));
+        write!(f, "{}dict_{what}({list})", if ordered { "o" } else { "" })
+    }
+}
+
 /// The entries of a map value in iteration order, whatever kind of map it is.
 pub fn map_entries(value: &Value) -> Vec<(Value, Value)> {
     if let Some(dict) = value.downcast_object_ref::<PyDict>() {
@@ -593,7 +658,10 @@ fn write_repr(out: &mut String, value: &Value) {
                 py_bytes_repr(value.as_bytes().unwrap_or_default())
             );
         }
-        ValueKind::Seq if value.downcast_object_ref::<PyRange>().is_some() => {
+        ValueKind::Seq | ValueKind::Iterable
+            if value.downcast_object_ref::<PyRange>().is_some()
+                || value.downcast_object_ref::<PyDictView>().is_some() =>
+        {
             let _ = write!(out, "{value}");
         }
         ValueKind::Seq | ValueKind::Iterable => {
