@@ -344,7 +344,7 @@ fn key_split(text: &str, no: usize) -> Result<Option<(String, &str)>, ConfigErro
         other => err(
             no,
             format!(
-                "the key `{}` is not a string (YAML reads it as {}), which meta cannot use",
+                "the key `{}` is not a string (YAML reads it as {}), which meta cannot read",
                 text.split(':').next().unwrap_or_default().trim(),
                 other.py_str()
             ),
@@ -626,7 +626,7 @@ impl Flow<'_> {
                             return err(
                                 self.no,
                                 format!(
-                                    "the key {} is not a string, which meta cannot use",
+                                    "the key {} is not a string, which meta cannot read",
                                     other.py_str()
                                 ),
                             );
