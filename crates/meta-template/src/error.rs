@@ -178,7 +178,7 @@ fn known_gap(error: &minijinja::Error) -> Option<&'static str> {
                 .any(|m| detail.ends_with(m)) =>
         {
             Some(
-                "changing a list made by an operator (`xs + ys`, `xs[1:]`) or by `batch`/`slice` (lists from `cookiecutter.json`, written in the template, or returned by `list`, `sort`, `dictsort`, `groupby`, `split` and `splitlines` can change)",
+                "changing a list made by slicing or repetition (`xs[1:]`, `xs * 2`) or by `batch`/`slice` (lists from `cookiecutter.json`, written in the template, sums `xs + ys`, or returned by `list`, `sort`, `dictsort`, `groupby`, `split` and `splitlines` can change)",
             )
         }
         _ => None,

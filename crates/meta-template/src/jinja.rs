@@ -221,6 +221,7 @@ pub fn environment(
         crate::value::PyDict::plain(map_entries(&map).into_iter().collect())
     });
     env.add_function(PERCENT_FUNCTION, crate::printf::py_percent);
+    env.add_function(ADD_FUNCTION, crate::printf::py_add);
     env.add_function(DO_FUNCTION, |_: Value| ());
     env.add_function("uuid4", uuid4);
     env.add_function("range", |args: Rest<Value>| PyRange::call(&args.0));
@@ -294,7 +295,7 @@ pub fn prepare_source(source: &str, syntax: &Syntax) -> String {
         .line_comment_prefix
         .as_ref()
         .is_some_and(|p| text.contains(p.as_str()));
-    let loops = text.contains("for") || text.contains('%');
+    let loops = text.contains("for") || text.contains('%') || text.contains('+');
     let odd_blanks =
         !text.is_ascii() || text.contains(['\u{b}', '\u{1c}', '\u{1d}', '\u{1e}', '\u{1f}']);
     if !text.contains("now")
@@ -492,6 +493,9 @@ fn rewrite_now_tags(text: &str, syntax: &Syntax) -> String {
 /// The function `{% do EXPR %}` calls with EXPR (minijinja's `do` takes only a call).
 pub const DO_FUNCTION: &str = "__py_do";
 
+/// The function `left + right` becomes (see [`rewrite_percent`]).
+pub const ADD_FUNCTION: &str = "__py_add";
+
 /// The function `'…' % value` becomes (see [`rewrite_percent`]).
 pub const PERCENT_FUNCTION: &str = "__py_percent";
 
@@ -504,11 +508,47 @@ pub const PERCENT_FUNCTION: &str = "__py_percent";
 /// first, so `a % b % c` becomes `__py_percent(__py_percent(a, b), c)`. `statement` says the
 /// tag is a block tag, whose first name is its keyword (`if`, `set`, …), not an operand.
 fn rewrite_percent(tag: &str, start_len: usize, end_len: usize, statement: bool) -> String {
+    let tag = rewrite_operator(tag, start_len, end_len, statement, &PERCENT);
+    rewrite_operator(&tag, start_len, end_len, statement, &PLUS)
+}
+
+/// A binary operator rewritten to a call, and what its operands extend over: the operators
+/// that bind tighter (or as tight, on the left: all are left-associative).
+struct Rewrite {
+    operator: &'static str,
+    function: &'static str,
+    left: &'static [&'static str],
+    right: &'static [&'static str],
+}
+
+const PERCENT: Rewrite = Rewrite {
+    operator: "%",
+    function: PERCENT_FUNCTION,
+    left: &["*", "/", "//", "**"],
+    right: &["**"],
+};
+
+/// `+` → `__py_add`: Python's `list + list` is a new list a template can change; minijinja's
+/// is not. `~` binds tighter than `+` in Jinja2, and `-` as tight.
+const PLUS: Rewrite = Rewrite {
+    operator: "+",
+    function: ADD_FUNCTION,
+    left: &["*", "/", "//", "**", "~", "-"],
+    right: &["*", "/", "//", "**", "~"],
+};
+
+fn rewrite_operator(
+    tag: &str,
+    start_len: usize,
+    end_len: usize,
+    statement: bool,
+    rewrite: &Rewrite,
+) -> String {
     let Some(inner_end) = tag.len().checked_sub(end_len).filter(|e| *e >= start_len) else {
         return tag.to_owned();
     };
     let inner = &tag[start_len..inner_end];
-    if !inner.contains('%') {
+    if !inner.contains(rewrite.operator) {
         return tag.to_owned();
     }
     // Whitespace control (`{{-`, `+%}`) is not an operator.
@@ -521,16 +561,17 @@ fn rewrite_percent(tag: &str, start_len: usize, end_len: usize, statement: bool)
         _ => inner.len(),
     };
     let mut body = inner[head..tail].to_owned();
-    // Each pass removes one `%` operator and adds none: bounded by the `%` signs in the tag.
-    for _ in 0..body.matches('%').count() {
+    // Each pass removes one operator and adds none: bounded by the operator's signs in the tag.
+    for _ in 0..body.matches(rewrite.operator).count() {
         let tokens = tokenize(&body);
-        let Some((left, op, right)) = first_percent(&tokens, statement) else {
+        let Some((left, op, right)) = first_operator(&tokens, statement, rewrite) else {
             break;
         };
         let (l, o, r) = (tokens[left].start, tokens[op].start, tokens[right].end);
         body = format!(
-            "{}{PERCENT_FUNCTION}({}, {}){}",
+            "{}{}({}, {}){}",
             &body[..l],
+            rewrite.function,
             body[l..o].trim_end(),
             body[tokens[op].end..r].trim_start(),
             &body[r..]
@@ -630,17 +671,26 @@ fn ends_value(tokens: &[Token<'_>], i: usize, statement: bool) -> bool {
 }
 
 /// The first `%` operator with its left operand's first token and right operand's last.
-fn first_percent(tokens: &[Token<'_>], statement: bool) -> Option<(usize, usize, usize)> {
+fn first_operator(
+    tokens: &[Token<'_>],
+    statement: bool,
+    rewrite: &Rewrite,
+) -> Option<(usize, usize, usize)> {
     (0..tokens.len())
-        .filter(|k| tokens[*k].kind == TokenKind::Operator && tokens[*k].text == "%")
+        .filter(|k| tokens[*k].kind == TokenKind::Operator && tokens[*k].text == rewrite.operator)
         .find_map(|k| {
-            let left = left_operand(tokens, k, statement)?;
-            let right = right_operand(tokens, k + 1)?;
+            let left = left_operand(tokens, k, statement, rewrite.left)?;
+            let right = right_operand(tokens, k + 1, rewrite.right)?;
             Some((left, k, right))
         })
 }
 
-fn left_operand(tokens: &[Token<'_>], op: usize, statement: bool) -> Option<usize> {
+fn left_operand(
+    tokens: &[Token<'_>],
+    op: usize,
+    statement: bool,
+    across: &[&str],
+) -> Option<usize> {
     let mut end = op;
     loop {
         let mut i = end.checked_sub(1)?;
@@ -684,13 +734,13 @@ fn left_operand(tokens: &[Token<'_>], op: usize, statement: bool) -> Option<usiz
             i -= 1;
         }
         match i.checked_sub(1).map(|p| tokens[p].text) {
-            Some("*" | "/" | "//" | "**") => end = i - 1,
+            Some(op) if across.contains(&op) => end = i - 1,
             _ => return Some(i),
         }
     }
 }
 
-fn right_operand(tokens: &[Token<'_>], start: usize) -> Option<usize> {
+fn right_operand(tokens: &[Token<'_>], start: usize, across: &[&str]) -> Option<usize> {
     let mut i = start;
     while tokens.get(i)?.kind == TokenKind::Operator && matches!(tokens[i].text, "-" | "+") {
         i += 1;
@@ -715,7 +765,9 @@ fn right_operand(tokens: &[Token<'_>], start: usize) -> Option<usize> {
                 }
                 // `|filter.name` (dotted filter names) are read by the `.` branch.
             }
-            Some(t) if t.text == "**" => last = right_operand(tokens, last + 2)?,
+            Some(t) if t.kind == TokenKind::Operator && across.contains(&t.text) => {
+                last = right_operand(tokens, last + 2, across)?;
+            }
             _ => return Some(last),
         }
     }

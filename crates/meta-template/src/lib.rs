@@ -29,7 +29,7 @@
 //! Known differences from Jinja2, all rare in templates (each is either an error here or
 //! noted; the full table is `docs/templates.md`): `d.items`
 //! with a key named `items` reads the key, not the method; macros have no `varargs` or
-//! `kwargs`; `self` does not exist; lists made by operators (`xs + ys`) cannot change (`.append`
+//! `kwargs`; `self` does not exist; lists made by slicing (`xs[1:]`) cannot change (`.append`
 //! on them is an error); `lipsum` is random, as in Jinja2; macros imported without
 //! `with context` can still read the context (Jinja2 fails there, so such templates render
 //! here where cookiecutter stops);
