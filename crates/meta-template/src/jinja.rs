@@ -617,6 +617,10 @@ fn tokenize(text: &str) -> Vec<Token<'_>> {
                 let mut j = i;
                 while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'.' || b[j] == b'_')
                 {
+                    // An exponent's sign belongs to the number (`1e+5`).
+                    if matches!(b[j], b'e' | b'E') && matches!(b.get(j + 1), Some(b'+' | b'-')) {
+                        j += 1;
+                    }
                     j += 1;
                 }
                 (TokenKind::Literal, j)
