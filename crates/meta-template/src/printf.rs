@@ -38,6 +38,11 @@ pub fn percent_operator(format: &str, value: &Value) -> Result<String, Error> {
     if value.kind() == minijinja::value::ValueKind::Map {
         return format_with(format, std::slice::from_ref(value), Some(value), false);
     }
+    if value.kind() == ValueKind::Seq {
+        // Python takes anything with `__getitem__` (a list too) for a possible mapping: it is
+        // the one argument, and arguments left over are no error.
+        return format_with(format, std::slice::from_ref(value), None, false);
+    }
     format_with(format, std::slice::from_ref(value), None, true)
 }
 
@@ -255,7 +260,8 @@ fn number_int(v: &Value) -> Option<i128> {
 /// A bool, integer or float as a float.
 fn number_float(v: &Value) -> Option<f64> {
     match v.kind() {
-        ValueKind::Bool | ValueKind::Number => f64::try_from(v.clone()).ok(),
+        ValueKind::Bool => Some(if v.is_true() { 1.0 } else { 0.0 }),
+        ValueKind::Number => f64::try_from(v.clone()).ok(),
         _ => None,
     }
 }
