@@ -615,3 +615,67 @@ fn git_templates_are_cloned_into_cookiecutters_cache() {
         show(&ours.stderr)
     );
 }
+
+/// cookiecutter's user config as cookiecutter reads it: `default_context` (YAML 1.1 scalars,
+/// quoted and plain, comments, nested mappings and lists; a value that fits no choice is
+/// warned about and stops the rest, as in cookiecutter), `abbreviations` (whole names and
+/// `PREFIX:REST`, the defaults kept), and templates found in `cookiecutters_dir` by name.
+#[test]
+fn user_config_is_read_as_cookiecutter_reads_it() {
+    let venv = venv();
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path();
+    std::fs::create_dir_all(work.join("home")).unwrap();
+    let tpl = work.join("templates/cfgcase");
+    std::fs::create_dir_all(tpl.join("{{cookiecutter.slug}}")).unwrap();
+    std::fs::write(
+        tpl.join("cookiecutter.json"),
+        r#"{"slug": "cfg", "full_name": "Nobody", "email": "x", "use_docker": false,
+        "version": "0.0", "license": ["BSD", "MIT", "GPL"], "tags": ["a", "b", "c"],
+        "settings": {"port": 1, "hosts": ["h"]}, "count": 1, "ratio": 1.5, "nothing": "x",
+        "color": ["red", "blue"], "after_color": "kept"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        tpl.join("{{cookiecutter.slug}}/out.txt"),
+        "{% for k, v in cookiecutter.items() if k != '_output_dir' %}{{ k }}={{ v }}\n{% endfor %}",
+    )
+    .unwrap();
+    let config = work.join("cookiecutter.yaml");
+    let text = format!(
+        "# cookiecutter's config\n---\ndefault_context:\n    full_name: \"Ann O'Nym\"   # quoted\n    \
+         email: 'ann@example.com'\n    use_docker: yes\n    version: 1.10\n    license: MIT\n    \
+         tags: [c, a]\n    settings: {{port: 0x50, hosts: [\"a # b\", ~]}}\n    count: 1_000\n    \
+         ratio: .5\n    nothing: ~\n    unknown: 1\n    color: green\n    after_color: lost\n\
+         cookiecutters_dir: {cache}\nabbreviations:\n  mine: {templates}/{{0}}\n  \
+         whole: {templates}/cfgcase\n",
+        cache = work.join("templates").display(),
+        templates = work.join("templates").display(),
+    );
+    std::fs::write(&config, text).unwrap();
+    compare_git_render(work, &venv, "prefix", "mine:cfgcase", &[], Some(&config));
+    compare_git_render(work, &venv, "whole", "whole", &[], Some(&config));
+    let ours = compare_git_render(work, &venv, "cache", "cfgcase", &[], Some(&config));
+    assert!(
+        String::from_utf8_lossy(&ours.stderr).contains("Invalid default received"),
+        "{}",
+        show(&ours.stderr)
+    );
+    let out = std::fs::read_to_string(work.join("meta-prefix/cfg/out.txt")).unwrap();
+    assert!(out.contains("use_docker=True"), "{out}");
+    assert!(out.contains("after_color=kept"), "{out}");
+
+    // What meta cannot read is named, with its line; cookiecutter reads it.
+    std::fs::write(&config, "default_context:\n  when: 2024-01-01\n").unwrap();
+    let ours = tool(Path::new(env!("CARGO_BIN_EXE_meta")), work, &venv)
+        .env("COOKIECUTTER_CONFIG", &config)
+        .args(["new", "--no-input", "mine:cfgcase", "-o", "bad"])
+        .output()
+        .unwrap();
+    assert!(!ours.status.success());
+    assert!(
+        String::from_utf8_lossy(&ours.stderr).contains("line 2: the date `2024-01-01`"),
+        "{}",
+        show(&ours.stderr)
+    );
+}

@@ -166,7 +166,7 @@ fn known_gap(error: &minijinja::Error) -> Option<&'static str> {
             if detail.contains("% operator") && detail.contains("string") =>
         {
             Some(
-                "Python's `%` string formatting with something other than a string literal on its left (write the format as a literal, or use the `format` filter: `fmt|format(x)`)",
+                "a `%` whose operands meta could not find (use the `format` filter: `fmt|format(x)`)",
             )
         }
         minijinja::ErrorKind::UnknownMethod
@@ -178,7 +178,7 @@ fn known_gap(error: &minijinja::Error) -> Option<&'static str> {
                 .any(|m| detail.ends_with(m)) =>
         {
             Some(
-                "changing a list that a filter, function or method returned (lists from `cookiecutter.json` and lists written in the template can change)",
+                "changing a list made by slicing or repetition (`xs[1:]`, `xs * 2`) or by `batch`/`slice` (lists from `cookiecutter.json`, written in the template, sums `xs + ys`, or returned by `list`, `sort`, `dictsort`, `groupby`, `split` and `splitlines` can change)",
             )
         }
         _ => None,

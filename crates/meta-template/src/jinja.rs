@@ -12,7 +12,10 @@ use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior};
 use crate::error::TemplateError;
 use crate::now;
 use crate::slugify::{SlugifyOptions, slugify};
-use crate::value::{JsonIndent, PyTuple, Raw, json_dumps, map_entries, py_str};
+use crate::value::{
+    JsonIndent, PyDictView, PyList, PyRange, PyTuple, Raw, ViewKind, json_dumps, map_entries,
+    py_str,
+};
 
 /// Extensions cookiecutter always loads; naming them in `_extensions` changes nothing.
 const DEFAULT_EXTENSIONS: [&str; 5] = [
@@ -24,7 +27,7 @@ const DEFAULT_EXTENSIONS: [&str; 5] = [
 ];
 
 /// Jinja2's own extensions whose behaviour minijinja has built in.
-const BUILTIN_EXTENSIONS: [&str; 1] = ["jinja2.ext.loopcontrols"];
+const BUILTIN_EXTENSIONS: [&str; 2] = ["jinja2.ext.loopcontrols", "jinja2.ext.do"];
 
 /// The `jinja2-time` package's extension, which cookiecutter 1.x required: the same `{% now %}`
 /// tag as cookiecutter's own `TimeExtension` (from which it was copied), so it changes nothing,
@@ -59,6 +62,8 @@ pub struct Syntax {
     pub lstrip_blocks: bool,
     /// `{% break %}` and `{% continue %}`: Jinja2 knows them only with `jinja2.ext.loopcontrols`.
     pub loop_controls: bool,
+    /// `{% do expr %}`: Jinja2 knows it only with `jinja2.ext.do` (minijinja always does).
+    pub do_statement: bool,
     /// `jinja2_time.TimeExtension` is loaded: its `{% now %}` replaces cookiecutter's.
     pub jinja2_time: bool,
 }
@@ -74,6 +79,7 @@ impl Default for Syntax {
             trim_blocks: false,
             lstrip_blocks: false,
             loop_controls: false,
+            do_statement: false,
             jinja2_time: false,
         }
     }
@@ -93,7 +99,9 @@ impl EnvSettings {
     ) -> Result<Self, TemplateError> {
         let mut syntax = Syntax::default();
         for name in extension_names(extensions) {
-            if BUILTIN_EXTENSIONS.contains(&name.as_str()) {
+            if name == "jinja2.ext.do" {
+                syntax.do_statement = true;
+            } else if BUILTIN_EXTENSIONS.contains(&name.as_str()) {
                 syntax.loop_controls = true;
             } else if name == JINJA2_TIME {
                 syntax.jinja2_time = true;
@@ -207,15 +215,19 @@ pub fn environment(
     register_filters(&mut env);
     env.add_function("random_ascii_string", random_ascii_string);
     env.add_function(LIST_FUNCTION, |items: Value| -> Result<Value, Error> {
-        Ok(crate::value::PyList::value(items.try_iter()?.collect()))
+        Ok(PyList::value(items.try_iter()?.collect()))
     });
     env.add_function(DICT_FUNCTION, |map: Value| {
         crate::value::PyDict::plain(map_entries(&map).into_iter().collect())
     });
-    env.add_function(PERCENT_FUNCTION, |format: Value, value: Value| {
-        crate::printf::percent_operator(&text_of(&format), &value)
-    });
+    env.add_function(PERCENT_FUNCTION, crate::printf::py_percent);
+    env.add_function(ADD_FUNCTION, crate::printf::py_add);
+    env.add_function(DO_FUNCTION, |_: Value| ());
     env.add_function("uuid4", uuid4);
+    env.add_function("range", |args: Rest<Value>| PyRange::call(&args.0));
+    env.add_function("lipsum", |args: Rest<ValueOrKwargs>| {
+        crate::lipsum::lipsum(&args.into_values())
+    });
     env.add_function(NOW_FUNCTION, now::now_function);
     env.add_function("cycler", |items: Rest<Value>| {
         minijinja_contrib::globals::cycler(items.0)
@@ -276,12 +288,14 @@ pub fn prepare_source(source: &str, syntax: &Syntax) -> String {
     } else {
         source.to_owned()
     };
-    let loop_words = !syntax.loop_controls && (text.contains("break") || text.contains("continue"));
+    let loop_words = (!syntax.loop_controls
+        && (text.contains("break") || text.contains("continue")))
+        || (!syntax.do_statement && text.contains("do"));
     let line_comments = syntax
         .line_comment_prefix
         .as_ref()
         .is_some_and(|p| text.contains(p.as_str()));
-    let loops = text.contains("for") || text.contains('%');
+    let loops = text.contains("for") || text.contains('%') || text.contains('+');
     let odd_blanks =
         !text.is_ascii() || text.contains(['\u{b}', '\u{1c}', '\u{1d}', '\u{1e}', '\u{1f}']);
     if !text.contains("now")
@@ -350,7 +364,7 @@ fn rewrite_now_tags(text: &str, syntax: &Syntax) -> String {
                 if kind == 1 {
                     let closed = rest[..end].ends_with(ve.as_str()) && end >= vs.len() + ve.len();
                     let tag = if closed {
-                        let tag = rewrite_percent(&rest[..end], vs.len(), ve.len());
+                        let tag = rewrite_percent(&rest[..end], vs.len(), ve.len(), false);
                         mutable_literals(&tag, vs.len(), ve.len())
                     } else {
                         rest[..end].to_owned()
@@ -403,14 +417,21 @@ fn rewrite_now_tags(text: &str, syntax: &Syntax) -> String {
                     out.push_str(&inner[at + word.len()..]);
                     out.push_str(be);
                     rest = &rest[after..];
-                } else if (word == "break" || word == "continue") && !syntax.loop_controls {
-                    // Jinja2 without `jinja2.ext.loopcontrols` has no such tag: make minijinja
-                    // fail the same way, with a name that says what is missing.
+                } else if ((word == "break" || word == "continue") && !syntax.loop_controls)
+                    || (word == "do" && !syntax.do_statement)
+                {
+                    // Jinja2 without `jinja2.ext.loopcontrols` (or `jinja2.ext.do`) has no such
+                    // tag: make minijinja fail the same way, with a name that says what is
+                    // missing.
                     out.push_str(&rest[..inner_start]);
                     let at = inner.find(word.as_str()).unwrap_or(0);
                     out.push_str(&inner[..at]);
                     out.push_str(&word);
-                    out.push_str("_needs_jinja2_ext_loopcontrols");
+                    out.push_str(if word == "do" {
+                        "_needs_jinja2_ext_do"
+                    } else {
+                        "_needs_jinja2_ext_loopcontrols"
+                    });
                     out.push_str(&inner[at + word.len()..]);
                     out.push_str(be);
                     rest = &rest[after..];
@@ -446,7 +467,17 @@ fn rewrite_now_tags(text: &str, syntax: &Syntax) -> String {
                         rest = stripped;
                     }
                 } else {
-                    let tag = rewrite_percent(&rest[..after], bs.len(), be.len());
+                    // minijinja's `do` takes only a call; Jinja2's any expression.
+                    let do_tag = (word == "do").then(|| {
+                        format!(
+                            "{bs}{}do {DO_FUNCTION}({}){}{be}",
+                            left_ws.map(String::from).unwrap_or_default(),
+                            trimmed[2..].trim(),
+                            right_ws.map(String::from).unwrap_or_default(),
+                        )
+                    });
+                    let tag = do_tag.as_deref().unwrap_or(&rest[..after]);
+                    let tag = rewrite_percent(tag, bs.len(), be.len(), true);
                     let tag = mutable_literals(&tag, bs.len(), be.len());
                     match wrap_loop_iterable(&tag, bs.len(), be.len()).filter(|_| word == "for") {
                         Some(wrapped) => push_ascii_blanks(&mut out, &wrapped),
@@ -459,71 +490,309 @@ fn rewrite_now_tags(text: &str, syntax: &Syntax) -> String {
     }
 }
 
+/// The function `{% do EXPR %}` calls with EXPR (minijinja's `do` takes only a call).
+pub const DO_FUNCTION: &str = "__py_do";
+
+/// The function `left + right` becomes (see [`rewrite_percent`]).
+pub const ADD_FUNCTION: &str = "__py_add";
+
 /// The function `'…' % value` becomes (see [`rewrite_percent`]).
 pub const PERCENT_FUNCTION: &str = "__py_percent";
 
-/// `'literal' % operand` inside a tag → `__py_percent('literal', operand)`: minijinja has no
-/// `%` on strings. Only a string literal on the left is rewritten (what templates write); the
-/// operand is what `%` binds in Jinja2: a primary with its attributes, subscripts, calls and
-/// filters. Anything else is left for minijinja, which then fails naming the gap.
-fn rewrite_percent(tag: &str, start_len: usize, end_len: usize) -> String {
+/// `left % right` inside a tag → `__py_percent(left, right)`: minijinja's `%` is only a
+/// modulo on numbers (and not Python's: `-7 % 3` is 2 in Python), Python's also formats
+/// strings. The operands are what Jinja2's parser binds to `%`: on the left, the chain of
+/// `*`, `/`, `//` and `%` operands before it (`%` is left-associative); on each side, an
+/// operand is a unary sign, a primary (name, number, string, bracketed group) and its
+/// `.name`, `[…]`, `(…)` and `|filter(…)` postfixes. One `%` is rewritten at a time, leftmost
+/// first, so `a % b % c` becomes `__py_percent(__py_percent(a, b), c)`. `statement` says the
+/// tag is a block tag, whose first name is its keyword (`if`, `set`, …), not an operand.
+fn rewrite_percent(tag: &str, start_len: usize, end_len: usize, statement: bool) -> String {
+    let tag = rewrite_operator(tag, start_len, end_len, statement, &PERCENT);
+    rewrite_operator(&tag, start_len, end_len, statement, &PLUS)
+}
+
+/// A binary operator rewritten to a call, and what its operands extend over: the operators
+/// that bind tighter (or as tight, on the left: all are left-associative).
+struct Rewrite {
+    operator: &'static str,
+    function: &'static str,
+    left: &'static [&'static str],
+    right: &'static [&'static str],
+}
+
+const PERCENT: Rewrite = Rewrite {
+    operator: "%",
+    function: PERCENT_FUNCTION,
+    left: &["*", "/", "//", "**"],
+    right: &["**"],
+};
+
+/// `+` → `__py_add`: Python's `list + list` is a new list a template can change; minijinja's
+/// is not. `~` binds tighter than `+` in Jinja2, and `-` as tight.
+const PLUS: Rewrite = Rewrite {
+    operator: "+",
+    function: ADD_FUNCTION,
+    left: &["*", "/", "//", "**", "~", "-"],
+    right: &["*", "/", "//", "**", "~"],
+};
+
+fn rewrite_operator(
+    tag: &str,
+    start_len: usize,
+    end_len: usize,
+    statement: bool,
+    rewrite: &Rewrite,
+) -> String {
     let Some(inner_end) = tag.len().checked_sub(end_len).filter(|e| *e >= start_len) else {
         return tag.to_owned();
     };
     let inner = &tag[start_len..inner_end];
-    if !inner.contains('%') {
+    if !inner.contains(rewrite.operator) {
         return tag.to_owned();
     }
-    let b = inner.as_bytes();
-    let mut out = String::with_capacity(tag.len() + 16);
-    out.push_str(&tag[..start_len]);
-    // (start of the last string literal, its end) at the current position.
-    let mut last_literal: Option<(usize, usize)> = None;
-    let mut copied = 0;
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            q @ (b'"' | b'\'') => {
-                let end = skip_string(b, i, q);
-                last_literal = Some((i, end));
-                i = end;
-                continue;
-            }
-            b'%' => {
-                let literal = last_literal
-                    .filter(|(_, end)| inner[*end..i].trim().is_empty() && *end >= copied);
-                let operand_start = skip_blanks(b, i + 1);
-                if let (Some((lit_start, lit_end)), Some(operand_end)) =
-                    (literal, operand_end(b, operand_start))
-                {
-                    out.push_str(&inner[copied..lit_start]);
-                    let _ = write!(
-                        out,
-                        "{PERCENT_FUNCTION}({}, {})",
-                        &inner[lit_start..lit_end],
-                        &inner[operand_start..operand_end]
-                    );
-                    copied = operand_end;
-                    i = operand_end;
-                    last_literal = None;
-                    continue;
-                }
-            }
-            c if !c.is_ascii_whitespace() => last_literal = None,
-            _ => {}
-        }
-        i += 1;
+    // Whitespace control (`{{-`, `+%}`) is not an operator.
+    let head = match inner.as_bytes().first() {
+        Some(b'-' | b'+') => 1,
+        _ => 0,
+    };
+    let tail = match inner.as_bytes().last() {
+        Some(b'-' | b'+') if inner.len() > head => inner.len() - 1,
+        _ => inner.len(),
+    };
+    let mut body = inner[head..tail].to_owned();
+    // Each pass removes one operator and adds none: bounded by the operator's signs in the tag.
+    for _ in 0..body.matches(rewrite.operator).count() {
+        let tokens = tokenize(&body);
+        let Some((left, op, right)) = first_operator(&tokens, statement, rewrite) else {
+            break;
+        };
+        let (l, o, r) = (tokens[left].start, tokens[op].start, tokens[right].end);
+        body = format!(
+            "{}{}({}, {}){}",
+            &body[..l],
+            rewrite.function,
+            body[l..o].trim_end(),
+            body[tokens[op].end..r].trim_start(),
+            &body[r..]
+        );
     }
-    out.push_str(&inner[copied..]);
-    out.push_str(&tag[inner_end..]);
-    out
+    format!(
+        "{}{}{body}{}{}",
+        &tag[..start_len],
+        &inner[..head],
+        &inner[tail..],
+        &tag[inner_end..]
+    )
 }
 
-fn skip_blanks(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() && b[i].is_ascii_whitespace() {
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum TokenKind {
+    Name,
+    Literal,
+    Open,
+    Close,
+    Operator,
+}
+
+#[derive(Debug)]
+struct Token<'a> {
+    kind: TokenKind,
+    text: &'a str,
+    start: usize,
+    end: usize,
+}
+
+/// Jinja2's expression tokens, enough to find what `%` binds (strings and numbers are one
+/// literal token each; unknown characters become one-character operators).
+fn tokenize(text: &str) -> Vec<Token<'_>> {
+    let b = text.as_bytes();
+    let mut tokens = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let (kind, end) = match c {
+            c if c.is_whitespace() => continue,
+            '"' | '\'' => (TokenKind::Literal, skip_string(b, i, c as u8)),
+            c if c.is_ascii_digit() => {
+                let mut j = i;
+                while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'.' || b[j] == b'_')
+                {
+                    // An exponent's sign belongs to the number (`1e+5`).
+                    if matches!(b[j], b'e' | b'E') && matches!(b.get(j + 1), Some(b'+' | b'-')) {
+                        j += 1;
+                    }
+                    j += 1;
+                }
+                (TokenKind::Literal, j)
+            }
+            c if c.is_alphabetic() || c == '_' => {
+                let mut j = i + c.len_utf8();
+                while let Some(next) = text[j..].chars().next() {
+                    if !(next.is_alphanumeric() || next == '_') {
+                        break;
+                    }
+                    j += next.len_utf8();
+                }
+                (TokenKind::Name, j)
+            }
+            '(' | '[' | '{' => (TokenKind::Open, i + 1),
+            ')' | ']' | '}' => (TokenKind::Close, i + 1),
+            _ => {
+                let two = text.get(i..i + 2).unwrap_or_default();
+                let len = if ["**", "//", "==", "!=", "<=", ">="].contains(&two) {
+                    2
+                } else {
+                    c.len_utf8()
+                };
+                (TokenKind::Operator, i + len)
+            }
+        };
+        while chars.peek().is_some_and(|(j, _)| *j < end) {
+            chars.next();
+        }
+        tokens.push(Token {
+            kind,
+            text: &text[i..end.min(text.len())],
+            start: i,
+            end: end.min(text.len()),
+        });
+    }
+    tokens
+}
+
+/// Names that are Jinja2 keywords inside expressions, never operands.
+const KEYWORDS: &[&str] = &["and", "or", "not", "in", "is", "if", "else"];
+
+/// Whether token `i` ends a value (so a following `(`/`[` is a call or subscript, and a
+/// following `-` is binary).
+fn ends_value(tokens: &[Token<'_>], i: usize, statement: bool) -> bool {
+    let t = &tokens[i];
+    match t.kind {
+        TokenKind::Literal | TokenKind::Close => true,
+        TokenKind::Name => !(KEYWORDS.contains(&t.text) || (statement && i == 0)),
+        _ => false,
+    }
+}
+
+/// The first `%` operator with its left operand's first token and right operand's last.
+fn first_operator(
+    tokens: &[Token<'_>],
+    statement: bool,
+    rewrite: &Rewrite,
+) -> Option<(usize, usize, usize)> {
+    (0..tokens.len())
+        .filter(|k| tokens[*k].kind == TokenKind::Operator && tokens[*k].text == rewrite.operator)
+        .find_map(|k| {
+            let left = left_operand(tokens, k, statement, rewrite.left)?;
+            let right = right_operand(tokens, k + 1, rewrite.right)?;
+            Some((left, k, right))
+        })
+}
+
+fn left_operand(
+    tokens: &[Token<'_>],
+    op: usize,
+    statement: bool,
+    across: &[&str],
+) -> Option<usize> {
+    let mut end = op;
+    loop {
+        let mut i = end.checked_sub(1)?;
+        if !ends_value(tokens, i, statement) {
+            return None;
+        }
+        // A primary and its postfixes, walking back.
+        loop {
+            let t = &tokens[i];
+            if t.kind == TokenKind::Close {
+                let mut depth = 0i32;
+                loop {
+                    match tokens[i].kind {
+                        TokenKind::Close => depth += 1,
+                        TokenKind::Open => depth -= 1,
+                        _ => {}
+                    }
+                    if depth == 0 {
+                        break;
+                    }
+                    i = i.checked_sub(1)?;
+                }
+                if i > 0 && ends_value(tokens, i - 1, statement) && tokens[i].text != "{" {
+                    i -= 1;
+                    continue;
+                }
+            } else if t.kind == TokenKind::Name
+                && i >= 2
+                && matches!(tokens[i - 1].text, "." | "|")
+                && ends_value(tokens, i - 2, statement)
+            {
+                i -= 2;
+                continue;
+            }
+            break;
+        }
+        while i > 0
+            && matches!(tokens[i - 1].text, "-" | "+")
+            && (i == 1 || !ends_value(tokens, i - 2, statement))
+        {
+            i -= 1;
+        }
+        match i.checked_sub(1).map(|p| tokens[p].text) {
+            Some(op) if across.contains(&op) => end = i - 1,
+            _ => return Some(i),
+        }
+    }
+}
+
+fn right_operand(tokens: &[Token<'_>], start: usize, across: &[&str]) -> Option<usize> {
+    let mut i = start;
+    while tokens.get(i)?.kind == TokenKind::Operator && matches!(tokens[i].text, "-" | "+") {
         i += 1;
     }
-    i
+    let mut last = match tokens.get(i)?.kind {
+        TokenKind::Literal => i,
+        TokenKind::Name if !KEYWORDS.contains(&tokens[i].text) => i,
+        TokenKind::Open => group_end(tokens, i)?,
+        _ => return None,
+    };
+    loop {
+        match tokens.get(last + 1) {
+            Some(t) if t.kind == TokenKind::Open && t.text != "{" => {
+                last = group_end(tokens, last + 1)?;
+            }
+            Some(t) if matches!(t.text, "." | "|") => {
+                match tokens.get(last + 2) {
+                    Some(n) if n.kind == TokenKind::Name || n.kind == TokenKind::Literal => {
+                        last += 2;
+                    }
+                    _ => return Some(last),
+                }
+                // `|filter.name` (dotted filter names) are read by the `.` branch.
+            }
+            Some(t) if t.kind == TokenKind::Operator && across.contains(&t.text) => {
+                last = right_operand(tokens, last + 2, across)?;
+            }
+            _ => return Some(last),
+        }
+    }
+}
+
+/// The closing token of the group opening at `open`.
+fn group_end(tokens: &[Token<'_>], open: usize) -> Option<usize> {
+    let mut depth = 0i32;
+    for (j, t) in tokens.iter().enumerate().skip(open) {
+        match t.kind {
+            TokenKind::Open => depth += 1,
+            TokenKind::Close => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(j);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The end of the string literal opening at `i` with quote `q`.
@@ -540,89 +809,6 @@ fn skip_string(b: &[u8], i: usize, q: u8) -> usize {
         j += 1;
     }
     b.len()
-}
-
-/// The end of the bracketed group opening at `i`, quotes respected.
-fn skip_group(b: &[u8], i: usize) -> Option<usize> {
-    let mut depth = 0i32;
-    let mut j = i;
-    while j < b.len() {
-        match b[j] {
-            q @ (b'"' | b'\'') => {
-                j = skip_string(b, j, q);
-                continue;
-            }
-            b'(' | b'[' | b'{' => depth += 1,
-            b')' | b']' | b'}' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(j + 1);
-                }
-            }
-            _ => {}
-        }
-        j += 1;
-    }
-    None
-}
-
-fn skip_name(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80) {
-        i += 1;
-    }
-    i
-}
-
-/// The end of the operand `%` binds on its right: a unary sign, a primary (name, number,
-/// string, bracketed group), then any `.name`, `[…]`, `(…)` and `|filter(…)`.
-fn operand_end(b: &[u8], start: usize) -> Option<usize> {
-    let mut i = start;
-    while i < b.len() && (b[i] == b'-' || b[i] == b'+') {
-        i = skip_blanks(b, i + 1);
-    }
-    let mut end = match *b.get(i)? {
-        q @ (b'"' | b'\'') => skip_string(b, i, q),
-        b'(' | b'[' | b'{' => skip_group(b, i)?,
-        c if c.is_ascii_digit() => {
-            let mut j = i;
-            while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'.' || b[j] == b'_') {
-                j += 1;
-            }
-            j
-        }
-        c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => skip_name(b, i),
-        _ => return None,
-    };
-    loop {
-        let k = skip_blanks(b, end);
-        match b.get(k) {
-            Some(b'.') => {
-                let name = skip_blanks(b, k + 1);
-                let after = skip_name(b, name);
-                if after == name {
-                    return Some(end);
-                }
-                end = after;
-            }
-            Some(b'[' | b'(') => end = skip_group(b, k)?,
-            Some(b'|') => {
-                let name = skip_blanks(b, k + 1);
-                let mut after = skip_name(b, name);
-                while b.get(after) == Some(&b'.') {
-                    after = skip_name(b, after + 1);
-                }
-                if after == name {
-                    return Some(end);
-                }
-                end = after;
-                let paren = skip_blanks(b, end);
-                if b.get(paren) == Some(&b'(') {
-                    end = skip_group(b, paren)?;
-                }
-            }
-            _ => return Some(end),
-        }
-    }
 }
 
 /// The functions list and dict literals are wrapped in (see [`mutable_literals`]).
@@ -1066,12 +1252,29 @@ fn register_filters(env: &mut Environment<'static>) {
             if bool_arg(a[2].as_ref(), false) {
                 entries.reverse();
             }
-            Ok(Value::from(
+            Ok(PyList::value(
                 entries
                     .into_iter()
                     .map(|(k, v)| PyTuple::value(vec![k, v]))
                     .collect::<Vec<_>>(),
             ))
+        },
+    );
+    // Jinja2's `list`, `sort` and `groupby` return new Python lists, which a template can
+    // change (`{% set xs = items|list %}{{ xs.append(1) or '' }}`): minijinja's, wrapped.
+    env.add_filter("list", |state: &State, value: Value| {
+        minijinja::filters::list(state, value).and_then(|v| new_list(&v))
+    });
+    env.add_filter(
+        "sort",
+        |state: &State, value: Value, kwargs: minijinja::value::Kwargs| {
+            minijinja::filters::sort(state, value, kwargs).and_then(|v| new_list(&v))
+        },
+    );
+    env.add_filter(
+        "groupby",
+        |value: Value, attribute: Option<&str>, kwargs: minijinja::value::Kwargs| {
+            minijinja::filters::groupby(value, attribute, kwargs).and_then(|v| new_list(&v))
         },
     );
     env.add_filter("items", |value: Value| -> Result<Value, Error> {
@@ -1651,6 +1854,35 @@ fn python_methods(
     method: &str,
     args: &[Value],
 ) -> Result<Value, Error> {
+    if let Some(answer) = value
+        .as_str()
+        .and_then(|s| crate::pystr::str_method(s, method, args))
+    {
+        return answer;
+    }
+    if method == "format_map"
+        && value.kind() == ValueKind::String
+        && let [mapping] = args
+    {
+        // `s.format_map(m)` is `s.format(**m)`.
+        let kwargs: minijinja::value::Kwargs = map_entries(mapping)
+            .into_iter()
+            .map(|(k, v)| (py_str(&k), v))
+            .collect();
+        return minijinja_contrib::pycompat::unknown_method_callback(
+            state,
+            value,
+            "format",
+            &[Value::from(kwargs)],
+        );
+    }
+    if value.kind() == ValueKind::Bytes
+        && let Some(answer) = value
+            .as_bytes()
+            .and_then(|b| crate::pystr::bytes_method(b, method, args))
+    {
+        return answer;
+    }
     if let Some(s) = value.as_str() {
         match method {
             "title" => return Ok(Value::from(py_title(s))),
@@ -1715,7 +1947,7 @@ fn python_methods(
                     ));
                 }
                 let max = int_arg(a[1].as_ref(), -1)?;
-                return Ok(Value::from(py_split(s, sep.as_deref(), max)));
+                return Ok(PyList::value(py_split(s, sep.as_deref(), max)));
             }
             "partition" | "rpartition" => {
                 let a = bind(args, &["sep"])?;
@@ -1793,6 +2025,13 @@ fn python_methods(
                 }
                 return Ok(Value::from(out));
             }
+            "splitlines" => {
+                let a = bind(args, &["keepends"])?;
+                let keep = bool_arg(a[0].as_ref(), false);
+                return Ok(PyList::value(
+                    split_lines(s, keep).into_iter().map(Value::from).collect(),
+                ));
+            }
             "swapcase" => {
                 return Ok(Value::from(
                     s.chars()
@@ -1809,8 +2048,16 @@ fn python_methods(
             _ => {}
         }
     }
-    if value.kind() == ValueKind::Map && method == "items" && args.is_empty() {
-        return Ok(items_of(value));
+    if value.kind() == ValueKind::Map && args.is_empty() {
+        let kind = match method {
+            "keys" => Some(ViewKind::Keys),
+            "values" => Some(ViewKind::Values),
+            "items" => Some(ViewKind::Items),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            return Ok(PyDictView::value(value.clone(), kind));
+        }
     }
     if value.kind() == ValueKind::Seq {
         let items: Vec<Value> = value.try_iter()?.collect();
@@ -1839,9 +2086,14 @@ fn python_methods(
         let a = bind(args, &["sep", "maxsplit"])?;
         let sep = a[0].as_ref().filter(|v| !v.is_none()).map(text_of);
         let max = int_arg(a[1].as_ref(), -1)?;
-        return Ok(Value::from(py_rsplit(s, sep.as_deref(), max)));
+        return Ok(PyList::value(py_rsplit(s, sep.as_deref(), max)));
     }
     minijinja_contrib::pycompat::unknown_method_callback(state, value, method, args)
+}
+
+/// A new Python list holding the items of `value` (what `list(value)` makes).
+fn new_list(value: &Value) -> Result<Value, Error> {
+    Ok(PyList::value(value.try_iter()?.collect()))
 }
 
 /// `dict.items()`: (key, value) tuples in order.

@@ -27,14 +27,12 @@
 //! [`TemplateError::UnknownExtension`]; it never renders something different instead.
 //!
 //! Known differences from Jinja2, all rare in templates (each is either an error here or
-//! noted; the full table is `docs/templates.md`): `range(...)` prints as a list; `dict.keys()`
-//! prints as a list; `d.items` with a key named `items` reads the key, not the method; macros
-//! have no `varargs` or `kwargs`; `lipsum` and `self` do not exist, and `%` formats a string
-//! only when the string is a literal (`'%s' % x`; otherwise an error); lists returned by
-//! filters or methods cannot change (`.append` on them is an error; lists and dicts from
-//! `cookiecutter.json` or written in a template can); `str.isprintable` for `repr` does not
-//! know unassigned code points; macros imported without `with context` can still read the
-//! context (Jinja2 fails there, so such templates render here where cookiecutter stops);
+//! noted; the full table is `docs/templates.md`): `d.items`
+//! with a key named `items` reads the key, not the method; macros have no `varargs` or
+//! `kwargs`; `self` does not exist; lists made by slicing (`xs[1:]`) cannot change (`.append`
+//! on them is an error); `lipsum` is random, as in Jinja2; macros imported without
+//! `with context` can still read the context (Jinja2 fails there, so such templates render
+//! here where cookiecutter stops);
 //! `include … without context` is refused.
 //!
 //! A failure leaves nothing half-written: everything is rendered in memory before the first
@@ -50,14 +48,18 @@ mod error;
 mod generate;
 mod hooks;
 mod jinja;
+mod lipsum;
 mod now;
 mod pprint;
 mod printf;
 mod prompt;
+mod py_unicode;
+mod pystr;
 mod slug_tables;
 mod slugify;
 mod textwrap;
 mod urlize;
+mod user_config;
 mod value;
 
 use std::path::{Path, PathBuf};
@@ -71,6 +73,7 @@ pub use prompt::{
     Answer, NoPrompt, Prompter, Question, QuestionKind, parse_dict_answer, parse_yes_no,
 };
 pub use slugify::{SlugifyOptions, slugify, transliterate};
+pub use user_config::{ConfigError, UserConfig};
 pub use value::Raw;
 
 use crate::context::{apply_overwrites, load_context_file, prompt_for_config};
@@ -135,6 +138,10 @@ pub struct RenderOptions {
     pub output_dir: PathBuf,
     /// Take every default without asking (`--no-input`).
     pub no_input: bool,
+    /// The user config's `default_context` ([`UserConfig`]), applied over `cookiecutter.json`
+    /// before the extra context; a value that does not fit is warned about and left out, as
+    /// cookiecutter does.
+    pub default_context: Vec<(String, Raw)>,
     /// `KEY=VALUE` pairs, applied over `cookiecutter.json`.
     pub extra_context: Vec<(String, Raw)>,
     /// Render into an existing project folder (`-f`).
@@ -157,6 +164,7 @@ impl RenderOptions {
         Self {
             output_dir: output_dir.into(),
             no_input: false,
+            default_context: Vec::new(),
             extra_context: Vec::new(),
             overwrite_if_exists: false,
             skip_if_file_exists: false,
@@ -191,6 +199,8 @@ pub struct RenderedProject {
     pub files_skipped: usize,
     /// The final `cookiecutter` context, as `json.dumps(sort_keys=True, indent=4)` writes it.
     pub context_json: String,
+    /// What cookiecutter would warn about (a `default_context` value that does not fit).
+    pub warnings: Vec<String>,
 }
 
 /// Renders `template` as `cookiecutter TEMPLATE` would.
@@ -227,6 +237,11 @@ pub fn render(
 
     let context_path = repo_dir.join(CONTEXT_FILE);
     let mut obj = load_context_file(&context_path)?;
+    let mut warnings = Vec::new();
+    if let Err(error) = apply_overwrites(&mut obj, &options.default_context, false) {
+        // cookiecutter: `warnings.warn(f"Invalid default received: {error}")`, and goes on.
+        warnings.push(format!("Invalid default received: {error}"));
+    }
     apply_overwrites(&mut obj, &options.extra_context, false)?;
     if obj.contains_key("template") || obj.contains_key("templates") {
         // A template of templates: pick one and render it instead (cookiecutter's
@@ -328,6 +343,7 @@ pub fn render(
         files_written: generated.files_written,
         files_skipped: generated.files_skipped,
         context_json,
+        warnings,
     })
 }
 

@@ -38,6 +38,11 @@ pub fn percent_operator(format: &str, value: &Value) -> Result<String, Error> {
     if value.kind() == minijinja::value::ValueKind::Map {
         return format_with(format, std::slice::from_ref(value), Some(value), false);
     }
+    if value.kind() == ValueKind::Seq {
+        // Python takes anything with `__getitem__` (a list too) for a possible mapping: it is
+        // the one argument, and arguments left over are no error.
+        return format_with(format, std::slice::from_ref(value), None, false);
+    }
     format_with(format, std::slice::from_ref(value), None, true)
 }
 
@@ -241,6 +246,135 @@ fn format_int(n: f64) -> String {
     #[allow(clippy::cast_possible_truncation)] // `%d` truncates like `int()`
     let i = n as i128;
     i.to_string()
+}
+
+/// A bool or integer as Python's int (`True` is 1).
+fn number_int(v: &Value) -> Option<i128> {
+    match v.kind() {
+        ValueKind::Bool => Some(i128::from(v.is_true())),
+        ValueKind::Number if v.is_integer() => i128::try_from(v.clone()).ok(),
+        _ => None,
+    }
+}
+
+/// A bool, integer or float as a float.
+fn number_float(v: &Value) -> Option<f64> {
+    match v.kind() {
+        ValueKind::Bool => Some(if v.is_true() { 1.0 } else { 0.0 }),
+        ValueKind::Number => f64::try_from(v.clone()).ok(),
+        _ => None,
+    }
+}
+
+/// Python's `left % right` (what `%` in a template becomes): string formatting when `left` is
+/// a string, else the modulo whose result has the sign of `right` (`-7 % 3` is 2).
+pub fn py_percent(left: Value, right: Value) -> Result<Value, Error> {
+    if left.is_undefined() || right.is_undefined() {
+        return Err(Error::new(
+            ErrorKind::UndefinedError,
+            "an operand of `%` is undefined",
+        ));
+    }
+    if left.kind() == ValueKind::String {
+        let format = left.as_str().unwrap_or_default();
+        return percent_operator(format, &right).map(Value::from);
+    }
+    if let (Some(a), Some(b)) = (number_int(&left), number_int(&right)) {
+        if b == 0 {
+            return Err(fail("ZeroDivisionError: integer modulo by zero"));
+        }
+        let r = a.checked_rem(b).unwrap_or(0);
+        let r = if r != 0 && (r < 0) != (b < 0) {
+            r + b
+        } else {
+            r
+        };
+        return Ok(i64::try_from(r).map_or_else(|_| Value::from(r), Value::from));
+    }
+    if let (Some(a), Some(b)) = (number_float(&left), number_float(&right)) {
+        if b == 0.0 {
+            return Err(fail("ZeroDivisionError: float modulo"));
+        }
+        let r = a % b;
+        let r = if r == 0.0 {
+            0f64.copysign(b)
+        } else if (r < 0.0) != (b < 0.0) {
+            r + b
+        } else {
+            r
+        };
+        return Ok(Value::from(r));
+    }
+    Err(fail(format!(
+        "TypeError: unsupported operand type(s) for %: '{}' and '{}'",
+        left.kind(),
+        right.kind()
+    )))
+}
+
+/// Python's `left + right` (what `+` in a template becomes): numbers add, strings, bytes,
+/// lists and tuples concatenate; a list sum is a new list a template can change.
+pub fn py_add(left: Value, right: Value) -> Result<Value, Error> {
+    use crate::value::{PyList, PyTuple};
+    if left.is_undefined() || right.is_undefined() {
+        return Err(Error::new(
+            ErrorKind::UndefinedError,
+            "an operand of `+` is undefined",
+        ));
+    }
+    let is_tuple = |v: &Value| v.is_tuple() || v.downcast_object_ref::<PyTuple>().is_some();
+    let is_list = |v: &Value| {
+        v.kind() == ValueKind::Seq
+            && !is_tuple(v)
+            && v.downcast_object_ref::<crate::value::PyRange>().is_none()
+    };
+    let type_error = || {
+        fail(format!(
+            "TypeError: unsupported operand type(s) for +: '{}' and '{}'",
+            left.kind(),
+            right.kind()
+        ))
+    };
+    if is_list(&left) && is_list(&right) {
+        let mut items: Vec<Value> = left.try_iter()?.collect();
+        items.extend(right.try_iter()?);
+        return Ok(PyList::value(items));
+    }
+    if is_tuple(&left) && is_tuple(&right) {
+        let mut items: Vec<Value> = left.try_iter()?.collect();
+        items.extend(right.try_iter()?);
+        return Ok(PyTuple::value(items));
+    }
+    match (left.kind(), right.kind()) {
+        (ValueKind::String, ValueKind::String) => {
+            let joined = format!(
+                "{}{}",
+                left.as_str().unwrap_or_default(),
+                right.as_str().unwrap_or_default()
+            );
+            return Ok(if left.is_safe() && right.is_safe() {
+                Value::from_safe_string(joined)
+            } else {
+                Value::from(joined)
+            });
+        }
+        (ValueKind::Bytes, ValueKind::Bytes) => {
+            let mut bytes = left.as_bytes().unwrap_or_default().to_vec();
+            bytes.extend_from_slice(right.as_bytes().unwrap_or_default());
+            return Ok(Value::from_bytes(bytes));
+        }
+        _ => {}
+    }
+    if let (Some(a), Some(b)) = (number_int(&left), number_int(&right)) {
+        let sum = a
+            .checked_add(b)
+            .ok_or_else(|| fail("an integer sum too large for meta"))?;
+        return Ok(i64::try_from(sum).map_or_else(|_| Value::from(sum), Value::from));
+    }
+    if let (Some(a), Some(b)) = (number_float(&left), number_float(&right)) {
+        return Ok(Value::from(a + b));
+    }
+    Err(type_error())
 }
 
 #[cfg(test)]

@@ -447,6 +447,173 @@ impl Object for PyTuple {
     }
 }
 
+/// Python's `range` (Jinja2's `range` global): lazy, prints as `range(0, 3)`, and, like
+/// Python's, cannot change.
+#[derive(Debug, Clone, Copy)]
+pub struct PyRange {
+    start: i64,
+    stop: i64,
+    step: i64,
+}
+
+impl PyRange {
+    /// `range(stop)`, `range(start, stop)` or `range(start, stop, step)`, integers only.
+    pub fn call(args: &[Value]) -> Result<Value, Error> {
+        let int = |v: &Value| -> Result<i64, Error> {
+            match v.kind() {
+                ValueKind::Bool => Ok(i64::from(v.is_true())),
+                ValueKind::Number if v.is_integer() => i64::try_from(v.clone()),
+                _ => Err(Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!(
+                        "TypeError: '{}' object cannot be interpreted as an integer",
+                        v.kind()
+                    ),
+                )),
+            }
+        };
+        let (first, end, stride) = match args {
+            [end] => (0, int(end)?, 1),
+            [first, end] => (int(first)?, int(end)?, 1),
+            [first, end, stride] => (int(first)?, int(end)?, int(stride)?),
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!(
+                        "TypeError: range expected 1 to 3 integer arguments, got {}",
+                        args.len()
+                    ),
+                ));
+            }
+        };
+        if stride == 0 {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "ValueError: range() arg 3 must not be zero",
+            ));
+        }
+        Ok(Value::from_object(PyRange {
+            start: first,
+            stop: end,
+            step: stride,
+        }))
+    }
+
+    fn len(&self) -> usize {
+        let (first, end, stride) = (
+            i128::from(self.start),
+            i128::from(self.stop),
+            i128::from(self.step),
+        );
+        let n = if stride > 0 {
+            (end - first + stride - 1) / stride
+        } else {
+            (first - end - stride - 1) / -stride
+        };
+        usize::try_from(n.max(0)).unwrap_or(usize::MAX)
+    }
+}
+
+impl Object for PyRange {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let index = i128::try_from(key.clone()).ok()?;
+        let len = i128::try_from(self.len()).ok()?;
+        let index = if index < 0 { index + len } else { index };
+        if !(0..len).contains(&index) {
+            return None;
+        }
+        let item = i128::from(self.start) + index * i128::from(self.step);
+        i64::try_from(item).ok().map(Value::from)
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Seq(self.len())
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(self.len())
+    }
+
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result
+    where
+        Self: Sized + 'static,
+    {
+        match self.step {
+            1 => write!(f, "range({}, {})", self.start, self.stop),
+            step => write!(f, "range({}, {}, {step})", self.start, self.stop),
+        }
+    }
+}
+
+/// What a dict view shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewKind {
+    Keys,
+    Values,
+    Items,
+}
+
+/// `d.keys()`, `d.values()`, `d.items()`: live views of the dict that print as Python's
+/// (`dict_keys(['a'])`, `odict_items([('a', 1)])` for an `OrderedDict`) and, like Python's,
+/// cannot change.
+#[derive(Debug, Clone)]
+pub struct PyDictView {
+    dict: Value,
+    kind: ViewKind,
+}
+
+impl PyDictView {
+    pub fn value(dict: Value, kind: ViewKind) -> Value {
+        Value::from_object(PyDictView { dict, kind })
+    }
+
+    fn items(&self) -> Vec<Value> {
+        map_entries(&self.dict)
+            .into_iter()
+            .map(|(k, v)| match self.kind {
+                ViewKind::Keys => k,
+                ViewKind::Values => v,
+                ViewKind::Items => PyTuple::value(vec![k, v]),
+            })
+            .collect()
+    }
+}
+
+impl Object for PyDictView {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Iterable
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(self.items())
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(self.items().len())
+    }
+
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result
+    where
+        Self: Sized + 'static,
+    {
+        let ordered = self
+            .dict
+            .downcast_object_ref::<PyDict>()
+            .is_some_and(|d| d.ordered);
+        let what = match self.kind {
+            ViewKind::Keys => "keys",
+            ViewKind::Values => "values",
+            ViewKind::Items => "items",
+        };
+        let list = py_repr(&Value::from(self.items()));
+        write!(f, "{}dict_{what}({list})", if ordered { "o" } else { "" })
+    }
+}
+
 /// The entries of a map value in iteration order, whatever kind of map it is.
 pub fn map_entries(value: &Value) -> Vec<(Value, Value)> {
     if let Some(dict) = value.downcast_object_ref::<PyDict>() {
@@ -490,6 +657,12 @@ fn write_repr(out: &mut String, value: &Value) {
                 "b{}",
                 py_bytes_repr(value.as_bytes().unwrap_or_default())
             );
+        }
+        ValueKind::Seq | ValueKind::Iterable
+            if value.downcast_object_ref::<PyRange>().is_some()
+                || value.downcast_object_ref::<PyDictView>().is_some() =>
+        {
+            let _ = write!(out, "{value}");
         }
         ValueKind::Seq | ValueKind::Iterable => {
             let tuple = value.is_tuple() || value.downcast_object_ref::<PyTuple>().is_some();
@@ -612,17 +785,10 @@ pub fn write_str_repr(out: &mut String, s: &str) {
 }
 
 /// Python's `str.isprintable()` for one character: everything but controls, separators other
-/// than the space, format characters, surrogates and private use. (Unassigned code points, which
-/// Python also escapes, are not known here and print as themselves.)
+/// than the space, format characters, surrogates, private use and unassigned code points, from
+/// Python's own table.
 fn is_printable(c: char) -> bool {
-    let cp = u32::from(c);
-    !matches!(cp,
-        0x00..=0x1f | 0x7f..=0xa0 | 0xad
-        | 0x600..=0x605 | 0x61c | 0x6dd | 0x70f | 0x890..=0x891 | 0x8e2 | 0x180e
-        | 0x1680 | 0x2000..=0x200f | 0x2028..=0x202f | 0x205f..=0x2064 | 0x2066..=0x206f
-        | 0x3000 | 0xe000..=0xf8ff | 0xfeff | 0xfff9..=0xfffb
-        | 0x1_10bd | 0x1_10cd | 0x1_3430..=0x1_343f | 0x1_bca0..=0x1_bca3 | 0x1_d173..=0x1_d17a
-        | 0xe_0001 | 0xe_0020..=0xe_007f | 0xf_0000..=0x10_ffff)
+    crate::py_unicode::in_ranges(crate::py_unicode::PRINTABLE, c)
 }
 
 /// Python's text for a number: integers as digits, floats as `repr(float)`.

@@ -214,3 +214,54 @@ json.dump(out, sys.stdout)
         differ.join("\n")
     );
 }
+
+/// The user config's YAML read as PyYAML's `safe_load` reads it: each document's
+/// `default_context` printed with `tojson` by Jinja2 and by meta. Documents meta refuses must
+/// be ones it names (anchors, tags, dates, …), never a different reading.
+#[test]
+fn user_config_yaml_matches_pyyaml() {
+    let docs: Vec<String> = include_str!("yaml_cases.txt")
+        .split("\n%%\n")
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| format!("default_context:\n{d}\n"))
+        .collect();
+    let script = r#"
+import json, sys, yaml, jinja2
+env = jinja2.Environment()
+out = []
+for doc in json.load(sys.stdin):
+    try:
+        ctx = yaml.safe_load(doc)["default_context"]
+        out.append(["ok", env.from_string("{{ d|tojson }}").render(d=ctx)])
+    except Exception as e:
+        out.append(["error", type(e).__name__ + ": " + str(e)])
+json.dump(out, sys.stdout)
+"#;
+    let expected: Vec<(String, String)> = serde_json::from_str(&run_python(
+        script,
+        &serde_json::to_string(&docs).expect("JSON"),
+    ))
+    .expect("JSON from python");
+    let mut differ = Vec::new();
+    for (doc, (status, want)) in docs.iter().zip(&expected) {
+        let got = meta_template::UserConfig::parse(doc).map(|c| {
+            let ctx = meta_template::Raw::Dict(c.default_context.into_iter().collect());
+            meta_template::render_str("{{ cookiecutter|tojson }}", &ctx)
+        });
+        match (status.as_str(), got) {
+            ("ok", Ok(Ok(got))) if &got == want => {}
+            ("error", Err(_)) => {}
+            (_, Err(e)) if e.to_string().contains("which meta cannot read") => {}
+            (_, got) => differ.push(format!(
+                "{doc}\n    pyyaml: {status} {want}\n    meta:   {got:?}"
+            )),
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "{} of {} differ:\n{}",
+        differ.len(),
+        docs.len(),
+        differ.join("\n")
+    );
+}

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use meta_template::{
-    Answer, NoPrompt, Prompter as _, Question, QuestionKind, RenderOptions, Template,
-    TemplateError, render,
+    Answer, ConfigError, NoPrompt, Prompter as _, Question, QuestionKind, RenderOptions, Template,
+    TemplateError, UserConfig, render,
 };
 use meta_workspace::Workspace;
 
@@ -66,13 +66,28 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         Some(group) => Some(project_target(ctx, group, args.remote.as_deref())?),
         None => None,
     };
-    let source = TemplateSource::resolve(&args.template)?;
+    // cookiecutter reads its config first: a broken one stops it before anything else.
+    let config = user_config()?;
+    let source = TemplateSource::resolve(&args.template, &config)?;
     // Whether this run cloned the template (into cookiecutter's cache).
     let mut cloned = false;
     let dir = match &source {
-        TemplateSource::Local(dir) => dir.clone(),
+        // cookiecutter's `repository_candidates`: the folder, else one of that name in its
+        // template cache (a template cloned by an earlier run).
+        TemplateSource::Local(dir) => {
+            let cached = cookiecutters_dir(&config).map(|cache| cache.join(dir));
+            match cached {
+                Ok(cached)
+                    if !dir.join("cookiecutter.json").is_file()
+                        && cached.join("cookiecutter.json").is_file() =>
+                {
+                    cached
+                }
+                _ => dir.clone(),
+            }
+        }
         TemplateSource::Git(url) => {
-            let (dir, fresh) = clone(ctx, url, args.checkout.as_deref(), args.no_input)?;
+            let (dir, fresh) = clone(ctx, url, args.checkout.as_deref(), args.no_input, &config)?;
             cloned = fresh;
             dir
         }
@@ -109,6 +124,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     }
     let mut options = RenderOptions::new(&output_dir);
     options.no_input = args.no_input;
+    options.default_context.clone_from(&config.default_context);
     options.extra_context = extra_context;
     options.overwrite_if_exists = args.overwrite_if_exists;
     options.skip_if_file_exists = args.skip_if_file_exists;
@@ -131,6 +147,9 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         }
         (Err(error), _) => return Err(error.into()),
     };
+    for warning in &project.warnings {
+        ctx.ui.note(warning);
+    }
     if let Some(target) = project_target {
         return register(ctx, &target, &project.project_dir, args.remote.as_deref());
     }
@@ -293,13 +312,15 @@ enum TemplateSource {
 }
 
 impl TemplateSource {
-    fn resolve(template: &str) -> Result<Self, CliError> {
+    fn resolve(template: &str, config: &UserConfig) -> Result<Self, CliError> {
         if template.starts_with('-') {
             return Err(CliError::usage(format!("`{template}` is not a template")).with_hint(
                 "a template is a folder or a URL; a name starting with `-` would read as an option",
             ));
         }
-        let expanded = expand_abbreviation(template);
+        let expanded = config
+            .expand_abbreviations(template)
+            .map_err(|e| config_error(&e))?;
         if expanded.to_lowercase().ends_with(".zip") {
             return Ok(Self::Unsupported("a zip archive"));
         }
@@ -309,20 +330,7 @@ impl TemplateSource {
         if is_repo_url(&expanded) {
             return Ok(Self::Git(expanded.trim_start_matches("git+").to_owned()));
         }
-        Ok(Self::Local(PathBuf::from(template)))
-    }
-}
-
-/// cookiecutter's built-in abbreviations.
-fn expand_abbreviation(template: &str) -> String {
-    let Some((prefix, rest)) = template.split_once(':') else {
-        return template.to_owned();
-    };
-    match prefix {
-        "gh" => format!("https://github.com/{rest}.git"),
-        "gl" => format!("https://gitlab.com/{rest}.git"),
-        "bb" => format!("https://bitbucket.org/{rest}"),
-        _ => template.to_owned(),
+        Ok(Self::Local(PathBuf::from(expanded)))
     }
 }
 
@@ -362,6 +370,7 @@ fn clone(
     url: &str,
     checkout: Option<&str>,
     no_input: bool,
+    config: &UserConfig,
 ) -> Result<(PathBuf, bool), CliError> {
     if url.starts_with('-') {
         return Err(CliError::usage(format!("`{url}` is not a repository URL")));
@@ -372,7 +381,7 @@ fn clone(
         return Err(CliError::usage(format!("`{rev}` is not a revision"))
             .with_hint("a revision is a branch, tag or commit; it cannot start with `-`"));
     }
-    let cache = cookiecutters_dir()?;
+    let cache = cookiecutters_dir(config)?;
     fs_err::create_dir_all(&cache)
         .map_err(|e| CliError::context("cannot create cookiecutter's template cache", &e))?;
     // `os.path.split(url.rstrip('/'))[1].split(':')[-1].rsplit('.git')[0]`
@@ -460,50 +469,47 @@ fn ask_yes_no(ctx: &Ctx<'_>, question: &str) -> Result<bool, CliError> {
     }
 }
 
-/// Where cookiecutter keeps cloned templates: `cookiecutters_dir` from its config file
-/// (`COOKIECUTTER_CONFIG`, else `~/.cookiecutterrc`), by default `~/.cookiecutters`.
-fn cookiecutters_dir() -> Result<PathBuf, CliError> {
+/// cookiecutter's user config (`get_user_config`): the file `COOKIECUTTER_CONFIG` names
+/// (which must exist), else `~/.cookiecutterrc` when there is one, else its defaults.
+fn user_config() -> Result<UserConfig, CliError> {
+    let path = match std::env::var_os("COOKIECUTTER_CONFIG") {
+        Some(path) => Some(PathBuf::from(path)),
+        None => std::env::var_os("HOME")
+            .map(|home| PathBuf::from(home).join(".cookiecutterrc"))
+            .filter(|p| p.is_file()),
+    };
+    let Some(path) = path else {
+        return Ok(UserConfig::default());
+    };
+    let text = fs_err::read_to_string(&path).map_err(|e| {
+        CliError::context("cannot read cookiecutter's config file", &e)
+            .with_hint("`COOKIECUTTER_CONFIG` names it; unset it to use `~/.cookiecutterrc`")
+    })?;
+    UserConfig::parse(&text).map_err(|e| {
+        CliError::new(format!(
+            "cannot read cookiecutter's config file `{}`: {e}",
+            path.display()
+        ))
+        .with_hint(
+            "meta reads mappings, lists, quoted and plain values and comments; write that place \
+             in those terms (quote the value) and cookiecutter reads it the same",
+        )
+    })
+}
+
+fn config_error(error: &ConfigError) -> CliError {
+    CliError::new(format!("cookiecutter's config file: {error}"))
+}
+
+/// Where cookiecutter keeps cloned templates: the config's `cookiecutters_dir` with
+/// `$VARS` then `~` expanded (cookiecutter's `_expand_path`), by default `~/.cookiecutters`.
+fn cookiecutters_dir(config: &UserConfig) -> Result<PathBuf, CliError> {
     let home = std::env::var_os("HOME").map(PathBuf::from).ok_or_else(|| {
         CliError::new(
             "HOME is not set, so cookiecutter's template cache (`~/.cookiecutters`) has no place",
         )
     })?;
-    let config = match std::env::var_os("COOKIECUTTER_CONFIG") {
-        Some(path) => Some(PathBuf::from(path)),
-        None => Some(home.join(".cookiecutterrc")).filter(|p| p.is_file()),
-    };
-    let configured = match config {
-        None => None,
-        Some(path) => {
-            let text = fs_err::read_to_string(&path).map_err(|e| {
-                CliError::context("cannot read cookiecutter's config file", &e).with_hint(
-                    "`COOKIECUTTER_CONFIG` names it; unset it to use `~/.cookiecutterrc`",
-                )
-            })?;
-            config_value(&text, "cookiecutters_dir")
-        }
-    };
-    Ok(match configured {
-        Some(value) => expand_user(&expand_vars(&value), &home),
-        None => home.join(".cookiecutters"),
-    })
-}
-
-/// A top-level `key: value` of a YAML mapping (plain, single- or double-quoted scalar), which is
-/// all cookiecutter's config file holds for this key.
-fn config_value(text: &str, key: &str) -> Option<String> {
-    text.lines().find_map(|line| {
-        let rest = line.strip_prefix(key)?.trim_start().strip_prefix(':')?;
-        let rest = rest.trim();
-        let value = if let Some(quoted) = rest.strip_prefix('"') {
-            quoted.split('"').next()?.to_owned()
-        } else if let Some(quoted) = rest.strip_prefix('\'') {
-            quoted.split('\'').next()?.to_owned()
-        } else {
-            rest.split(" #").next()?.trim().to_owned()
-        };
-        (!value.is_empty()).then_some(value)
-    })
+    Ok(expand_user(&expand_vars(&config.cookiecutters_dir), &home))
 }
 
 /// `os.path.expanduser` for `~` and `~/…`.
