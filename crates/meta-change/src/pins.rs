@@ -328,14 +328,16 @@ fn check_project(
     result
 }
 
-/// Words for a failed fetch: the last line git said, or the time-out.
+/// Words for a failed fetch: git's `fatal:` line, or the time-out.
 fn unverifiable_reason(error: &GitError) -> String {
     match error {
         GitError::Failed { stderr, .. } => {
+            // git's own verdict (`fatal: …`), not the advice printed after it.
             let line = stderr
                 .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .find(|l| l.starts_with("fatal:") || l.starts_with("error:"))
+                .or_else(|| stderr.lines().map(str::trim).find(|l| !l.is_empty()))
                 .unwrap_or("the fetch failed");
             format!("cannot ask the remote `origin`: {}", line.trim())
         }

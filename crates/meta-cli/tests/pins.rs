@@ -203,7 +203,11 @@ fn pins_unreachable_remote_is_unverifiable() {
     assert_eq!(code, Some(1), "{json:#}");
     let alpha_pin = pin_of(&json, ALPHA, &pin);
     assert_eq!(alpha_pin["status"], "unverifiable");
-    assert!(alpha_pin["detail"].as_str().unwrap().contains("origin"));
+    let detail = alpha_pin["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("cannot ask the remote `origin`: fatal:"),
+        "{detail}"
+    );
     assert_eq!(
         pin_of(&json, BETA, &head(&root.join(BETA)))["status"],
         "landed"
@@ -289,4 +293,34 @@ fn pins_bad_input_is_a_usage_error_naming_it() {
     let help = stdout(&out);
     assert!(help.contains("--json prints one object"), "{help}");
     assert!(help.contains("\"local-only\""), "{help}");
+}
+
+#[test]
+fn pins_a_remote_that_never_answers_is_unverifiable_within_the_time_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = fixture(dir.path());
+    let root = repo.root();
+    let alpha = root.join(ALPHA);
+    git(&alpha)
+        .args(["remote", "set-url", "origin", "ssh://git.invalid/alpha.git"])
+        .run()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let out = meta_git(root)
+        .env("GIT_SSH_COMMAND", "sleep 60;:")
+        .args(["check", "pins", "--json", "--timeout", "2", ALPHA])
+        .output()
+        .unwrap();
+    assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let pin = pin_of(&json, ALPHA, &head(&alpha));
+    assert_eq!(pin["status"], "unverifiable");
+    assert!(
+        pin["detail"]
+            .as_str()
+            .unwrap()
+            .contains("did not answer within 2 s"),
+        "{pin:#}"
+    );
 }
