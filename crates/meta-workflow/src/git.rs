@@ -303,3 +303,34 @@ pub fn count(dir: &Path, args: &[&str]) -> Result<usize, GitError> {
     let out = git(dir).args(["rev-list", "--count"]).args(args).run()?;
     Ok(out.trim().parse().unwrap_or(0))
 }
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    reason = "tests: a panic is the test failing, and says where"
+)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stdin_reaches_git_and_a_time_limit_stops_it() {
+        let dir = std::env::temp_dir();
+        let hashed = git(&dir)
+            .args(["hash-object", "--stdin"])
+            .stdin("hello\n")
+            .timeout(Duration::from_secs(30))
+            .run()
+            .unwrap();
+        assert_eq!(hashed.trim(), "ce013625030ba8dba906f756967f9e9ca394464a");
+
+        // An alias that sleeps: git runs it through the shell and must be cut off.
+        let started = Instant::now();
+        let error = git(&dir)
+            .args(["-c", "alias.nap=!sleep 20", "nap"])
+            .timeout(Duration::from_millis(300))
+            .run()
+            .unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert!(matches!(error, GitError::TimedOut { .. }), "{error}");
+    }
+}
