@@ -21,6 +21,7 @@
 mod branch;
 mod error;
 mod name;
+mod pins;
 mod plan;
 mod state;
 mod topics;
@@ -31,6 +32,7 @@ pub use branch::{
 };
 pub use error::{ChangeError, Refusal};
 pub use name::check_branch_name;
+pub use pins::{PinCheck, PinStatus, PinsError, PinsRequest, check_pins, pins_without_remote_ref};
 pub use plan::{ApplyError, GitCall, Plan, Step};
 pub use state::{InProgress, RepoState};
 pub use topics::{ProjectTopic, RepoTopic, Topic, topics};

@@ -58,6 +58,7 @@ fn a_healthy_meta_repo_passes_every_check() {
             "git",
             "layout",
             "submodules",
+            "pins",
             "event-log",
             "daemon",
             "plugins",
@@ -424,4 +425,50 @@ fn with_a_daemon_each_enabled_service_must_run() {
         "{plugins:#}"
     );
     assert_eq!(code, Some(0), "a warning does not fail: {report:#}");
+}
+
+#[test]
+fn a_pin_no_remote_tracking_ref_holds_warns_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = healthy(dir.path());
+    let root = repo.root();
+    let app = root.join("src/projects/app");
+    std::fs::write(app.join("local.txt"), "only here").unwrap();
+    meta_test::git(&app)
+        .args(["add", "local.txt"])
+        .run()
+        .unwrap();
+    meta_test::git(&app)
+        .args(["commit", "-q", "-m", "only here"])
+        .run()
+        .unwrap();
+    meta_test::git(root)
+        .args(["commit", "-q", "-am", "pin a local commit"])
+        .run()
+        .unwrap();
+    let (code, report) = health_json(root);
+    assert_eq!(code, Some(0), "{report:#}");
+    let pins = check(&report, "pins");
+    assert_eq!(pins["status"], "warn", "{pins:#}");
+    assert!(
+        pins["message"]
+            .as_str()
+            .unwrap()
+            .contains("src/projects/app"),
+        "{pins:#}"
+    );
+    let fix = pins["fix"].as_str().unwrap();
+    assert!(fix.contains("meta push"), "{fix}");
+    assert!(
+        fix.contains("git -C src/projects/app push origin "),
+        "{fix}"
+    );
+
+    // Pushed: the check passes.
+    meta_test::git(&app)
+        .args(["push", "-q", "origin", "HEAD:refs/heads/main"])
+        .run()
+        .unwrap();
+    let (_, report) = health_json(root);
+    assert_eq!(check(&report, "pins")["status"], "pass", "{report:#}");
 }

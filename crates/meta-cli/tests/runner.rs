@@ -9,6 +9,7 @@ mod file_events;
 mod framework;
 mod health;
 mod hostile_peers;
+mod pins;
 mod plugin_services;
 mod plugins;
 mod project;

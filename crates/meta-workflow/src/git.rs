@@ -7,6 +7,7 @@
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use meta_repo::ObjectId;
 
@@ -38,6 +39,8 @@ pub enum GitError {
         code: Option<i32>,
         stderr: String,
     },
+    #[error("`{command}` did not finish within {seconds} s and was stopped")]
+    TimedOut { command: String, seconds: u64 },
 }
 
 /// A `git` command to run in one folder.
@@ -46,6 +49,8 @@ pub struct Git {
     dir: PathBuf,
     args: Vec<OsString>,
     no_prompt: bool,
+    input: Option<Vec<u8>>,
+    limit: Option<Duration>,
 }
 
 /// `git` run in `dir`.
@@ -54,6 +59,8 @@ pub fn git(dir: &Path) -> Git {
         dir: dir.to_path_buf(),
         args: Vec::new(),
         no_prompt: false,
+        input: None,
+        limit: None,
     }
 }
 
@@ -83,6 +90,21 @@ impl Git {
         self
     }
 
+    /// Bytes git reads on its standard input (otherwise it reads none).
+    #[must_use]
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.input = Some(bytes.into());
+        self
+    }
+
+    /// Stops git (and fails with [`GitError::TimedOut`]) when it has not finished within
+    /// `limit`: for calls that reach the network, so no command hangs on a dead remote.
+    #[must_use]
+    pub fn timeout(mut self, limit: Duration) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
     /// The command as a person would type it (for messages).
     pub fn describe(&self) -> String {
         let mut text = String::from("git");
@@ -97,7 +119,11 @@ impl Git {
         let mut cmd = Command::new("git");
         cmd.current_dir(&self.dir)
             .args(&self.args)
-            .stdin(Stdio::null())
+            .stdin(if self.input.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for name in REPO_ENV {
@@ -111,9 +137,77 @@ impl Git {
 
     /// Runs git and returns its output whatever the exit code.
     pub fn output(&self) -> Result<Output, GitError> {
+        if self.input.is_some() || self.limit.is_some() {
+            return self.output_watched();
+        }
         self.command().output().map_err(|source| GitError::Spawn {
             command: self.describe(),
             source,
+        })
+    }
+
+    /// [`Git::output`] feeding standard input and watching the clock. Pipes are read on
+    /// threads so a chatty git never blocks on a full pipe; on time-out git is killed and the
+    /// readers are left to finish when its pipes close.
+    fn output_watched(&self) -> Result<Output, GitError> {
+        use std::io::{Read, Write};
+        let spawn_error = |source| GitError::Spawn {
+            command: self.describe(),
+            source,
+        };
+        let mut child = self.command().spawn().map_err(spawn_error)?;
+        let writer = child.stdin.take().map(|mut pipe| {
+            let input = self.input.clone().unwrap_or_default();
+            std::thread::spawn(move || {
+                // git may stop reading early (and fail); its exit says what went wrong.
+                let _ = pipe.write_all(&input);
+            })
+        });
+        let read = |pipe: Option<Box<dyn Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                if let Some(mut pipe) = pipe {
+                    let _ = pipe.read_to_end(&mut bytes);
+                }
+                bytes
+            })
+        };
+        let stdout = read(
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        );
+        let stderr = read(
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        );
+        let deadline = self.limit.map(|limit| Instant::now() + limit);
+        let status = loop {
+            if let Some(status) = child.try_wait().map_err(spawn_error)? {
+                break status;
+            }
+            if let Some(deadline) = deadline
+                && Instant::now() >= deadline
+            {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(GitError::TimedOut {
+                    command: self.describe(),
+                    seconds: self.limit.map_or(0, |l| l.as_secs()),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        if let Some(writer) = writer {
+            let _ = writer.join();
+        }
+        Ok(Output {
+            status,
+            stdout: stdout.join().unwrap_or_default(),
+            stderr: stderr.join().unwrap_or_default(),
         })
     }
 
@@ -208,4 +302,35 @@ pub fn is_ancestor(dir: &Path, ancestor: ObjectId, descendant: ObjectId) -> Resu
 pub fn count(dir: &Path, args: &[&str]) -> Result<usize, GitError> {
     let out = git(dir).args(["rev-list", "--count"]).args(args).run()?;
     Ok(out.trim().parse().unwrap_or(0))
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    reason = "tests: a panic is the test failing, and says where"
+)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stdin_reaches_git_and_a_time_limit_stops_it() {
+        let dir = std::env::temp_dir();
+        let hashed = git(&dir)
+            .args(["hash-object", "--stdin"])
+            .stdin("hello\n")
+            .timeout(Duration::from_secs(30))
+            .run()
+            .unwrap();
+        assert_eq!(hashed.trim(), "ce013625030ba8dba906f756967f9e9ca394464a");
+
+        // An alias that sleeps: git runs it through the shell and must be cut off.
+        let started = Instant::now();
+        let error = git(&dir)
+            .args(["-c", "alias.nap=!sleep 20", "nap"])
+            .timeout(Duration::from_millis(300))
+            .run()
+            .unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert!(matches!(error, GitError::TimedOut { .. }), "{error}");
+    }
 }

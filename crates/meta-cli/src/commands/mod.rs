@@ -3,6 +3,7 @@
 
 mod branch;
 mod branches;
+mod check;
 mod completions;
 mod daemon;
 mod events;
@@ -80,6 +81,11 @@ pub static BUILTINS: &[Builtin] = &[
         branches,
         "branches",
         "List topics: which projects have them, checked out, ahead/behind, pushed, pinned"
+    ),
+    builtin!(
+        check,
+        "check",
+        "Check the meta-repo against its remotes: `meta check pins` asks whether every pin is pushed"
     ),
     builtin!(
         events,

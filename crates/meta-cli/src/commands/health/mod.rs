@@ -11,6 +11,7 @@ mod daemon;
 mod event_log;
 mod git;
 mod layout;
+mod pins;
 mod plugins;
 mod submodules;
 mod watch_limit;
@@ -41,6 +42,7 @@ const CHECKS: &[Check] = &[
     git::CHECK,
     layout::CHECK,
     submodules::CHECK,
+    pins::CHECK,
     event_log::CHECK,
     daemon::CHECK,
     bus_roundtrip::CHECK,
