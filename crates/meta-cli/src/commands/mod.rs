@@ -14,6 +14,7 @@ mod new;
 mod plugin;
 mod project;
 mod status;
+mod switch;
 mod sync;
 mod templating;
 
@@ -80,6 +81,11 @@ pub static BUILTINS: &[Builtin] = &[
         branches,
         "branches",
         "List topics: which projects have them, checked out, ahead/behind, pushed, pinned"
+    ),
+    builtin!(
+        switch,
+        "switch",
+        "Switch the superproject and every project to a topic, all or nothing"
     ),
     builtin!(
         events,
