@@ -258,21 +258,50 @@ fn a_dirty_project_refuses_everything_unless_autostash() {
         let stashes = git(&t.dir(name)).args(["stash", "list"]).run().unwrap();
         assert_eq!(stashes, "", "{name}");
     }
+
+    // A stash that cannot pop: b.txt changed on feat/b, and main has no b.txt.
+    let repo005 = t.dir("repo005");
+    std::fs::write(repo005.join("b.txt"), "mine\n").unwrap();
+    let out = meta_git(t.root())
+        .args(["switch", "feat/a", "--autostash", "--json"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("stashed changes did not apply cleanly"),
+        "{err}"
+    );
+    assert!(err.contains("git stash drop"), "{err}");
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json["stash_conflicts"],
+        serde_json::json!([t.path("repo005")])
+    );
+    assert_eq!(on(t.root()).0, Some("feat/a".to_owned()));
+    assert_eq!(on(&repo005).0, Some("main".to_owned()));
+    let stashes = git(&repo005).args(["stash", "list"]).run().unwrap();
+    assert_eq!(stashes.lines().count(), 1, "{stashes}");
 }
 
 #[test]
 fn git_refusing_or_a_failing_hook_half_way_puts_everything_back() {
     let t = Topics::build();
     t.meta(&["switch", "feat/a"]);
-    // repo005 comes after repo001, 003 and 004, which will have switched already.
+    // Projects go in path order: repo001, repo005, repo004, then repo003; the superproject last.
+    // repo005 refuses after repo001 switched; repo003's hook fails after the other three.
     let five = t.dir("repo005");
     std::fs::write(five.join("b.txt"), "in the way\n").unwrap();
     let err = t.refused(&["switch", "feat/b"], 1);
     assert!(err.contains("every repository is as it was"), "{err}");
     assert!(err.contains("b.txt"), "{err}");
+    assert!(
+        err.contains("the 1 git call made before it was undone"),
+        "{err}"
+    );
     std::fs::remove_file(five.join("b.txt")).unwrap();
 
-    let hooks = git(&five)
+    let hooks = git(&t.dir("repo003"))
         .args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"])
         .run()
         .unwrap();
@@ -285,6 +314,10 @@ fn git_refusing_or_a_failing_hook_half_way_puts_everything_back() {
     let err = t.refused(&["switch", "feat/b"], 1);
     assert!(err.contains("every repository is as it was"), "{err}");
     assert!(err.contains("hook says no"), "{err}");
+    assert!(
+        err.contains("the 3 git calls made before it were undone"),
+        "{err}"
+    );
     let events = logged_events(t.root(), "core:state:leave");
     assert!(!events.is_empty());
 }
