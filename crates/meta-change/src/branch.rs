@@ -243,7 +243,7 @@ pub fn plan_branch(request: &BranchRequest<'_>) -> Result<BranchPlan, ChangeErro
 }
 
 /// Refusals any change command makes of a repository: mid-operation, conflicted, no commit.
-fn check_state(path: &str, state: &RepoState, refusals: &mut Vec<Refusal>) {
+pub(crate) fn check_state(path: &str, state: &RepoState, refusals: &mut Vec<Refusal>) {
     if let Some(operation) = state.in_progress {
         refusals.push(Refusal::InProgress {
             path: path.to_owned(),

@@ -55,6 +55,15 @@ pub enum Refusal {
     PinMissing { path: String, pin: ObjectId },
     #[error("`{path}`: the superproject's index holds conflicting pins for it")]
     PinConflict { path: String },
+    #[error("there is no topic `{name}` (no such branch in the superproject)")]
+    UnknownTopic { name: String, close: Vec<String> },
+    #[error("{} has {files} changed file{} (staged or modified)", place(path), if *files == 1 { "" } else { "s" })]
+    Dirty { path: String, files: usize },
+    #[error(
+        "`{path}`: the pin {} that the topic records is not in its repository",
+        short(pin)
+    )]
+    PinNotFetched { path: String, pin: ObjectId },
 }
 
 /// A repository as people read it in messages: `src/x`, or the superproject.
@@ -75,7 +84,9 @@ impl Refusal {
     /// The repository it is about (`.` for the superproject), when it is about one.
     pub fn path(&self) -> Option<&str> {
         match self {
-            Refusal::NameLooksLikeOption { .. } | Refusal::BadName { .. } => None,
+            Refusal::NameLooksLikeOption { .. }
+            | Refusal::BadName { .. }
+            | Refusal::UnknownTopic { .. } => None,
             Refusal::SuperprojectDetached { .. } | Refusal::SuperprojectBranchAhead { .. } => {
                 Some(crate::SUPERPROJECT)
             }
@@ -85,7 +96,9 @@ impl Refusal {
             | Refusal::Unrelated { path, .. }
             | Refusal::CheckedOutElsewhere { path, .. }
             | Refusal::PinMissing { path, .. }
-            | Refusal::PinConflict { path } => Some(path),
+            | Refusal::PinConflict { path }
+            | Refusal::Dirty { path, .. }
+            | Refusal::PinNotFetched { path, .. } => Some(path),
         }
     }
 
@@ -133,6 +146,20 @@ impl Refusal {
             Refusal::PinConflict { .. } => {
                 "finish the superproject's merge first (`git status` at the root)".to_owned()
             }
+            Refusal::UnknownTopic { close, .. } if !close.is_empty() => format!(
+                "did you mean {}? `meta branches` lists the topics",
+                close.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+            ),
+            Refusal::UnknownTopic { name, .. } => format!(
+                "`meta branches` lists the topics; `meta branch {name}` creates it"
+            ),
+            Refusal::Dirty { path, .. } => format!(
+                "commit or stash them {} (`git status` lists them), or `--autostash` stashes and restores them",
+                at(path)
+            ),
+            Refusal::PinNotFetched { path, .. } => format!(
+                "fetch it (`git -C {path} fetch origin`), then run it again"
+            ),
         }
     }
 }

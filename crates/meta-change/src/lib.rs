@@ -11,8 +11,9 @@
 //!   ([`Refusal`]) happen while planning; nothing is written until every repository agreed.
 //!   [`Plan::apply`] undoes the calls already made when a later one fails.
 //!
-//! Today: [`plan_branch`] (`meta branch`) and [`topics`] (`meta branches`). Later commands
-//! (switch, commit, push, check pins) build on the same pieces: [`RepoState`] for refusals,
+//! Today: [`plan_branch`] (`meta branch`), [`plan_switch`] (`meta switch`) and [`topics`]
+//! (`meta branches`). Later commands
+//! (commit, push, check pins) build on the same pieces: [`RepoState`] for refusals,
 //! [`Plan`] for their git calls.
 //!
 //! Every git call goes through [`meta_workflow::git`]; names reach git only inside `refs/…`
@@ -24,6 +25,7 @@ mod name;
 mod pins;
 mod plan;
 mod state;
+mod switch;
 mod topics;
 
 pub use branch::{
@@ -35,6 +37,7 @@ pub use name::check_branch_name;
 pub use pins::{PinCheck, PinStatus, PinsError, PinsRequest, check_pins, pins_without_remote_ref};
 pub use plan::{ApplyError, GitCall, Plan, Step};
 pub use state::{InProgress, RepoState};
+pub use switch::{SwitchOutcome, SwitchPlan, SwitchRequest, SwitchSkip, Target, plan_switch};
 pub use topics::{ProjectTopic, RepoTopic, Topic, topics};
 
 /// How the superproject is named in plans, outcomes and refused paths.

@@ -91,10 +91,21 @@ impl Plan {
     /// Runs every call in order. On a failure, undoes the calls already made, newest first,
     /// and says what failed and what could not be undone.
     pub fn apply(&self) -> Result<(), Box<ApplyError>> {
+        self.apply_undoing_failed(|_| false)
+    }
+
+    /// [`Plan::apply`], where a failed call for which `undo_failed` holds is undone too,
+    /// before the earlier ones: for calls that can fail after taking effect (a checkout whose
+    /// `post-checkout` hook fails). Their undo must be harmless when the call did nothing.
+    pub fn apply_undoing_failed(
+        &self,
+        undo_failed: impl Fn(&Step) -> bool,
+    ) -> Result<(), Box<ApplyError>> {
         for (done, step) in self.steps.iter().enumerate() {
             if let Err(source) = step.call.run() {
                 let mut undo_failures = Vec::new();
-                for earlier in self.steps[..done].iter().rev() {
+                let failed = undo_failed(step).then_some(step);
+                for earlier in failed.into_iter().chain(self.steps[..done].iter().rev()) {
                     for call in &earlier.undo {
                         if let Err(error) = call.run() {
                             undo_failures.push((call.clone(), error));

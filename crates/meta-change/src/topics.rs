@@ -206,7 +206,7 @@ pub fn topics(
 }
 
 /// The gitlinks the superproject's branch `name` records, by path.
-fn recorded_pins<'a>(
+pub(crate) fn recorded_pins<'a>(
     root: &Path,
     name: &str,
     projects: &'a [Project],

@@ -14,7 +14,9 @@ pub fn change_error(what: &str, error: ChangeError) -> CliError {
             let bad_name = refusals.iter().all(|r| {
                 matches!(
                     r,
-                    Refusal::NameLooksLikeOption { .. } | Refusal::BadName { .. }
+                    Refusal::NameLooksLikeOption { .. }
+                        | Refusal::BadName { .. }
+                        | Refusal::UnknownTopic { .. }
                 )
             });
             let mut cli = if bad_name {

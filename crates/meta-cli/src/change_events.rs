@@ -1,7 +1,7 @@
 //! `core:change:*` events (DESIGN.md section 9), delivered through the event library (to the
 //! running daemon, or straight to the log without one).
 
-use meta_events::core::change_branched;
+use meta_events::core::{change_branched, state_enter, state_leave};
 use meta_workspace::Workspace;
 
 use crate::project_events::announce;
@@ -14,5 +14,25 @@ pub fn emit_branched(ui: &Ui, workspace: &Workspace, topic: &str, projects: &[&s
         workspace,
         change_branched(topic, projects),
         &format!("topic `{topic}` is in place"),
+    );
+}
+
+/// Announces `core:state:enter {name, pid}` before a bulk change (`meta switch`…) starts.
+pub fn emit_state_enter(ui: &Ui, workspace: &Workspace, name: &str) {
+    announce(
+        ui,
+        workspace,
+        state_enter(name, std::process::id()),
+        &format!("`meta {name}` is starting"),
+    );
+}
+
+/// Announces `core:state:leave {name, pid}` once the bulk change is over, done or undone.
+pub fn emit_state_leave(ui: &Ui, workspace: &Workspace, name: &str) {
+    announce(
+        ui,
+        workspace,
+        state_leave(name, std::process::id()),
+        &format!("`meta {name}` is over"),
     );
 }

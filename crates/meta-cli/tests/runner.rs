@@ -15,5 +15,6 @@ mod plugins;
 mod project;
 mod scaffold;
 mod status;
+mod switch;
 mod sync;
 mod templates;

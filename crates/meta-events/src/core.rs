@@ -23,6 +23,10 @@ pub const PROJECT_ADDED: &str = "core:project:added";
 pub const PROJECT_REMOVED: &str = "core:project:removed";
 /// A topic was created or joined in the superproject and some projects (`meta branch`).
 pub const CHANGE_BRANCHED: &str = "core:change:branched";
+/// A bulk change starts (`meta switch`…): subscribers may wait for the matching leave.
+pub const STATE_ENTER: &str = "core:state:enter";
+/// The bulk change announced by `core:state:enter` is over (done or undone).
+pub const STATE_LEAVE: &str = "core:state:leave";
 
 /// `source` of events the daemon emits or fills in.
 pub const DAEMON_SOURCE: &str = "/meta/daemon";
@@ -142,6 +146,16 @@ pub fn change_branched(topic: &str, projects: &[&str]) -> Event {
     )
 }
 
+/// `core:state:enter` `{name, pid}`: the process `pid` starts the bulk change `name`.
+pub fn state_enter(name: &str, pid: u32) -> Event {
+    core(STATE_ENTER, json!({"name": name, "pid": pid}))
+}
+
+/// `core:state:leave` `{name, pid}`: the bulk change `name` of `pid` is over.
+pub fn state_leave(name: &str, pid: u32) -> Event {
+    core(STATE_LEAVE, json!({"name": name, "pid": pid}))
+}
+
 /// `core:file:overflow` `{reason}`: changes in a window were lost; rescan the tree.
 pub fn file_overflow(reason: &str) -> Event {
     core(FILE_OVERFLOW, json!({ "reason": reason }))
@@ -169,6 +183,8 @@ mod tests {
             PROJECT_ADDED,
             PROJECT_REMOVED,
             CHANGE_BRANCHED,
+            STATE_ENTER,
+            STATE_LEAVE,
         ] {
             crate::event::validate_type(ty).unwrap();
             assert!(crate::event::is_core_type(ty));

@@ -15,6 +15,7 @@ mod new;
 mod plugin;
 mod project;
 mod status;
+mod switch;
 mod sync;
 mod templating;
 
@@ -86,6 +87,11 @@ pub static BUILTINS: &[Builtin] = &[
         check,
         "check",
         "Check the meta-repo against its remotes: `meta check pins` asks whether every pin is pushed"
+    ),
+    builtin!(
+        switch,
+        "switch",
+        "Switch the superproject and every project to a topic, all or nothing"
     ),
     builtin!(
         events,
