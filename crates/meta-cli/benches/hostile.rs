@@ -25,6 +25,11 @@ use std::time::{Duration, Instant};
 
 use meta_events::transport::{Context, Pusher, request};
 
+/// The tests' hand-made ZMTP client: the same wire pieces.
+#[path = "../tests/common/zmtp.rs"]
+#[allow(dead_code)]
+mod zmtp;
+
 const META: &str = env!("CARGO_BIN_EXE_meta");
 
 fn meta(root: &Path, args: &[&str]) -> Vec<u8> {
@@ -90,38 +95,15 @@ impl Drop for Daemon {
     }
 }
 
-fn frame(flags: u8, body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + 9);
-    if let Ok(len) = u8::try_from(body.len()) {
-        out.extend([flags, len]);
-    } else {
-        out.push(flags | 0x02);
-        out.extend((body.len() as u64).to_be_bytes());
-    }
-    out.extend_from_slice(body);
-    out
-}
-
 /// A SUB through the handshake, with `subscriptions` already sent.
 fn raw_subscriber(path: &Path, subscriptions: &[Vec<u8>]) -> UnixStream {
     let mut stream = UnixStream::connect(path).unwrap();
-    let mut greeting = vec![0u8; 64];
-    greeting[0] = 0xff;
-    greeting[9] = 0x7f;
-    greeting[10] = 3;
-    greeting[12..16].copy_from_slice(b"NULL");
-    let mut ready = vec![5u8];
-    ready.extend_from_slice(b"READY");
-    ready.push(11);
-    ready.extend_from_slice(b"Socket-Type");
-    ready.extend(3u32.to_be_bytes());
-    ready.extend_from_slice(b"SUB");
-    let mut out = greeting;
-    out.extend(frame(0x04, &ready));
+    let mut out = zmtp::greeting();
+    out.extend(zmtp::ready("SUB"));
     for prefix in subscriptions {
         let mut body = vec![1u8];
         body.extend_from_slice(prefix);
-        out.extend(frame(0, &body));
+        out.extend(zmtp::frame(0, &body));
     }
     stream.write_all(&out).unwrap();
     stream

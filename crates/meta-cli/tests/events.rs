@@ -17,7 +17,9 @@ use meta_events::transport::{Context, Pusher};
 use serde_json::Value;
 
 use crate::common::daemon::{DaemonGuard, kill9};
-use crate::common::{ChildGuard, follow_lines, meta, meta_child, stderr, stdout, wait_until};
+use crate::common::{
+    ChildGuard, bus_metarepo, follow_lines, meta, meta_child, stderr, stdout, wait_until,
+};
 
 /// Upper bound for anything a test waits on.
 const WAIT: Duration = Duration::from_secs(30);
@@ -29,17 +31,9 @@ struct Repo {
 
 impl Repo {
     fn new(events_config: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("meta")).unwrap();
-        std::fs::write(
-            dir.path().join("meta/metarepo.toml"),
-            // The built-in file watcher would add events of its own to the exact counts here.
-            format!(
-                "[metarepo]\nname = \"t\"\n\n[plugins.watch]\nenabled = false\n\n[events]\n{events_config}"
-            ),
-        )
-        .unwrap();
-        Self { dir }
+        Self {
+            dir: bus_metarepo(events_config),
+        }
     }
 
     fn root(&self) -> &Path {

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::common::daemon::DaemonGuard;
 use crate::common::zmtp::{self, RawPeer};
-use crate::common::{ChildGuard, meta, stderr, stdout, wait_until};
+use crate::common::{ChildGuard, bus_metarepo, meta, stderr, stdout, wait_until};
 
 struct Bus {
     dir: tempfile::TempDir,
@@ -22,16 +22,9 @@ struct Bus {
 
 impl Bus {
     fn new(events_config: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("meta")).unwrap();
-        std::fs::write(
-            dir.path().join("meta/metarepo.toml"),
-            format!(
-                "[metarepo]\nname = \"t\"\n\n[plugins.watch]\nenabled = false\n\n[events]\n{events_config}"
-            ),
-        )
-        .unwrap();
-        Self { dir }
+        Self {
+            dir: bus_metarepo(events_config),
+        }
     }
 
     fn root(&self) -> &Path {

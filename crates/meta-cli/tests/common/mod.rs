@@ -28,6 +28,22 @@ pub fn meta(cwd: &Path) -> Command {
     cmd
 }
 
+/// A throw-away meta-repo for bus tests: the config written directly (no `meta init`), with
+/// `events_config` as its `[events]` table and the built-in file watcher off (it would add
+/// events of its own to exact counts).
+pub fn bus_metarepo(events_config: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    std::fs::create_dir_all(dir.path().join("meta")).expect("meta/ is created");
+    std::fs::write(
+        dir.path().join("meta/metarepo.toml"),
+        format!(
+            "[metarepo]\nname = \"t\"\n\n[plugins.watch]\nenabled = false\n\n[events]\n{events_config}"
+        ),
+    )
+    .expect("the config is written");
+    dir
+}
+
 /// Standard output of a finished command as text.
 pub fn stdout(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
