@@ -599,8 +599,7 @@ impl Peer {
                 limits.max_subscription_bytes
             )
         } else {
-            let prefix = prefix.to_vec();
-            self.subscriptions.insert(&prefix);
+            self.subscriptions.insert(prefix);
             return;
         };
         self.fail(Failure::Subscriptions, &reason);

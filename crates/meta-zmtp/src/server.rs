@@ -178,20 +178,11 @@ impl Server {
     }
 
     fn accept(&mut self) {
-        for listener in &self.listeners {
+        for index in 0..self.listeners.len() {
             for _ in 0..ACCEPTS_PER_TURN {
-                match listener.accept() {
+                match self.listeners[index].accept() {
                     Ok(Some(stream)) => {
-                        let full = self.peers.len() >= self.limits.max_connections
-                            || !self.budget.take_connection();
-                        // Full: make room by closing the stalest connection that has not
-                        // earned its place, so idle connections cannot lock real clients out.
-                        let full = full
-                            && !(Self::evict(&mut self.peers, self.role) && {
-                                self.stats.refused_connections += 1;
-                                self.budget.take_connection()
-                            });
-                        if full {
+                        if !self.make_room() {
                             // Accepted and closed at once: the peer learns now, the listener
                             // stays drained, and no descriptor is held.
                             drop(stream);
@@ -240,6 +231,20 @@ impl Server {
 
     fn has_pending_input(&self) -> bool {
         self.peers.iter().any(Peer::has_pending_input)
+    }
+
+    /// Takes a connection from the server's and the shared ceiling. When either is full, makes
+    /// room by closing the stalest connection that has not earned its place (counted as
+    /// refused), so idle connections cannot lock real clients out; false when there is none.
+    fn make_room(&mut self) -> bool {
+        if self.peers.len() < self.limits.max_connections && self.budget.take_connection() {
+            return true;
+        }
+        if !Self::evict(&mut self.peers, self.role) {
+            return false;
+        }
+        self.stats.refused_connections += 1;
+        self.budget.take_connection()
     }
 
     /// Closes the oldest connection still in its handshake (or, for control, the oldest idle
