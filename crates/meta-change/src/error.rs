@@ -64,6 +64,31 @@ pub enum Refusal {
         short(pin)
     )]
     PinNotFetched { path: String, pin: ObjectId },
+    #[error("the commit message is empty")]
+    EmptyMessage,
+    #[error("nothing to commit: no selected project has {}, and nothing is staged in the superproject", if *record_only { "commits its pin lacks" } else if *all { "changes to tracked files" } else { "staged changes" })]
+    NothingToCommit { all: bool, record_only: bool },
+    #[error(
+        "`{path}`: recording {} would move its pin backwards from {} (HEAD does not descend from the pin)",
+        short(to),
+        short(from)
+    )]
+    Rewind {
+        path: String,
+        from: ObjectId,
+        to: ObjectId,
+    },
+    #[error(
+        "`{path}`: HEAD {} is not on the topic branch `{name}`, which is at {}",
+        short(head),
+        short(tip)
+    )]
+    TopicElsewhere {
+        path: String,
+        name: String,
+        tip: ObjectId,
+        head: ObjectId,
+    },
 }
 
 /// A repository as people read it in messages: `src/x`, or the superproject.
@@ -86,7 +111,9 @@ impl Refusal {
         match self {
             Refusal::NameLooksLikeOption { .. }
             | Refusal::BadName { .. }
-            | Refusal::UnknownTopic { .. } => None,
+            | Refusal::UnknownTopic { .. }
+            | Refusal::EmptyMessage
+            | Refusal::NothingToCommit { .. } => None,
             Refusal::SuperprojectDetached { .. } | Refusal::SuperprojectBranchAhead { .. } => {
                 Some(crate::SUPERPROJECT)
             }
@@ -98,7 +125,9 @@ impl Refusal {
             | Refusal::PinMissing { path, .. }
             | Refusal::PinConflict { path }
             | Refusal::Dirty { path, .. }
-            | Refusal::PinNotFetched { path, .. } => Some(path),
+            | Refusal::PinNotFetched { path, .. }
+            | Refusal::Rewind { path, .. }
+            | Refusal::TopicElsewhere { path, .. } => Some(path),
         }
     }
 
@@ -116,7 +145,7 @@ impl Refusal {
                 "pick another name, such as `feature/short-description`".to_owned()
             }
             Refusal::SuperprojectDetached { .. } => {
-                "check out a branch in the superproject first (`git switch main`), then run `meta branch` again".to_owned()
+                "check out a branch in the superproject first (`git switch main`, or `git switch -c NAME` to keep this commit), then run it again".to_owned()
             }
             Refusal::InProgress { path, operation } => format!(
                 "finish or abort the {operation} {} (`git {} --continue` or `git {} --abort`), then run it again",
@@ -159,6 +188,23 @@ impl Refusal {
             ),
             Refusal::PinNotFetched { path, .. } => format!(
                 "fetch it (`git -C {path} fetch origin`), then run it again"
+            ),
+            Refusal::EmptyMessage => "say what the change does with `-m MESSAGE`".to_owned(),
+            Refusal::NothingToCommit { all, record_only } => {
+                if *record_only {
+                    "commit in the projects first (`git commit` there), or drop `--record-only` to commit their staged changes".to_owned()
+                } else if *all {
+                    "change some files first; `meta status` shows every project's state".to_owned()
+                } else {
+                    "stage changes in the projects (`git -C PATH add FILE`), or `-a` to commit every modified tracked file; `--record-only` records commits made with git".to_owned()
+                }
+            }
+            Refusal::Rewind { path, from, .. } => format!(
+                "if going back is intended, `--allow-rewind` records it; else bring `{path}` onto the pin first (`git -C {path} merge {}` or `rebase`)",
+                short(from)
+            ),
+            Refusal::TopicElsewhere { path, name, .. } => format!(
+                "`meta switch {name}` puts every project on the topic (or `git -C {path} switch {name}`); then commit there"
             ),
         }
     }

@@ -11,16 +11,20 @@
 //!   ([`Refusal`]) happen while planning; nothing is written until every repository agreed.
 //!   [`Plan::apply`] undoes the calls already made when a later one fails.
 //!
-//! Today: [`plan_branch`] (`meta branch`), [`plan_switch`] (`meta switch`) and [`topics`]
-//! (`meta branches`). Later commands
-//! (commit, push, check pins) build on the same pieces: [`RepoState`] for refusals,
-//! [`Plan`] for their git calls.
+//! - Operations whose later steps depend on earlier results (`meta commit`: the superproject's
+//!   message lists the projects' new commits) keep a [`journal`] while they run, so a crash
+//!   half-way can be undone or finished by the next command.
+//!
+//! Commands: [`plan_branch`] (`meta branch`), [`plan_switch`] (`meta switch`), [`plan_commit`]
+//! (`meta commit`), [`topics`] (`meta branches`), [`check_pins`] (`meta check pins`).
 //!
 //! Every git call goes through [`meta_workflow::git`]; names reach git only inside `refs/…`
 //! arguments or glued to an option (`--create=NAME`), and names starting with `-` are refused.
 
 mod branch;
+mod commit;
 mod error;
+pub mod journal;
 mod name;
 mod pins;
 mod plan;
@@ -31,6 +35,11 @@ mod topics;
 pub use branch::{
     Action, BranchPlan, BranchRequest, RepoOutcome, Skip, StartFrom, StartKind, abandoned_ref,
     plan_branch,
+};
+pub use commit::{
+    Attach, CommitError, CommitOptions, CommitOutcome, CommitPlan, CommitRequest, CommitSkip,
+    Committed, ProjectCommit, RecoverError, Recovered, TOPIC_TRAILER, abort_commit,
+    continue_commit, plan_commit,
 };
 pub use error::{ChangeError, Refusal};
 pub use name::check_branch_name;

@@ -46,7 +46,7 @@ impl GitCall {
         line
     }
 
-    fn run(&self) -> Result<(), GitError> {
+    pub(crate) fn run(&self) -> Result<(), GitError> {
         git(&self.dir).args(&self.args).run().map(drop)
     }
 }

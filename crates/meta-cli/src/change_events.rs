@@ -1,7 +1,7 @@
 //! `core:change:*` events (DESIGN.md section 9), delivered through the event library (to the
 //! running daemon, or straight to the log without one).
 
-use meta_events::core::{change_branched, state_enter, state_leave};
+use meta_events::core::{change_branched, change_committed, state_enter, state_leave};
 use meta_workspace::Workspace;
 
 use crate::project_events::announce;
@@ -14,6 +14,22 @@ pub fn emit_branched(ui: &Ui, workspace: &Workspace, topic: &str, projects: &[&s
         workspace,
         change_branched(topic, projects),
         &format!("topic `{topic}` is in place"),
+    );
+}
+
+/// Announces `core:change:committed {topic, commit, projects: [{path, commit}]}`.
+pub fn emit_committed(
+    ui: &Ui,
+    workspace: &Workspace,
+    topic: &str,
+    commit: &str,
+    projects: &[(&str, String)],
+) {
+    announce(
+        ui,
+        workspace,
+        change_committed(topic, commit, projects),
+        &format!("topic `{topic}` has a new commit"),
     );
 }
 

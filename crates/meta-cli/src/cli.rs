@@ -56,9 +56,16 @@ pub struct Ctx<'a> {
     plugins_unavailable: Option<String>,
     /// `--no-plugins` or `META_NO_PLUGINS`.
     plugins_off: bool,
+    /// The meta-repo was checked for an interrupted operation's journal (once per run).
+    journal_checked: bool,
 }
 
 impl Ctx<'_> {
+    /// For the commands that deal with an interrupted operation themselves: no warning.
+    pub fn skip_journal_notice(&mut self) {
+        self.journal_checked = true;
+    }
+
     /// `--no-plugins` or `META_NO_PLUGINS`: built-in plugins only.
     pub fn plugins_off(&self) -> bool {
         self.plugins_off
@@ -69,6 +76,12 @@ impl Ctx<'_> {
         if self.workspace.is_none() {
             let cwd = current_dir()?;
             self.workspace = Some(Workspace::discover(&cwd)?);
+        }
+        if !self.journal_checked
+            && let Some(workspace) = &self.workspace
+        {
+            self.journal_checked = true;
+            crate::journal_notice::warn_if_interrupted(&self.ui, workspace.root());
         }
         self.workspace
             .as_ref()
@@ -206,6 +219,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         catalog,
         plugins_unavailable,
         plugins_off,
+        journal_checked: false,
     };
     let result = dispatch(&mut ctx, &matches);
     match result {

@@ -10,6 +10,7 @@ mod cli;
 mod commands;
 mod error;
 mod event_errors;
+mod journal_notice;
 mod plugin_error;
 mod plugins;
 mod project_events;

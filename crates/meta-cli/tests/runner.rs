@@ -2,6 +2,7 @@
 //! keeps link time down.
 
 mod change;
+mod commit;
 mod common;
 mod events;
 mod exec;

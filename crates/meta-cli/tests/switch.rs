@@ -12,41 +12,8 @@ use std::path::{Path, PathBuf};
 use meta_test::{MetaRepo, git};
 use serde_json::Value;
 
+use crate::common::repos::{checkouts, snapshots};
 use crate::common::{logged_events, meta_git, stderr, stdout};
-
-/// What a switch may change in a repository: HEAD, refs, stash, status and the index entries.
-fn snapshot(dir: &Path) -> String {
-    let run = |args: &[&str]| git(dir).args(args).run().unwrap();
-    [
-        run(&["rev-parse", "--symbolic-full-name", "HEAD", "HEAD"]),
-        run(&["for-each-ref", "--format=%(refname) %(objectname)"]),
-        run(&["stash", "list"]),
-        run(&[
-            "status",
-            "--porcelain=v2",
-            "--branch",
-            "--untracked-files=all",
-        ]),
-        run(&["ls-files", "--stage"]),
-    ]
-    .join("\n")
-}
-
-/// The repositories of a fixture that [`snapshot`] covers: the root and each checkout.
-fn checkouts(repo: &MetaRepo) -> Vec<PathBuf> {
-    std::iter::once(repo.root().to_path_buf())
-        .chain(
-            repo.projects()
-                .iter()
-                .map(|p| repo.root().join(&p.path))
-                .filter(|dir| dir.join(".git").exists()),
-        )
-        .collect()
-}
-
-fn snapshots(repo: &MetaRepo) -> Vec<String> {
-    checkouts(repo).iter().map(|dir| snapshot(dir)).collect()
-}
 
 fn on(dir: &Path) -> (Option<String>, String) {
     let branch = git(dir)

@@ -23,6 +23,7 @@ pub const PROJECT_ADDED: &str = "core:project:added";
 pub const PROJECT_REMOVED: &str = "core:project:removed";
 /// A topic was created or joined in the superproject and some projects (`meta branch`).
 pub const CHANGE_BRANCHED: &str = "core:change:branched";
+pub const CHANGE_COMMITTED: &str = "core:change:committed";
 /// A bulk change starts (`meta switch`…): subscribers may wait for the matching leave.
 pub const STATE_ENTER: &str = "core:state:enter";
 /// The bulk change announced by `core:state:enter` is over (done or undone).
@@ -146,6 +147,19 @@ pub fn change_branched(topic: &str, projects: &[&str]) -> Event {
     )
 }
 
+/// `core:change:committed` `{topic, commit, projects: [{path, commit}]}`: `meta commit` made
+/// the superproject commit `commit` on `topic`, recording these projects' new pins.
+pub fn change_committed(topic: &str, commit: &str, projects: &[(&str, String)]) -> Event {
+    let projects: Vec<_> = projects
+        .iter()
+        .map(|(path, commit)| json!({"path": path, "commit": commit}))
+        .collect();
+    core(
+        CHANGE_COMMITTED,
+        json!({"topic": topic, "commit": commit, "projects": projects}),
+    )
+}
+
 /// `core:state:enter` `{name, pid}`: the process `pid` starts the bulk change `name`.
 pub fn state_enter(name: &str, pid: u32) -> Event {
     core(STATE_ENTER, json!({"name": name, "pid": pid}))
@@ -183,6 +197,7 @@ mod tests {
             PROJECT_ADDED,
             PROJECT_REMOVED,
             CHANGE_BRANCHED,
+            CHANGE_COMMITTED,
             STATE_ENTER,
             STATE_LEAVE,
         ] {

@@ -110,6 +110,9 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         reset: args.reset,
     };
     let what = format!("cannot create topic `{}`", args.name);
+    if !args.dry_run {
+        crate::journal_notice::refuse_if_pending(root, &what)?;
+    }
     let plan = meta_change::plan_branch(&request).map_err(|e| change_error(&what, e))?;
 
     if !args.dry_run {

@@ -4,6 +4,7 @@
 mod branch;
 mod branches;
 mod check;
+mod commit;
 mod completions;
 mod daemon;
 mod events;
@@ -92,6 +93,11 @@ pub static BUILTINS: &[Builtin] = &[
         switch,
         "switch",
         "Switch the superproject and every project to a topic, all or nothing"
+    ),
+    builtin!(
+        commit,
+        "commit",
+        "Commit in every project of the topic, then record their pins in one superproject commit"
     ),
     builtin!(
         events,

@@ -86,6 +86,9 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         autostash: args.autostash,
     };
     let what = format!("cannot switch to topic `{}`", args.name);
+    if !args.dry_run {
+        crate::journal_notice::refuse_if_pending(root, &what)?;
+    }
     let plan = meta_change::plan_switch(&request).map_err(|e| change_error(&what, e))?;
 
     let mut stash_conflicts = Vec::new();

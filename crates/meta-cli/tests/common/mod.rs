@@ -1,6 +1,7 @@
 //! Helpers shared by the end-to-end tests.
 
 pub mod daemon;
+pub mod repos;
 pub mod zmtp;
 
 use std::io::{BufRead, BufReader};
@@ -64,9 +65,18 @@ pub fn meta_git(cwd: &Path) -> Command {
         .env("GIT_CONFIG_KEY_0", "protocol.file.allow")
         .env("GIT_CONFIG_VALUE_0", "always")
         .env("GIT_TERMINAL_PROMPT", "0")
+        .envs(GIT_IDENTITY)
         .timeout(std::time::Duration::from_secs(120));
     cmd
 }
+
+/// Who commits in tests (`meta commit` runs `git commit`; the global config is kept out).
+pub const GIT_IDENTITY: [(&str, &str); 4] = [
+    ("GIT_AUTHOR_NAME", "Meta Test"),
+    ("GIT_AUTHOR_EMAIL", "meta@example.invalid"),
+    ("GIT_COMMITTER_NAME", "Meta Test"),
+    ("GIT_COMMITTER_EMAIL", "meta@example.invalid"),
+];
 
 /// The events of types starting with `prefix` in the meta-repo at `root`'s log, as
 /// `meta events tail PREFIX --json` prints them (one JSON object per line).
