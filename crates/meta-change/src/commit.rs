@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use crate::SUPERPROJECT;
 use crate::branch::check_state;
 use crate::error::{ChangeError, Refusal, git_error};
-use crate::journal::{Journal, JournalError};
+use crate::journal::{Before, Journal, JournalError};
 use crate::plan::GitCall;
 use crate::state::RepoState;
 
@@ -84,6 +84,8 @@ pub enum Attach {
 pub struct ProjectCommit {
     pub path: String,
     pub dir: PathBuf,
+    /// Its git folder.
+    pub git_dir: PathBuf,
     /// The pin the superproject's index records (`None`: no gitlink yet).
     pub from: Option<ObjectId>,
     /// Its HEAD before.
@@ -115,6 +117,8 @@ pub struct CommitPlan {
     /// Paths staged in the superproject itself (not pins this commit records).
     pub superproject_staged: Vec<String>,
     pub options: CommitOptions,
+    /// The superproject as read while planning.
+    pub superproject: RepoState,
 }
 
 /// A project's part, done.
@@ -205,88 +209,20 @@ pub fn plan_commit(request: &CommitRequest<'_>) -> Result<CommitPlan, ChangeErro
         }
     };
 
+    // Each project is read on its own (a `git status` and, rarely, ancestry questions), so
+    // they are read a few at a time; results come back in project order.
+    let decided = in_parallel(request.projects, |project| {
+        decide_project(root, project, &topic, options)
+    });
     let mut projects = Vec::new();
     let mut skipped = Vec::new();
-    for project in request.projects {
-        let path = project.path.as_str();
-        let dir = root.join(path);
-        if !project.active || std::fs::symlink_metadata(dir.join(".git")).is_err() {
-            skipped.push((path.to_owned(), CommitSkip::NotInitialized));
-            continue;
+    for (project, decision) in request.projects.iter().zip(decided) {
+        match decision? {
+            Decision::Skip(skip) => skipped.push((project.path.clone(), skip)),
+            Decision::NoPart => {}
+            Decision::Refused(refusal) => refusals.extend(refusal),
+            Decision::Part(part) => projects.push(*part),
         }
-        if project.pin_conflicted {
-            refusals.push(Refusal::PinConflict {
-                path: path.to_owned(),
-            });
-            continue;
-        }
-        let changes = Changes::read(&dir).map_err(git_error(path))?;
-        let state = RepoState::read(&dir).map_err(git_error(path))?;
-        let Some(head) = state.head else {
-            if changes.staged > 0 || changes.conflicted > 0 {
-                refusals.push(Refusal::Unborn {
-                    path: path.to_owned(),
-                });
-            }
-            continue;
-        };
-        let on_topic = !topic.is_empty() && state.branch.as_deref() == Some(topic.as_str());
-        let moved = project.pinned != Some(head);
-        let commit = !options.record_only
-            && (changes.staged > 0
-                || changes.conflicted > 0
-                || (options.all && changes.unstaged > 0));
-        let takes_part = commit || (moved && (options.record_only || on_topic));
-        if !takes_part {
-            continue;
-        }
-        let before = refusals.len();
-        check_state(path, &state, &mut refusals);
-        if refusals.len() > before || topic.is_empty() {
-            continue;
-        }
-        let rewinds = match project.pinned {
-            Some(pin) if pin != head => {
-                !(has_commit(&dir, pin).map_err(git_error(path))?
-                    && is_ancestor(&dir, pin, head).map_err(git_error(path))?)
-            }
-            _ => false,
-        };
-        if rewinds && !options.allow_rewind {
-            refusals.push(Refusal::Rewind {
-                path: path.to_owned(),
-                from: project.pinned.unwrap_or(head),
-                to: head,
-            });
-            continue;
-        }
-        let attach = if on_topic {
-            Attach::Stay
-        } else {
-            match rev_parse(&dir, &format!("refs/heads/{topic}")).map_err(git_error(path))? {
-                None => Attach::Create,
-                Some(tip) if tip == head => Attach::CheckOut,
-                Some(tip) => {
-                    refusals.push(Refusal::TopicElsewhere {
-                        path: path.to_owned(),
-                        name: topic.clone(),
-                        tip,
-                        head,
-                    });
-                    continue;
-                }
-            }
-        };
-        projects.push(ProjectCommit {
-            path: path.to_owned(),
-            dir,
-            from: project.pinned,
-            head,
-            branch: state.branch.clone(),
-            attach,
-            commit,
-            rewinds,
-        });
     }
 
     let recorded: BTreeSet<&str> = projects.iter().map(|p| p.path.as_str()).collect();
@@ -311,49 +247,97 @@ pub fn plan_commit(request: &CommitRequest<'_>) -> Result<CommitPlan, ChangeErro
         skipped,
         superproject_staged,
         options: options.clone(),
+        superproject: top,
     })
 }
 
-/// What `git status` says about a work tree's tracked files.
-struct Changes {
-    staged: usize,
-    unstaged: usize,
-    conflicted: usize,
+/// One project's part in the commit, decided.
+enum Decision {
+    Skip(CommitSkip),
+    /// Nothing to commit or record there.
+    NoPart,
+    Refused(Vec<Refusal>),
+    Part(Box<ProjectCommit>),
 }
 
-impl Changes {
-    fn read(dir: &Path) -> Result<Self, GitError> {
-        let out = git(dir)
-            .args(["status", "--porcelain=v2", "-z", "--untracked-files=no"])
-            .run()?;
-        let mut changes = Changes {
-            staged: 0,
-            unstaged: 0,
-            conflicted: 0,
-        };
-        let mut entries = out.split('\0');
-        while let Some(entry) = entries.next() {
-            let mut fields = entry.split(' ');
-            match (fields.next(), fields.next()) {
-                (Some(kind @ ("1" | "2")), Some(xy)) => {
-                    let mut xy = xy.chars();
-                    if xy.next().is_some_and(|x| x != '.') {
-                        changes.staged += 1;
-                    }
-                    if xy.next().is_some_and(|y| y != '.') {
-                        changes.unstaged += 1;
-                    }
-                    // A rename or copy carries its original path as the next entry.
-                    if kind == "2" {
-                        entries.next();
-                    }
-                }
-                (Some("u"), _) => changes.conflicted += 1,
-                _ => {}
+fn decide_project(
+    root: &Path,
+    project: &Project,
+    topic: &str,
+    options: &CommitOptions,
+) -> Result<Decision, ChangeError> {
+    let path = project.path.as_str();
+    let dir = root.join(path);
+    if !project.active || std::fs::symlink_metadata(dir.join(".git")).is_err() {
+        return Ok(Decision::Skip(CommitSkip::NotInitialized));
+    }
+    if project.pin_conflicted {
+        return Ok(Decision::Refused(vec![Refusal::PinConflict {
+            path: path.to_owned(),
+        }]));
+    }
+    let state = RepoState::read(&dir).map_err(git_error(path))?;
+    let Some(head) = state.head else {
+        if state.staged > 0 || state.conflicted > 0 {
+            return Ok(Decision::Refused(vec![Refusal::Unborn {
+                path: path.to_owned(),
+            }]));
+        }
+        return Ok(Decision::NoPart);
+    };
+    let on_topic = !topic.is_empty() && state.branch.as_deref() == Some(topic);
+    let moved = project.pinned != Some(head);
+    let commit = !options.record_only
+        && (state.staged > 0 || state.conflicted > 0 || (options.all && state.unstaged > 0));
+    if !(commit || (moved && (options.record_only || on_topic))) {
+        return Ok(Decision::NoPart);
+    }
+    let mut refusals = Vec::new();
+    check_state(path, &state, &mut refusals);
+    if !refusals.is_empty() || topic.is_empty() {
+        return Ok(Decision::Refused(refusals));
+    }
+    let rewinds = match project.pinned {
+        Some(pin) if pin != head => {
+            !(has_commit(&dir, pin).map_err(git_error(path))?
+                && is_ancestor(&dir, pin, head).map_err(git_error(path))?)
+        }
+        _ => false,
+    };
+    if rewinds && !options.allow_rewind {
+        return Ok(Decision::Refused(vec![Refusal::Rewind {
+            path: path.to_owned(),
+            from: project.pinned.unwrap_or(head),
+            to: head,
+        }]));
+    }
+    let attach = if on_topic {
+        Attach::Stay
+    } else {
+        match rev_parse(&dir, &format!("refs/heads/{topic}")).map_err(git_error(path))? {
+            None => Attach::Create,
+            Some(tip) if tip == head => Attach::CheckOut,
+            Some(tip) => {
+                return Ok(Decision::Refused(vec![Refusal::TopicElsewhere {
+                    path: path.to_owned(),
+                    name: topic.to_owned(),
+                    tip,
+                    head,
+                }]));
             }
         }
-        Ok(changes)
-    }
+    };
+    Ok(Decision::Part(Box::new(ProjectCommit {
+        path: path.to_owned(),
+        dir,
+        git_dir: state.git_dir,
+        from: project.pinned,
+        head,
+        branch: state.branch,
+        attach,
+        commit,
+        rewinds,
+    })))
 }
 
 /// The paths staged in the repository at `dir` (index against HEAD).
@@ -401,8 +385,7 @@ fn commit_args(topic: &str, message: &str, options: &CommitOptions, all: bool) -
     let mut args = vec![
         "commit".to_owned(),
         "--quiet".to_owned(),
-        format!("--message={message}"),
-        format!("--trailer={TOPIC_TRAILER}: {topic}"),
+        format!("--message={}", with_trailer(message, topic)),
     ];
     if all {
         args.push("--all".to_owned());
@@ -411,6 +394,26 @@ fn commit_args(topic: &str, message: &str, options: &CommitOptions, all: bool) -
         args.push("--no-verify".to_owned());
     }
     args
+}
+
+/// `message` with the `Meta-Topic: TOPIC` trailer: added to its trailer block when its last
+/// paragraph is one (`Signed-off-by: …`), else as a new paragraph. Written here rather than
+/// with `git commit --trailer`, which runs `git interpret-trailers`: one process per commit.
+fn with_trailer(message: &str, topic: &str) -> String {
+    let message = message.trim_end();
+    let trailer = format!("{TOPIC_TRAILER}: {topic}");
+    let last = message.rsplit_once("\n\n").map(|(_, last)| last);
+    let is_trailer = |line: &str| {
+        line.starts_with([' ', '\t'])
+            || line.split_once(": ").is_some_and(|(key, _)| {
+                !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            })
+    };
+    match last {
+        Some(block) if block.lines().any(|l| l == trailer) => message.to_owned(),
+        Some(block) if block.lines().all(is_trailer) => format!("{message}\n{trailer}"),
+        _ => format!("{message}\n\n{trailer}"),
+    }
 }
 
 impl CommitPlan {
@@ -461,11 +464,28 @@ impl CommitPlan {
 
     /// Commits, all or nothing (see the module's documentation).
     pub fn apply(&self) -> Result<CommitOutcome, Box<CommitError>> {
-        let repos: Vec<(String, PathBuf)> = self
+        let repos: Vec<Before> = self
             .projects
             .iter()
-            .map(|p| (p.path.clone(), p.dir.clone()))
-            .chain([(SUPERPROJECT.to_owned(), self.root.clone())])
+            .map(|p| Before {
+                path: p.path.clone(),
+                dir: p.dir.clone(),
+                git_dir: p.git_dir.clone(),
+                head: Some(p.head),
+                branch: p.branch.clone(),
+                topic_tip: match p.attach {
+                    Attach::Stay | Attach::CheckOut => Some(p.head),
+                    Attach::Create => None,
+                },
+            })
+            .chain([Before {
+                path: SUPERPROJECT.to_owned(),
+                dir: self.root.clone(),
+                git_dir: self.superproject.git_dir.clone(),
+                head: self.superproject.head,
+                branch: Some(self.topic.clone()),
+                topic_tip: self.superproject.head,
+            }])
             .collect();
         let journal = Journal::begin(
             &self.root,
@@ -495,7 +515,7 @@ impl CommitPlan {
     }
 
     fn apply_journaled(&self) -> Result<CommitOutcome, Box<CommitError>> {
-        let results = run_projects(&self.projects, |project| {
+        let results = in_parallel(&self.projects, |project| {
             for call in project.calls(&self.topic, &self.options) {
                 call.run().map_err(|source| {
                     Box::new(CommitError::Failed {
@@ -505,7 +525,7 @@ impl CommitPlan {
                     })
                 })?;
             }
-            committed(project)
+            committed(project, &self.topic, &self.options.message)
         });
         let mut projects = Vec::with_capacity(results.len());
         for result in results {
@@ -596,7 +616,11 @@ impl CommitPlan {
 }
 
 /// A project's result once its calls ran: its new HEAD and the commits since the pin.
-fn committed(project: &ProjectCommit) -> Result<Committed, Box<CommitError>> {
+fn committed(
+    project: &ProjectCommit,
+    topic: &str,
+    message: &str,
+) -> Result<Committed, Box<CommitError>> {
     let read_error = |source| {
         Box::new(CommitError::Read {
             path: project.path.clone(),
@@ -604,23 +628,37 @@ fn committed(project: &ProjectCommit) -> Result<Committed, Box<CommitError>> {
             undo_failures: Vec::new(),
         })
     };
-    let to = rev_parse(&project.dir, "HEAD")
-        .map_err(read_error)?
-        .ok_or_else(|| read_error(no_head()))?;
-    let (commits, count) = match project.from {
+    // The usual case, one new commit on the pin, needs no git at all: the topic branch's ref
+    // file names it, and its subject is the message's first line.
+    if project.commit
+        && project.from == Some(project.head)
+        && let Some(to) = loose_ref(&project.git_dir, topic)
+    {
+        let subject = message.trim_start().lines().next().unwrap_or("").to_owned();
+        return Ok(Committed {
+            path: project.path.clone(),
+            from: project.from,
+            to,
+            made: true,
+            attach: project.attach,
+            commits: vec![(to, subject)],
+            count: 1,
+            rewinds: false,
+        });
+    }
+    // Otherwise one `git log` gives the new HEAD (its first line) and the commits since the pin.
+    let (to, commits, count) = match project.from {
         Some(from) if !project.rewinds => {
-            let range = format!("{from}..{to}");
-            let count = meta_workflow::git::count(&project.dir, &[&range]).map_err(read_error)?;
             let log = git(&project.dir)
                 .args([
                     "log",
                     "--format=%H %s",
-                    &format!("--max-count={LISTED_COMMITS}"),
-                    &range,
+                    &format!("--max-count={}", LISTED_COMMITS + 1),
+                    &format!("{from}..HEAD"),
                 ])
                 .run()
                 .map_err(read_error)?;
-            let commits = log
+            let mut commits: Vec<(ObjectId, String)> = log
                 .lines()
                 .filter_map(|line| {
                     let (id, subject) = line.split_once(' ').unwrap_or((line, ""));
@@ -629,9 +667,27 @@ fn committed(project: &ProjectCommit) -> Result<Committed, Box<CommitError>> {
                         .map(|id| (id, subject.to_owned()))
                 })
                 .collect();
-            (commits, count)
+            let to = match commits.first() {
+                Some((id, _)) => *id,
+                None => rev_parse(&project.dir, "HEAD")
+                    .map_err(read_error)?
+                    .ok_or_else(|| read_error(no_head()))?,
+            };
+            let count = if commits.len() > LISTED_COMMITS {
+                commits.truncate(LISTED_COMMITS);
+                meta_workflow::git::count(&project.dir, &[&format!("{from}..{to}")])
+                    .map_err(read_error)?
+            } else {
+                commits.len()
+            };
+            (to, commits, count)
         }
-        _ => (Vec::new(), 0),
+        _ => {
+            let to = rev_parse(&project.dir, "HEAD")
+                .map_err(read_error)?
+                .ok_or_else(|| read_error(no_head()))?;
+            (to, Vec::new(), 0)
+        }
     };
     Ok(Committed {
         path: project.path.clone(),
@@ -645,32 +701,27 @@ fn committed(project: &ProjectCommit) -> Result<Committed, Box<CommitError>> {
     })
 }
 
-/// Runs `work` on every project, a few at a time, results in project order.
-fn run_projects<T: Send>(
-    projects: &[ProjectCommit],
-    work: impl Fn(&ProjectCommit) -> T + Sync,
-) -> Vec<T> {
+/// Runs `work` on every item, a few at a time (git processes wait on the disk as much as on
+/// the CPU), results in the items' order.
+fn in_parallel<I: Sync, T: Send>(items: &[I], work: impl Fn(&I) -> T + Sync) -> Vec<T> {
     let jobs = std::thread::available_parallelism()
         .map_or(4, std::num::NonZero::get)
+        .saturating_mul(2)
         .clamp(1, 8)
-        .min(projects.len().max(1));
+        .min(items.len().max(1));
     if jobs <= 1 {
-        return projects.iter().map(&work).collect();
+        return items.iter().map(&work).collect();
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let slots: Vec<std::sync::Mutex<Option<T>>> = projects
-        .iter()
-        .map(|_| std::sync::Mutex::new(None))
-        .collect();
+    let slots: Vec<std::sync::Mutex<Option<T>>> =
+        items.iter().map(|_| std::sync::Mutex::new(None)).collect();
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(project) = projects.get(i) else {
-                        break;
-                    };
-                    let result = work(project);
+                    let Some(item) = items.get(i) else { break };
+                    let result = work(item);
                     if let Ok(mut slot) = slots[i].lock() {
                         *slot = Some(result);
                     }
@@ -682,6 +733,14 @@ fn run_projects<T: Send>(
         .into_iter()
         .filter_map(|slot| slot.into_inner().ok().flatten())
         .collect()
+}
+
+/// The commit `refs/heads/BRANCH` names, read from its loose ref file (where `git commit`
+/// writes it); `None` when it is elsewhere (packed, a reftable, a linked worktree's common
+/// folder), and the caller asks git.
+fn loose_ref(git_dir: &Path, branch: &str) -> Option<ObjectId> {
+    let text = std::fs::read_to_string(git_dir.join("refs/heads").join(branch)).ok()?;
+    ObjectId::from_hex(text.trim_end().as_bytes()).ok()
 }
 
 /// HEAD names no commit after a commit: git said it succeeded, so this should not happen.
@@ -765,4 +824,30 @@ pub enum RecoverError {
     Plan(#[from] ChangeError),
     #[error(transparent)]
     Commit(#[from] Box<CommitError>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_trailer;
+
+    #[test]
+    fn the_topic_trailer_joins_a_trailer_block_or_starts_one() {
+        assert_eq!(with_trailer("Fix\n", "t"), "Fix\n\nMeta-Topic: t");
+        assert_eq!(
+            with_trailer("Fix\n\nBecause: reasons and more words", "t"),
+            "Fix\n\nBecause: reasons and more words\nMeta-Topic: t"
+        );
+        assert_eq!(
+            with_trailer("Fix\n\nWhy it matters.\n\nSigned-off-by: A <a@b>", "t"),
+            "Fix\n\nWhy it matters.\n\nSigned-off-by: A <a@b>\nMeta-Topic: t"
+        );
+        assert_eq!(
+            with_trailer("Fix\n\nWhy it matters.", "t"),
+            "Fix\n\nWhy it matters.\n\nMeta-Topic: t"
+        );
+        assert_eq!(
+            with_trailer("Fix\n\nMeta-Topic: t", "t"),
+            "Fix\n\nMeta-Topic: t"
+        );
+    }
 }

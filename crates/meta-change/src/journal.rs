@@ -50,7 +50,9 @@ pub struct RepoRecord {
     pub path: String,
     /// Its work tree.
     pub dir: PathBuf,
-    /// The commit HEAD was at.
+    /// Its git folder.
+    pub git_dir: PathBuf,
+    /// The commit HEAD was at (empty: none yet).
     pub head: String,
     /// The branch HEAD was on (`None`: detached).
     pub branch: Option<String>,
@@ -58,6 +60,22 @@ pub struct RepoRecord {
     pub topic_tip: Option<String>,
     /// The copy of its index (`None`: it had no index file).
     pub index_copy: Option<PathBuf>,
+}
+
+/// A repository's state before the operation, as the operation read it while planning.
+#[derive(Debug, Clone)]
+pub struct Before {
+    /// The project's path, or `.` for the superproject.
+    pub path: String,
+    /// Its work tree.
+    pub dir: PathBuf,
+    /// Its git folder (the index is copied from there).
+    pub git_dir: PathBuf,
+    pub head: Option<ObjectId>,
+    /// The branch HEAD is on (`None`: detached).
+    pub branch: Option<String>,
+    /// The topic branch's tip (`None`: it does not exist).
+    pub topic_tip: Option<ObjectId>,
 }
 
 /// Why a journal could not be started, read or used.
@@ -191,14 +209,14 @@ impl Journal {
     }
 
     /// Starts a journal: takes the lock, copies each repository's index and writes the
-    /// record, before the operation changes anything. `repos` gives each repository's path
-    /// and work tree; their state is read here.
+    /// record, before the operation changes anything. `repos` is each repository's state as
+    /// read while planning, in the order the operation changes them.
     pub fn begin(
         root: &Path,
         operation: &str,
         topic: &str,
         request: serde_json::Value,
-        repos: &[(String, PathBuf)],
+        repos: &[Before],
     ) -> Result<Self, JournalError> {
         let dir = journal_dir(root)?;
         let lock = Self::lock(&dir)?;
@@ -211,8 +229,8 @@ impl Journal {
             });
         }
         let mut records = Vec::with_capacity(repos.len());
-        for (n, (repo, work_tree)) in repos.iter().enumerate() {
-            records.push(RepoRecord::read(repo, work_tree, topic, &dir, n)?);
+        for (n, before) in repos.iter().enumerate() {
+            records.push(RepoRecord::copy(before, &dir, n)?);
         }
         let record = Record {
             operation: operation.to_owned(),
@@ -295,41 +313,25 @@ impl Journal {
 }
 
 impl RepoRecord {
-    fn read(
-        path: &str,
-        dir: &Path,
-        topic: &str,
-        journal_dir: &Path,
-        n: usize,
-    ) -> Result<Self, JournalError> {
-        let git_error = |source| JournalError::Git {
-            path: path.to_owned(),
-            source,
-        };
-        let head = rev_parse(dir, "HEAD")
-            .map_err(git_error)?
-            .map(|id| id.to_string())
-            .unwrap_or_default();
-        let branch =
-            meta_workflow::git::symbolic_ref(dir, "HEAD", "refs/heads/").map_err(git_error)?;
-        let topic_tip = rev_parse(dir, &format!("refs/heads/{topic}"))
-            .map_err(git_error)?
-            .map(|id| id.to_string());
-        let index = absolute_git_dir(dir).map_err(git_error)?.join("index");
-        let index_copy = if index.exists() {
-            let copy = journal_dir.join(format!("index-{n}"));
-            let bytes = fs::read(&index).map_err(io("read", &index))?;
-            write_atomic(&copy, &bytes)?;
-            Some(copy)
-        } else {
-            None
+    /// The record of `before`, with a copy of its index as `journal_dir/index-N`.
+    fn copy(before: &Before, journal_dir: &Path, n: usize) -> Result<Self, JournalError> {
+        let index = before.git_dir.join("index");
+        let index_copy = match fs::read(&index) {
+            Ok(bytes) => {
+                let copy = journal_dir.join(format!("index-{n}"));
+                write_atomic(&copy, &bytes)?;
+                Some(copy)
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+            Err(error) => return Err(io("read", &index)(error)),
         };
         Ok(Self {
-            path: path.to_owned(),
-            dir: dir.to_path_buf(),
-            head,
-            branch,
-            topic_tip,
+            path: before.path.clone(),
+            dir: before.dir.clone(),
+            git_dir: before.git_dir.clone(),
+            head: before.head.map(|h| h.to_string()).unwrap_or_default(),
+            branch: before.branch.clone(),
+            topic_tip: before.topic_tip.map(|t| t.to_string()),
             index_copy,
         })
     }
@@ -385,12 +387,7 @@ impl RepoRecord {
             run(&["update-ref", "-d", &topic_ref])?;
         }
         if let Some(copy) = &self.index_copy {
-            let index = absolute_git_dir(&self.dir)
-                .map_err(|source| JournalError::Git {
-                    path: self.path.clone(),
-                    source,
-                })?
-                .join("index");
+            let index = self.git_dir.join("index");
             let bytes = fs::read(copy).map_err(io("read", copy))?;
             write_atomic(&index, &bytes)?;
         }
