@@ -703,7 +703,7 @@ fn committed(
 
 /// Runs `work` on every item, a few at a time (git processes wait on the disk as much as on
 /// the CPU), results in the items' order.
-fn in_parallel<I: Sync, T: Send>(items: &[I], work: impl Fn(&I) -> T + Sync) -> Vec<T> {
+pub(crate) fn in_parallel<I: Sync, T: Send>(items: &[I], work: impl Fn(&I) -> T + Sync) -> Vec<T> {
     let jobs = std::thread::available_parallelism()
         .map_or(4, std::num::NonZero::get)
         .saturating_mul(2)

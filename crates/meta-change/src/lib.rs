@@ -25,6 +25,7 @@ mod branch;
 mod commit;
 mod error;
 pub mod journal;
+mod land;
 mod name;
 mod pins;
 mod plan;
@@ -42,6 +43,7 @@ pub use commit::{
     continue_commit, plan_commit,
 };
 pub use error::{ChangeError, Refusal};
+pub use land::{LandPlan, LandProject, LandRequest, Landed, NotLanded, plan_land};
 pub use name::check_branch_name;
 pub use pins::{PinCheck, PinStatus, PinsError, PinsRequest, check_pins, pins_without_remote_ref};
 pub use plan::{ApplyError, GitCall, Plan, Step};

@@ -227,7 +227,7 @@ pub fn plan_switch(request: &SwitchRequest<'_>) -> Result<SwitchPlan, ChangeErro
 }
 
 /// Up to three topic names close to `name` (the superproject's local branches).
-fn close_topics(root: &Path, name: &str) -> Result<Vec<String>, ChangeError> {
+pub(crate) fn close_topics(root: &Path, name: &str) -> Result<Vec<String>, ChangeError> {
     let listing = git(root)
         .args([
             "for-each-ref",

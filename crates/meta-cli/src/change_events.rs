@@ -1,7 +1,9 @@
 //! `core:change:*` events (DESIGN.md section 9), delivered through the event library (to the
 //! running daemon, or straight to the log without one).
 
-use meta_events::core::{change_branched, change_committed, state_enter, state_leave};
+use meta_events::core::{
+    change_branched, change_committed, change_landed, state_enter, state_leave,
+};
 use meta_workspace::Workspace;
 
 use crate::project_events::announce;
@@ -30,6 +32,22 @@ pub fn emit_committed(
         workspace,
         change_committed(topic, commit, projects),
         &format!("topic `{topic}` has a new commit"),
+    );
+}
+
+/// Announces `core:change:landed {topic, commit, projects: [{path, from, to}]}`.
+pub fn emit_landed(
+    ui: &Ui,
+    workspace: &Workspace,
+    topic: &str,
+    commit: &str,
+    projects: &[(&str, String, String)],
+) {
+    announce(
+        ui,
+        workspace,
+        change_landed(topic, commit, projects),
+        &format!("topic `{topic}` is re-pinned to what landed"),
     );
 }
 

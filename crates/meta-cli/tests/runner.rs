@@ -10,6 +10,7 @@ mod file_events;
 mod framework;
 mod health;
 mod hostile_peers;
+mod land;
 mod pins;
 mod plugin_services;
 mod plugins;

@@ -24,6 +24,7 @@ pub const PROJECT_REMOVED: &str = "core:project:removed";
 /// A topic was created or joined in the superproject and some projects (`meta branch`).
 pub const CHANGE_BRANCHED: &str = "core:change:branched";
 pub const CHANGE_COMMITTED: &str = "core:change:committed";
+pub const CHANGE_LANDED: &str = "core:change:landed";
 /// A bulk change starts (`meta switch`…): subscribers may wait for the matching leave.
 pub const STATE_ENTER: &str = "core:state:enter";
 /// The bulk change announced by `core:state:enter` is over (done or undone).
@@ -160,6 +161,19 @@ pub fn change_committed(topic: &str, commit: &str, projects: &[(&str, String)]) 
     )
 }
 
+/// `core:change:landed` `{topic, commit, projects: [{path, from, to}]}`: `meta land` made the
+/// superproject commit `commit` re-pinning the topic's projects to what landed.
+pub fn change_landed(topic: &str, commit: &str, projects: &[(&str, String, String)]) -> Event {
+    let projects: Vec<_> = projects
+        .iter()
+        .map(|(path, from, to)| json!({"path": path, "from": from, "to": to}))
+        .collect();
+    core(
+        CHANGE_LANDED,
+        json!({"topic": topic, "commit": commit, "projects": projects}),
+    )
+}
+
 /// `core:state:enter` `{name, pid}`: the process `pid` starts the bulk change `name`.
 pub fn state_enter(name: &str, pid: u32) -> Event {
     core(STATE_ENTER, json!({"name": name, "pid": pid}))
@@ -198,6 +212,7 @@ mod tests {
             PROJECT_REMOVED,
             CHANGE_BRANCHED,
             CHANGE_COMMITTED,
+            CHANGE_LANDED,
             STATE_ENTER,
             STATE_LEAVE,
         ] {

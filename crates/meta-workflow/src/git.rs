@@ -51,6 +51,7 @@ pub struct Git {
     no_prompt: bool,
     input: Option<Vec<u8>>,
     limit: Option<Duration>,
+    vars: Vec<(OsString, OsString)>,
 }
 
 /// `git` run in `dir`.
@@ -61,6 +62,7 @@ pub fn git(dir: &Path) -> Git {
         no_prompt: false,
         input: None,
         limit: None,
+        vars: Vec::new(),
     }
 }
 
@@ -87,6 +89,14 @@ impl Git {
     #[must_use]
     pub fn no_prompt(mut self) -> Self {
         self.no_prompt = true;
+        self
+    }
+
+    /// An environment variable for this git only (`GIT_INDEX_FILE` for a temporary index).
+    #[must_use]
+    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
+        self.vars
+            .push((key.as_ref().to_owned(), value.as_ref().to_owned()));
         self
     }
 
@@ -132,6 +142,7 @@ impl Git {
         if self.no_prompt {
             cmd.env("GIT_TERMINAL_PROMPT", "0");
         }
+        cmd.envs(self.vars.iter().map(|(k, v)| (k, v)));
         cmd
     }
 

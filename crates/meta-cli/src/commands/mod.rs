@@ -12,6 +12,7 @@ mod exec;
 mod health;
 mod help;
 mod init;
+mod land;
 mod new;
 mod plugin;
 mod project;
@@ -98,6 +99,11 @@ pub static BUILTINS: &[Builtin] = &[
         commit,
         "commit",
         "Commit in every project of the topic, then record their pins in one superproject commit"
+    ),
+    builtin!(
+        land,
+        "land",
+        "After the projects' reviews merged (squash merges too), re-pin the topic to what landed"
     ),
     builtin!(
         events,

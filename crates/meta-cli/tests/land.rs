@@ -1,0 +1,281 @@
+//! `meta land`: the real binary, real git, local bare remotes where the projects' reviews are
+//! merged the three ways platforms do it (squash, rebase, merge commit), the topic branches
+//! deleted there; then the re-pinning commit, the `--landed` verdict and a fresh clone that
+//! syncs. And the cases where nothing may be written.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers as well as tests: a panic is the test failing, and says where"
+)]
+
+use std::path::{Path, PathBuf};
+
+use meta_test::{MetaRepo, git};
+use serde_json::Value;
+
+use crate::common::repos::{checkouts, snapshots};
+use crate::common::{logged_events, meta_git, stderr, stdout};
+
+const TOPIC: &str = "feat/land";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Merge {
+    Squash,
+    /// The branch moved meanwhile, then the topic is squashed onto it.
+    SquashOntoMoved,
+    Rebase,
+    Commit,
+    /// Squashed after the reviewer changed a line: a different change.
+    SquashChanged,
+}
+
+/// Projects repo002 and repo007 of a 10-project fixture take part in `feat/land`, with three
+/// commits each, recorded by `meta commit`, their topic branches pushed to their remotes.
+struct Fixture {
+    dir: tempfile::TempDir,
+    repo: MetaRepo,
+}
+
+impl Fixture {
+    fn build() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = MetaRepo::build(&dir.path().join("f"), 10).unwrap();
+        let f = Self { dir, repo };
+        // repo006 has a staged change: unstaged, so the topic is only what this fixture makes.
+        git(&f.dir("repo006")).args(["reset", "-q"]).run().unwrap();
+        f.meta(&["branch", TOPIC, "repo002", "repo007"]);
+        for name in ["repo002", "repo007"] {
+            let project = f.dir(name);
+            for n in 1..=3 {
+                std::fs::write(project.join(format!("land{n}.txt")), format!("{n}\n")).unwrap();
+                git(&project)
+                    .args(["add", &format!("land{n}.txt")])
+                    .run()
+                    .unwrap();
+                git(&project)
+                    .args(["commit", "-q", "-m", &format!("land {n}")])
+                    .run()
+                    .unwrap();
+            }
+            git(&project)
+                .args(["push", "-q", "origin", TOPIC])
+                .run()
+                .unwrap();
+        }
+        f.meta(&["commit", "-m", "Land feature"]);
+        f
+    }
+
+    fn root(&self) -> &Path {
+        self.repo.root()
+    }
+
+    fn path(&self, name: &str) -> String {
+        let project = self.repo.projects().iter().find(|p| p.name == name);
+        project.unwrap().path.clone()
+    }
+
+    fn dir(&self, name: &str) -> PathBuf {
+        self.root().join(self.path(name))
+    }
+
+    fn remote(&self, name: &str) -> PathBuf {
+        self.repo.remotes().join(format!("{name}.git"))
+    }
+
+    fn meta(&self, args: &[&str]) -> String {
+        let out = meta_git(self.root()).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    }
+
+    fn pin(&self, rev: &str, name: &str) -> String {
+        let out = git(self.root())
+            .args(["rev-parse", &format!("{rev}:{}", self.path(name))])
+            .run()
+            .unwrap();
+        out.trim().to_owned()
+    }
+
+    /// Merges the topic into `main` on the project's remote, as a platform would, and deletes
+    /// the topic branch there. Returns the remote's new `main`.
+    fn merge_on_remote(&self, name: &str, how: Merge) -> String {
+        let work = self.dir.path().join(format!("review-{name}"));
+        let _ = std::fs::remove_dir_all(&work);
+        let url = self.remote(name);
+        git(self.dir.path())
+            .args(["clone", "-q", url.to_str().unwrap(), work.to_str().unwrap()])
+            .run()
+            .unwrap();
+        let run = |args: &[&str]| git(&work).args(args).run().unwrap();
+        let topic = format!("origin/{TOPIC}");
+        if matches!(how, Merge::SquashOntoMoved | Merge::Rebase) {
+            std::fs::write(work.join("elsewhere.txt"), "someone else's change\n").unwrap();
+            run(&["add", "elsewhere.txt"]);
+            run(&["commit", "-q", "-m", "meanwhile on main"]);
+        }
+        match how {
+            Merge::Squash | Merge::SquashOntoMoved | Merge::SquashChanged => {
+                run(&["merge", "-q", "--squash", &topic]);
+                if how == Merge::SquashChanged {
+                    std::fs::write(work.join("land2.txt"), "changed in review\n").unwrap();
+                    run(&["add", "land2.txt"]);
+                }
+                run(&["commit", "-q", "-m", "Land feature (#12)"]);
+            }
+            Merge::Rebase => {
+                run(&["checkout", "-q", "-b", "rebased", &topic]);
+                run(&["rebase", "-q", "main"]);
+                run(&["checkout", "-q", "main"]);
+                run(&["merge", "-q", "--ff-only", "rebased"]);
+            }
+            Merge::Commit => {
+                run(&["merge", "-q", "--no-ff", "-m", "Merge feature", &topic]);
+            }
+        }
+        run(&["push", "-q", "origin", "main"]);
+        run(&["push", "-q", "origin", "--delete", TOPIC]);
+        run(&["rev-parse", "main"]).trim().to_owned()
+    }
+
+    /// A clone of the superproject, synced: every pin must be fetchable from its remote.
+    fn fresh_clone_syncs(&self) {
+        let clone = self.dir.path().join("fresh");
+        let _ = std::fs::remove_dir_all(&clone);
+        git(self.dir.path())
+            .args([
+                "clone",
+                "-q",
+                "--branch",
+                TOPIC,
+                self.root().to_str().unwrap(),
+                clone.to_str().unwrap(),
+            ])
+            .run()
+            .unwrap();
+        let out = meta_git(&clone).args(["sync"]).output().unwrap();
+        assert!(out.status.success(), "meta sync: {}", stderr(&out));
+        for name in ["repo002", "repo007"] {
+            let head = git(&clone.join(self.path(name)))
+                .args(["rev-parse", "HEAD"])
+                .run()
+                .unwrap();
+            assert_eq!(
+                head.trim(),
+                self.pin("HEAD", name),
+                "{name} synced to its pin"
+            );
+        }
+    }
+}
+
+fn land_then_check(how: Merge, expect: &str) {
+    let f = Fixture::build();
+    let landed_002 = f.merge_on_remote("repo002", how);
+    let landed_007 = f.merge_on_remote("repo007", how);
+    let before = f.pin("HEAD", "repo002");
+    let out = meta_git(f.root())
+        .args(["land", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["topic"], TOPIC);
+    assert_eq!(json["landed"], true);
+    let projects = json["projects"].as_array().unwrap();
+    assert_eq!(projects.len(), 2, "{json}");
+    for project in projects {
+        assert_eq!(project["how"], expect, "{json}");
+    }
+    // Each pin is now the remote's new main: the squash commit, the rebased tip or the merge.
+    assert_eq!(f.pin("HEAD", "repo002"), landed_002);
+    assert_eq!(f.pin("HEAD", "repo007"), landed_007);
+    assert_ne!(f.pin("HEAD", "repo002"), before);
+    let head = git(f.root()).args(["rev-parse", "HEAD"]).run().unwrap();
+    assert_eq!(json["commit"], head.trim());
+    let message = git(f.root())
+        .args(["log", "-1", "--format=%B"])
+        .run()
+        .unwrap();
+    assert!(message.starts_with(&format!("Land {TOPIC}\n")), "{message}");
+    assert!(
+        message.contains(&format!("Meta-Topic: {TOPIC}")),
+        "{message}"
+    );
+    let out = meta_git(f.root())
+        .args(["check", "pins", "--landed", "repo002", "repo007"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let events = logged_events(f.root(), "core:change:landed");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["data"]["projects"][0]["from"], before.as_str());
+    f.fresh_clone_syncs();
+    // Landing again finds nothing to do.
+    let out = f.meta(&["land"]);
+    assert!(out.contains("nothing to re-pin"), "{out}");
+}
+
+#[test]
+fn squash_merges_are_re_pinned_to_the_squash_commits() {
+    land_then_check(Merge::Squash, "same-tree");
+}
+
+#[test]
+fn squash_merges_onto_a_moved_branch_are_found_by_their_change() {
+    land_then_check(Merge::SquashOntoMoved, "squashed");
+}
+
+#[test]
+fn rebase_merges_are_re_pinned_to_the_rebased_tip() {
+    land_then_check(Merge::Rebase, "rebased");
+}
+
+#[test]
+fn merge_commits_are_re_pinned_to_the_merge() {
+    land_then_check(Merge::Commit, "merged");
+}
+
+#[test]
+fn nothing_is_written_when_a_pin_cannot_be_mapped() {
+    let f = Fixture::build();
+    let refuse = |args: &[&str], code: i32| {
+        let before = snapshots(&f.repo);
+        let out = meta_git(f.root()).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));
+        let after = snapshots(&f.repo);
+        for (dir, (was, is)) in checkouts(&f.repo).iter().zip(before.iter().zip(&after)) {
+            assert_eq!(was, is, "{} changed", dir.display());
+        }
+        stderr(&out)
+    };
+
+    // Nothing merged yet: both projects listed.
+    let err = refuse(&["land"], 1);
+    assert!(err.contains("nothing was written"), "{err}");
+    assert!(err.contains(&f.path("repo002")), "{err}");
+    assert!(err.contains(&f.path("repo007")), "{err}");
+    assert!(err.contains("not merged"), "{err}");
+
+    // One merged, the other changed in review before its squash: no guess.
+    f.merge_on_remote("repo002", Merge::Squash);
+    f.merge_on_remote("repo007", Merge::SquashChanged);
+    let err = refuse(&["land"], 1);
+    assert!(err.contains(&f.path("repo007")), "{err}");
+    assert!(!err.contains(&format!("`{}`", f.path("repo002"))), "{err}");
+
+    let err = refuse(&["land", "--dry-run"], 1);
+    assert!(err.contains(&f.path("repo007")), "{err}");
+
+    // An unknown topic is a usage error with a suggestion.
+    let err = refuse(&["land", "feat/lnd"], 2);
+    assert!(err.contains("did you mean `feat/land`"), "{err}");
+
+    // A dirty superproject is refused before anything is fetched.
+    let gitmodules = f.root().join(".gitmodules");
+    let mut text = std::fs::read_to_string(&gitmodules).unwrap();
+    text.push_str("# edited\n");
+    std::fs::write(&gitmodules, text).unwrap();
+    let err = refuse(&["land"], 1);
+    assert!(err.contains("changed file"), "{err}");
+}
