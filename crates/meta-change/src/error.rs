@@ -64,6 +64,16 @@ pub enum Refusal {
         short(pin)
     )]
     PinNotFetched { path: String, pin: ObjectId },
+    #[error("the superproject is on the topic `{name}`")]
+    OnAbandonedTopic { name: String },
+    #[error("`{path}`: branch `{name}` has {commits} commit{} that no remote-tracking ref holds", if *commits == 1 { "" } else { "s" })]
+    Unpushed {
+        path: String,
+        name: String,
+        commits: usize,
+    },
+    #[error("no abandoned topic `{name}` to bring back (no `refs/meta/abandoned/{name}/…`)")]
+    NothingAbandoned { name: String },
     #[error("the commit message is empty")]
     EmptyMessage,
     #[error("nothing to commit: no selected project has {}, and nothing is staged in the superproject", if *record_only { "commits its pin lacks" } else if *all { "changes to tracked files" } else { "staged changes" })]
@@ -113,7 +123,9 @@ impl Refusal {
             | Refusal::BadName { .. }
             | Refusal::UnknownTopic { .. }
             | Refusal::EmptyMessage
+            | Refusal::NothingAbandoned { .. }
             | Refusal::NothingToCommit { .. } => None,
+            Refusal::OnAbandonedTopic { .. } => Some(crate::SUPERPROJECT),
             Refusal::SuperprojectDetached { .. } | Refusal::SuperprojectBranchAhead { .. } => {
                 Some(crate::SUPERPROJECT)
             }
@@ -127,6 +139,7 @@ impl Refusal {
             | Refusal::Dirty { path, .. }
             | Refusal::PinNotFetched { path, .. }
             | Refusal::Rewind { path, .. }
+            | Refusal::Unpushed { path, .. }
             | Refusal::TopicElsewhere { path, .. } => Some(path),
         }
     }
@@ -189,6 +202,15 @@ impl Refusal {
             Refusal::PinNotFetched { path, .. } => format!(
                 "fetch it (`git -C {path} fetch origin`), then run it again"
             ),
+            Refusal::OnAbandonedTopic { .. } => {
+                "switch the superproject to another topic first (`meta switch main`), then abandon it".to_owned()
+            }
+            Refusal::Unpushed { name, .. } => format!(
+                "push it first (`meta push` on `{name}`), or `--force` abandons it anyway: the tip stays under `refs/meta/abandoned/{name}/` and `meta abandon {name} --undo` brings it back"
+            ),
+            Refusal::NothingAbandoned { .. } => {
+                "`git for-each-ref refs/meta/abandoned/` lists what was kept".to_owned()
+            }
             Refusal::EmptyMessage => "say what the change does with `-m MESSAGE`".to_owned(),
             Refusal::NothingToCommit { all, record_only } => {
                 if *record_only {

@@ -425,8 +425,25 @@ fn land_project(
         }
         Err(error) => return unverifiable(error.to_string(), None),
     };
+    let outcome = fetch_and_map(&dir, pin, &branch, timeout);
+    LandProject {
+        path,
+        from: pin,
+        tracked: Some(branch),
+        outcome,
+    }
+}
+
+/// Fetches `branch` from the project's `origin` into a private ref (deleted after) and maps
+/// `pin` onto it.
+fn fetch_and_map(
+    dir: &Path,
+    pin: ObjectId,
+    branch: &str,
+    timeout: Duration,
+) -> Result<(ObjectId, Landed), NotLanded> {
     let private = format!("refs/meta/land/{}/{branch}", std::process::id());
-    let fetched = git(&dir)
+    let fetched = git(dir)
         .args([
             "-c",
             "fetch.recurseSubmodules=false",
@@ -450,18 +467,28 @@ fn land_project(
                 first_line(&error)
             ),
         }),
-        Ok(_) => map_pin(&dir, pin, &private, &branch).unwrap_or_else(|error| {
+        Ok(_) => map_pin(dir, pin, &private, branch).unwrap_or_else(|error| {
             Err(NotLanded::Unverifiable {
                 why: first_line(&error),
             })
         }),
     };
-    let _ = git(&dir).args(["update-ref", "-d", &private]).run();
-    LandProject {
-        path,
-        from: pin,
-        tracked: Some(branch),
-        outcome,
+    let _ = git(dir).args(["update-ref", "-d", &private]).run();
+    outcome
+}
+
+/// Has the project's commit `tip` landed on its tracked branch on the remote (any of the
+/// ways [`plan_land`] recognises)? For `meta prune`.
+pub(crate) fn tip_landed(
+    root: &Path,
+    project: &Project,
+    tip: ObjectId,
+    timeout: Duration,
+) -> Result<(), NotLanded> {
+    let tracked = TrackedBranches::read(root);
+    match land_project(root, project, tip, &tracked, timeout).outcome {
+        Ok(_) => Ok(()),
+        Err(why) => Err(why),
     }
 }
 

@@ -21,6 +21,7 @@
 //! Every git call goes through [`meta_workflow::git`]; names reach git only inside `refs/…`
 //! arguments or glued to an option (`--create=NAME`), and names starting with `-` are refused.
 
+mod abandon;
 mod branch;
 mod commit;
 mod error;
@@ -33,6 +34,10 @@ mod state;
 mod switch;
 mod topics;
 
+pub use abandon::{
+    AbandonPlan, Abandoned, PrunePlan, PruneTopic, RestorePlan, plan_abandon, plan_prune,
+    plan_restore,
+};
 pub use branch::{
     Action, BranchPlan, BranchRequest, RepoOutcome, Skip, StartFrom, StartKind, abandoned_ref,
     plan_branch,

@@ -2,7 +2,7 @@
 //! running daemon, or straight to the log without one).
 
 use meta_events::core::{
-    change_branched, change_committed, change_landed, state_enter, state_leave,
+    change_abandoned, change_branched, change_committed, change_landed, state_enter, state_leave,
 };
 use meta_workspace::Workspace;
 
@@ -48,6 +48,16 @@ pub fn emit_landed(
         workspace,
         change_landed(topic, commit, projects),
         &format!("topic `{topic}` is re-pinned to what landed"),
+    );
+}
+
+/// Announces `core:change:abandoned {topic}`.
+pub fn emit_abandoned(ui: &Ui, workspace: &Workspace, topic: &str) {
+    announce(
+        ui,
+        workspace,
+        change_abandoned(topic),
+        &format!("topic `{topic}` is abandoned"),
     );
 }
 

@@ -43,6 +43,11 @@ impl Fixture {
         let f = Self { dir, repo };
         // repo006 has a staged change: unstaged, so the topic is only what this fixture makes.
         git(&f.dir("repo006")).args(["reset", "-q"]).run().unwrap();
+        // repo002 has a modified file: restored, so abandoning can move it.
+        git(&f.dir("repo002"))
+            .args(["checkout", "-q", "--", "."])
+            .run()
+            .unwrap();
         f.meta(&["branch", TOPIC, "repo002", "repo007"]);
         for name in ["repo002", "repo007"] {
             let project = f.dir(name);
@@ -278,4 +283,137 @@ fn nothing_is_written_when_a_pin_cannot_be_mapped() {
     std::fs::write(&gitmodules, text).unwrap();
     let err = refuse(&["land"], 1);
     assert!(err.contains("changed file"), "{err}");
+}
+
+fn heads(dir: &Path) -> String {
+    git(dir)
+        .args([
+            "for-each-ref",
+            "--format=%(refname) %(objectname)",
+            "refs/heads/",
+        ])
+        .run()
+        .unwrap()
+}
+
+fn kept(dir: &Path) -> String {
+    git(dir)
+        .args([
+            "for-each-ref",
+            "--format=%(refname) %(objectname)",
+            "refs/meta/abandoned/",
+        ])
+        .run()
+        .unwrap()
+}
+
+#[test]
+fn abandon_keeps_every_tip_and_undo_brings_the_branches_back() {
+    let f = Fixture::build();
+    let root = f.root();
+    let repos = [root.to_path_buf(), f.dir("repo002"), f.dir("repo007")];
+    let tips: Vec<String> = repos.iter().map(|d| heads(d)).collect();
+
+    let out = meta_git(root).args(["abandon", TOPIC]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("meta switch main"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The superproject elsewhere, the projects still on the topic.
+    git(root).args(["switch", "-q", "main"]).run().unwrap();
+    let main_pin = f.pin("HEAD", "repo002");
+    let out = meta_git(root).args(["abandon", TOPIC]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("no remote-tracking ref holds"), "{err}");
+    assert!(err.contains("--force"), "{err}");
+    for (dir, before) in repos.iter().zip(&tips) {
+        assert_eq!(&heads(dir), before, "refused: nothing changed");
+    }
+
+    let out = meta_git(root)
+        .args(["abandon", TOPIC, "--force", "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("update-ref -d refs/heads/feat/land"),
+        "{}",
+        stdout(&out)
+    );
+    for (dir, before) in repos.iter().zip(&tips) {
+        assert_eq!(&heads(dir), before, "--dry-run changes nothing");
+    }
+
+    let out = f.meta(&["abandon", TOPIC, "--force"]);
+    assert!(out.contains("--undo"), "{out}");
+    for dir in &repos {
+        assert!(
+            !heads(dir).contains(TOPIC),
+            "{} still has the branch",
+            dir.display()
+        );
+        assert!(kept(dir).contains(&format!("refs/meta/abandoned/{TOPIC}/")));
+    }
+    let repo002 = f.dir("repo002");
+    let head = git(&repo002).args(["rev-parse", "HEAD"]).run().unwrap();
+    assert_eq!(head.trim(), main_pin, "detached at the pin main records");
+    let events = logged_events(root, "core:change:abandoned");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["data"]["topic"], TOPIC);
+
+    f.meta(&["abandon", TOPIC, "--undo"]);
+    for (dir, before) in repos.iter().zip(&tips) {
+        assert_eq!(
+            &heads(dir),
+            before,
+            "{} got its branches back",
+            dir.display()
+        );
+        assert_eq!(kept(dir), "");
+    }
+    let out = meta_git(root)
+        .args(["abandon", TOPIC, "--undo"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no abandoned topic"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn prune_removes_landed_topics_and_keeps_the_others() {
+    let f = Fixture::build();
+    let root = f.root();
+    f.merge_on_remote("repo002", Merge::Squash);
+    f.merge_on_remote("repo007", Merge::Rebase);
+    // A second topic, not merged anywhere.
+    git(root).args(["switch", "-q", "main"]).run().unwrap();
+    f.meta(&["branch", "feat/other", "repo003"]);
+    let repo003 = f.dir("repo003");
+    std::fs::write(repo003.join("other.txt"), "x\n").unwrap();
+    git(&repo003).args(["add", "other.txt"]).run().unwrap();
+    f.meta(&["commit", "-m", "Other"]);
+    git(root).args(["switch", "-q", "main"]).run().unwrap();
+
+    let before = heads(root);
+    let out = f.meta(&["prune", "--dry-run"]);
+    assert!(out.contains(&format!("would prune  {TOPIC}")), "{out}");
+    assert!(out.contains("kept    feat/other"), "{out}");
+    assert!(out.contains(&f.path("repo003")), "{out}");
+    assert_eq!(heads(root), before, "--dry-run changes nothing");
+
+    let out = f.meta(&["prune"]);
+    assert!(out.contains(&format!("pruned  {TOPIC}")), "{out}");
+    assert!(!heads(root).contains(TOPIC));
+    assert!(!heads(&f.dir("repo002")).contains(TOPIC));
+    assert!(!heads(&f.dir("repo007")).contains(TOPIC));
+    assert!(heads(root).contains("feat/other"));
+    assert!(heads(&repo003).contains("feat/other"));
 }

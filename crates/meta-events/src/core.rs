@@ -25,6 +25,7 @@ pub const PROJECT_REMOVED: &str = "core:project:removed";
 pub const CHANGE_BRANCHED: &str = "core:change:branched";
 pub const CHANGE_COMMITTED: &str = "core:change:committed";
 pub const CHANGE_LANDED: &str = "core:change:landed";
+pub const CHANGE_ABANDONED: &str = "core:change:abandoned";
 /// A bulk change starts (`meta switch`…): subscribers may wait for the matching leave.
 pub const STATE_ENTER: &str = "core:state:enter";
 /// The bulk change announced by `core:state:enter` is over (done or undone).
@@ -174,6 +175,12 @@ pub fn change_landed(topic: &str, commit: &str, projects: &[(&str, String, Strin
     )
 }
 
+/// `core:change:abandoned` `{topic}`: `meta abandon` (or `meta prune`) deleted the topic
+/// everywhere, keeping its tips under `refs/meta/abandoned/`.
+pub fn change_abandoned(topic: &str) -> Event {
+    core(CHANGE_ABANDONED, json!({ "topic": topic }))
+}
+
 /// `core:state:enter` `{name, pid}`: the process `pid` starts the bulk change `name`.
 pub fn state_enter(name: &str, pid: u32) -> Event {
     core(STATE_ENTER, json!({"name": name, "pid": pid}))
@@ -213,6 +220,7 @@ mod tests {
             CHANGE_BRANCHED,
             CHANGE_COMMITTED,
             CHANGE_LANDED,
+            CHANGE_ABANDONED,
             STATE_ENTER,
             STATE_LEAVE,
         ] {

@@ -1,6 +1,7 @@
 //! Built-in commands, one module each. Each module has an `Args` struct (clap derive) and a
 //! `run(ctx, args)` function; the table below registers them.
 
+mod abandon;
 mod branch;
 mod branches;
 mod check;
@@ -16,6 +17,7 @@ mod land;
 mod new;
 mod plugin;
 mod project;
+mod prune;
 mod status;
 mod switch;
 mod sync;
@@ -104,6 +106,16 @@ pub static BUILTINS: &[Builtin] = &[
         land,
         "land",
         "After the projects' reviews merged (squash merges too), re-pin the topic to what landed"
+    ),
+    builtin!(
+        abandon,
+        "abandon",
+        "Delete a topic everywhere, keeping its tips so `--undo` brings it back"
+    ),
+    builtin!(
+        prune,
+        "prune",
+        "Abandon every topic whose projects have all landed (squash merges included)"
     ),
     builtin!(
         events,
