@@ -20,6 +20,7 @@
 //! arguments or glued to an option (`--create=NAME`), and names starting with `-` are refused.
 
 mod branch;
+mod diff;
 mod error;
 mod name;
 mod pins;
@@ -31,6 +32,10 @@ mod topics;
 pub use branch::{
     Action, BranchPlan, BranchRequest, RepoOutcome, Skip, StartFrom, StartKind, abandoned_ref,
     plan_branch,
+};
+pub use diff::{
+    DiffError, DiffFormat, DiffOutput, DiffPlan, DiffRequest, FileChange, Part, Range, RepoDiff,
+    plan_diff, read_diffs,
 };
 pub use error::{ChangeError, Refusal};
 pub use name::check_branch_name;

@@ -1,0 +1,554 @@
+//! `meta diff`: which repositories to diff, over which commits, and their diffs as data with
+//! every path prefixed by the repository's path, so a combined patch reads as one patch of the
+//! root (`a/src/libraries/api/lib.rs`) and `git apply` there understands it.
+//!
+//! - **Work tree** (or index with `cached`): the superproject's own files, then each selected,
+//!   initialised project, in project (path) order.
+//! - **Range** `A..B` of the superproject (`A..` = `A..HEAD`, `A...B` = from their merge
+//!   base): the superproject's own diff for the range, and each pin that moved expanded into
+//!   that project's diff `old..new`; projects added or removed are [`Part::Added`] /
+//!   [`Part::Removed`]; a pin change whose commits this clone lacks is [`Part::Missing`], and
+//!   the others are still read.
+//!
+//! Gitlinks are left out of the superproject's diff where they are expanded (ranges);
+//! in the work tree they show as git shows them (`Subproject commit`), without `-dirty`, since
+//! each project's own changes follow. Git is asked for the diffs with `--src-prefix` /
+//! `--dst-prefix`; only `rename`/`copy` lines, which git writes without prefixes, are
+//! rewritten here. Nothing here prints.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+use meta_repo::{ObjectId, Project};
+use meta_workflow::git::{Git, GitError, git, has_commit, looks_like_option, rev_parse};
+
+use crate::SUPERPROJECT;
+
+/// What each repository's diff gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DiffFormat {
+    /// The patch (`git diff`).
+    #[default]
+    Patch,
+    /// Changed files with their counts of added and removed lines (`--numstat`), for a
+    /// combined `--stat`.
+    Stat,
+    /// Changed files' names (`--name-only`).
+    NameOnly,
+}
+
+/// What to diff.
+#[derive(Debug, Clone)]
+pub struct DiffRequest<'a> {
+    pub root: &'a Path,
+    /// The selected projects, in project order.
+    pub projects: &'a [Project],
+    /// Include the superproject's own files (and, in a range, gitlinks of projects no longer
+    /// listed).
+    pub superproject: bool,
+    /// A superproject range (`A..B`, `A..`, `..B`, `A...B`); `None`: the work tree.
+    pub range: Option<&'a str>,
+    /// The index instead of the work tree (no range).
+    pub cached: bool,
+}
+
+/// The commits a range resolved to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Range {
+    /// As given.
+    pub text: String,
+    pub from: ObjectId,
+    pub to: ObjectId,
+}
+
+/// One repository's diff to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoDiff {
+    /// Relative to the root; `.` for the superproject.
+    pub path: String,
+    pub dir: PathBuf,
+    /// What every path of this repository is prefixed with (`src/x/`; empty at the root).
+    pub prefix: String,
+    /// Commits compared (a pin change or the superproject range); `None`: the work tree or
+    /// index.
+    pub commits: Option<(ObjectId, ObjectId)>,
+    /// The index against HEAD (work-tree mode only).
+    pub cached: bool,
+}
+
+/// One step of a combined diff, in output order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    /// A repository's diff.
+    Diff(RepoDiff),
+    /// The range adds a project, pinned at `pin`.
+    Added { path: String, pin: ObjectId },
+    /// The range removes a project, which was pinned at `pin`.
+    Removed { path: String, pin: ObjectId },
+    /// A pin change whose commits the project's clone lacks (or the project is not cloned).
+    Missing {
+        path: String,
+        from: ObjectId,
+        to: ObjectId,
+        /// The project has a clone here (else `meta sync` makes one).
+        cloned: bool,
+    },
+}
+
+impl Part {
+    /// The repository it is about (`.` for the superproject).
+    pub fn path(&self) -> &str {
+        match self {
+            Part::Diff(diff) => &diff.path,
+            Part::Added { path, .. } | Part::Removed { path, .. } | Part::Missing { path, .. } => {
+                path
+            }
+        }
+    }
+}
+
+/// Everything a combined diff is made of, in output order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiffPlan {
+    pub range: Option<Range>,
+    pub parts: Vec<Part>,
+}
+
+/// One changed file, path prefixed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    /// Root-relative path (the new one for a rename).
+    pub path: String,
+    /// The old root-relative path of a rename or copy.
+    pub from: Option<String>,
+    /// Lines added and removed; `None` for a binary file (or with [`DiffFormat::NameOnly`]).
+    pub added: Option<u64>,
+    pub removed: Option<u64>,
+}
+
+/// A repository's diff as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DiffOutput {
+    /// Patch text (with colour escapes when asked), paths prefixed.
+    Patch(Vec<u8>),
+    /// Files, for `Stat` and `NameOnly`.
+    Files(Vec<FileChange>),
+}
+
+impl DiffOutput {
+    /// Nothing changed.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            DiffOutput::Patch(bytes) => bytes.is_empty(),
+            DiffOutput::Files(files) => files.is_empty(),
+        }
+    }
+}
+
+/// Why a diff could not be planned or read.
+#[derive(Debug, thiserror::Error)]
+pub enum DiffError {
+    #[error("`{range}` is not a range of the superproject: {reason}")]
+    BadRange { range: String, reason: String },
+    #[error("cannot read the diff of {}", place(path))]
+    Git {
+        path: String,
+        #[source]
+        source: GitError,
+    },
+}
+
+fn place(path: &str) -> String {
+    if path == SUPERPROJECT {
+        "the superproject".to_owned()
+    } else {
+        format!("`{path}`")
+    }
+}
+
+fn git_error(path: &str) -> impl FnOnce(GitError) -> DiffError + '_ {
+    move |source| DiffError::Git {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// What `request` is made of: the range resolved, the repositories and pin changes in order.
+/// Only reads (rev-parse, diff-tree, cat-file).
+pub fn plan_diff(request: &DiffRequest<'_>) -> Result<DiffPlan, DiffError> {
+    let root = request.root;
+    let Some(text) = request.range else {
+        let mut parts = Vec::new();
+        if request.superproject {
+            parts.push(Part::Diff(RepoDiff {
+                path: SUPERPROJECT.to_owned(),
+                dir: root.to_path_buf(),
+                prefix: String::new(),
+                commits: None,
+                cached: request.cached,
+            }));
+        }
+        for project in request.projects {
+            let dir = root.join(&project.path);
+            if !project.active || std::fs::symlink_metadata(dir.join(".git")).is_err() {
+                continue;
+            }
+            parts.push(Part::Diff(RepoDiff {
+                prefix: format!("{}/", project.path),
+                path: project.path.clone(),
+                dir,
+                commits: None,
+                cached: request.cached,
+            }));
+        }
+        return Ok(DiffPlan { range: None, parts });
+    };
+
+    let range = resolve_range(root, text)?;
+    let mut parts = Vec::new();
+    if request.superproject {
+        parts.push(Part::Diff(RepoDiff {
+            path: SUPERPROJECT.to_owned(),
+            dir: root.to_path_buf(),
+            prefix: String::new(),
+            commits: Some((range.from, range.to)),
+            cached: false,
+        }));
+    }
+    for (path, (old, new)) in moved_gitlinks(root, range.from, range.to)? {
+        let listed = request.projects.iter().any(|p| p.path == path);
+        // A gitlink no project is listed at any more belongs to the superproject's own view.
+        if !listed && !request.superproject {
+            continue;
+        }
+        let dir = root.join(&path);
+        let part = match (old, new) {
+            (None, Some(pin)) => Part::Added { path, pin },
+            (Some(pin), None) => Part::Removed { path, pin },
+            (Some(from), Some(to)) => {
+                let cloned = std::fs::symlink_metadata(dir.join(".git")).is_ok();
+                let present = cloned
+                    && has_commit(&dir, from).map_err(git_error(&path))?
+                    && has_commit(&dir, to).map_err(git_error(&path))?;
+                if present {
+                    Part::Diff(RepoDiff {
+                        prefix: format!("{path}/"),
+                        path,
+                        dir,
+                        commits: Some((from, to)),
+                        cached: false,
+                    })
+                } else {
+                    Part::Missing {
+                        path,
+                        from,
+                        to,
+                        cloned,
+                    }
+                }
+            }
+            (None, None) => continue,
+        };
+        parts.push(part);
+    }
+    Ok(DiffPlan {
+        range: Some(range),
+        parts,
+    })
+}
+
+/// `A..B`, `A..` (to HEAD), `..B` (from HEAD), `A...B` (from the merge base) as two commits.
+fn resolve_range(root: &Path, text: &str) -> Result<Range, DiffError> {
+    let bad = |reason: &str| DiffError::BadRange {
+        range: text.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let (left, right, symmetric) = if let Some((l, r)) = text.split_once("...") {
+        (l, r, true)
+    } else if let Some((l, r)) = text.split_once("..") {
+        (l, r, false)
+    } else {
+        return Err(bad(
+            "a range is two commits joined by `..`, like `origin/main..HEAD`",
+        ));
+    };
+    let commit = |name: &str| -> Result<ObjectId, DiffError> {
+        let name = if name.is_empty() { "HEAD" } else { name };
+        if looks_like_option(name) {
+            return Err(bad(&format!(
+                "`{name}` starts with `-`, so git could read it as an option"
+            )));
+        }
+        rev_parse(root, name)
+            .map_err(git_error(SUPERPROJECT))?
+            .ok_or_else(|| bad(&format!("`{name}` names no commit of the superproject")))
+    };
+    let to = commit(right)?;
+    let mut from = commit(left)?;
+    if symmetric {
+        let out = git(root)
+            .args(["merge-base", &from.to_string(), &to.to_string()])
+            .output()
+            .map_err(git_error(SUPERPROJECT))?;
+        from = ObjectId::from_hex(String::from_utf8_lossy(&out.stdout).trim().as_bytes())
+            .map_err(|_| bad("its two sides have no common ancestor"))?;
+    }
+    Ok(Range {
+        text: text.to_owned(),
+        from,
+        to,
+    })
+}
+
+/// Gitlinks that differ between two superproject commits: path → (old, new), in path order.
+type Moves = BTreeMap<String, (Option<ObjectId>, Option<ObjectId>)>;
+
+fn moved_gitlinks(root: &Path, from: ObjectId, to: ObjectId) -> Result<Moves, DiffError> {
+    let out = git(root)
+        .args(["diff-tree", "-r", "-z", "--no-renames"])
+        .arg(from.to_string())
+        .arg(to.to_string())
+        .run()
+        .map_err(git_error(SUPERPROJECT))?;
+    let mut moves = Moves::new();
+    let mut fields = out.split('\0');
+    while let (Some(meta), Some(path)) = (fields.next(), fields.next()) {
+        // `:OLDMODE NEWMODE OLDID NEWID STATUS`
+        let mut meta = meta.trim_start_matches(':').split(' ');
+        let (Some(old_mode), Some(new_mode), Some(old_id), Some(new_id)) =
+            (meta.next(), meta.next(), meta.next(), meta.next())
+        else {
+            continue;
+        };
+        let link = |mode: &str, id: &str| {
+            (mode == "160000")
+                .then(|| ObjectId::from_hex(id.as_bytes()).ok())
+                .flatten()
+        };
+        let (old, new) = (link(old_mode, old_id), link(new_mode, new_id));
+        if old.is_some() || new.is_some() {
+            moves.insert(path.to_owned(), (old, new));
+        }
+    }
+    Ok(moves)
+}
+
+impl RepoDiff {
+    /// The git call that reads this diff in `format`, with colour escapes when `color`.
+    pub fn command(&self, format: DiffFormat, color: bool) -> Git {
+        let mut call = git(&self.dir).args(["diff", "--no-ext-diff"]);
+        call = match format {
+            DiffFormat::Patch => call
+                .arg(if color {
+                    "--color=always"
+                } else {
+                    "--color=never"
+                })
+                .arg(format!("--src-prefix=a/{}", self.prefix))
+                .arg(format!("--dst-prefix=b/{}", self.prefix)),
+            DiffFormat::Stat => call.args(["--numstat", "-z", "--color=never"]),
+            DiffFormat::NameOnly => call.args(["--name-only", "-z", "--color=never"]),
+        };
+        if self.path == SUPERPROJECT {
+            // In a range every pin change is expanded, so gitlinks would say it twice; in the
+            // work tree a moved pin still shows, a project's own edits do not (they follow).
+            call = call.args(if self.commits.is_some() {
+                ["--ignore-submodules=all", "--submodule=short"]
+            } else {
+                ["--ignore-submodules=dirty", "--submodule=short"]
+            });
+        }
+        match self.commits {
+            Some((from, to)) => call.arg(from.to_string()).arg(to.to_string()),
+            None if self.cached => call.arg("--cached"),
+            None => call,
+        }
+    }
+
+    /// Runs the diff and returns it with every path prefixed.
+    pub fn read(&self, format: DiffFormat, color: bool) -> Result<DiffOutput, DiffError> {
+        let command = self.command(format, color);
+        let out = command.output().map_err(git_error(&self.path))?;
+        // `git diff` exits 1 only with `--exit-code`; anything else non-zero is a failure.
+        if !out.status.success() {
+            return Err(DiffError::Git {
+                path: self.path.clone(),
+                source: command.failure(&out),
+            });
+        }
+        Ok(match format {
+            DiffFormat::Patch => DiffOutput::Patch(prefix_patch(&out.stdout, &self.prefix)),
+            DiffFormat::Stat => DiffOutput::Files(parse_numstat(&out.stdout, &self.prefix)),
+            DiffFormat::NameOnly => DiffOutput::Files(
+                out.stdout
+                    .split(|b| *b == 0)
+                    .filter(|name| !name.is_empty())
+                    .map(|name| FileChange {
+                        path: format!("{}{}", self.prefix, String::from_utf8_lossy(name)),
+                        from: None,
+                        added: None,
+                        removed: None,
+                    })
+                    .collect(),
+            ),
+        })
+    }
+}
+
+/// Reads the diffs of `plan` on up to `jobs` threads and hands each part's result to
+/// `on_ready` in plan order (parts that are not diffs get `None`), as soon as it and every
+/// part before it are done. `on_ready` returning false stops the reading (a closed pipe).
+pub fn read_diffs<'p>(
+    plan: &'p DiffPlan,
+    format: DiffFormat,
+    color: bool,
+    jobs: usize,
+    mut on_ready: impl FnMut(&'p Part, Option<Result<DiffOutput, DiffError>>) -> bool,
+) {
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let (sender, receiver) = mpsc::channel();
+    let jobs = jobs.clamp(1, plan.parts.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let sender = sender.clone();
+            let (next, stop) = (&next, &stop);
+            scope.spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(part) = plan.parts.get(i) else {
+                        break;
+                    };
+                    let result = match part {
+                        Part::Diff(diff) => Some(diff.read(format, color)),
+                        _ => None,
+                    };
+                    if sender.send((i, result)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(sender);
+        let mut waiting = BTreeMap::new();
+        let mut shown = 0;
+        for (i, result) in &receiver {
+            waiting.insert(i, result);
+            while let Some(result) = waiting.remove(&shown) {
+                let Some(part) = plan.parts.get(shown) else {
+                    break;
+                };
+                shown += 1;
+                if !on_ready(part, result) {
+                    stop.store(true, Ordering::SeqCst);
+                    return;
+                }
+            }
+        }
+    });
+}
+
+/// `patch` with the lines git writes without prefixes (`rename from x`, `copy to y`) given
+/// `prefix`; the rest already carries it through `--src-prefix` / `--dst-prefix`. Colour
+/// escapes before the words are kept.
+fn prefix_patch(patch: &[u8], prefix: &str) -> Vec<u8> {
+    const NAMED: [&[u8]; 4] = [b"rename from ", b"rename to ", b"copy from ", b"copy to "];
+    if prefix.is_empty() {
+        return patch.to_vec();
+    }
+    let mut out = Vec::with_capacity(patch.len());
+    for line in patch.split_inclusive(|b| *b == b'\n') {
+        let start = skip_escapes(line);
+        let rest = &line[start..];
+        match NAMED.iter().find(|word| rest.starts_with(word)) {
+            Some(word) => {
+                let at = start + word.len();
+                out.extend_from_slice(&line[..at]);
+                // A quoted name (`"a\tb"`) takes the prefix inside its quotes.
+                let quoted = line.get(at) == Some(&b'"');
+                if quoted {
+                    out.push(b'"');
+                }
+                out.extend_from_slice(prefix.as_bytes());
+                out.extend_from_slice(&line[at + usize::from(quoted)..]);
+            }
+            None => out.extend_from_slice(line),
+        }
+    }
+    out
+}
+
+/// Where the text of `line` starts after any leading SGR escapes (`ESC [ … m`).
+fn skip_escapes(line: &[u8]) -> usize {
+    let mut at = 0;
+    while line.get(at) == Some(&0x1b) && line.get(at + 1) == Some(&b'[') {
+        match line[at + 2..].iter().position(|b| *b == b'm') {
+            Some(end) => at += end + 3,
+            None => break,
+        }
+    }
+    at
+}
+
+/// `git diff --numstat -z`: `ADDED\tREMOVED\tPATH\0`, or for a rename
+/// `ADDED\tREMOVED\t\0OLD\0NEW\0`; `-` counts for binary files.
+fn parse_numstat(bytes: &[u8], prefix: &str) -> Vec<FileChange> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut fields = text.split('\0');
+    let mut files = Vec::new();
+    while let Some(record) = fields.next() {
+        let mut columns = record.splitn(3, '\t');
+        let (Some(added), Some(removed), Some(path)) =
+            (columns.next(), columns.next(), columns.next())
+        else {
+            continue;
+        };
+        let (from, path) = if path.is_empty() {
+            let (Some(old), Some(new)) = (fields.next(), fields.next()) else {
+                break;
+            };
+            (Some(format!("{prefix}{old}")), format!("{prefix}{new}"))
+        } else {
+            (None, format!("{prefix}{path}"))
+        };
+        files.push(FileChange {
+            path,
+            from,
+            added: added.parse().ok(),
+            removed: removed.parse().ok(),
+        });
+    }
+    files
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    reason = "tests: a panic is the test failing, and says where"
+)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rename_and_copy_lines_get_the_prefix_even_coloured_or_quoted() {
+        let patch = b"diff --git a/p/x b/p/y\nsimilarity index 90%\nrename from x\nrename to y\n\x1b[1mcopy from \"a\\tb\"\x1b[m\n+rename from z\n";
+        let out = prefix_patch(patch, "p/");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "diff --git a/p/x b/p/y\nsimilarity index 90%\nrename from p/x\nrename to p/y\n\x1b[1mcopy from \"p/a\\tb\"\x1b[m\n+rename from z\n"
+        );
+    }
+
+    #[test]
+    fn numstat_reads_plain_binary_and_renamed_files() {
+        let files = parse_numstat(b"3\t1\ta.txt\0-\t-\tbin\x002\t0\t\0old\0new\0", "src/p/");
+        assert_eq!(files.len(), 3);
+        assert_eq!(files[0].path, "src/p/a.txt");
+        assert_eq!((files[0].added, files[0].removed), (Some(3), Some(1)));
+        assert_eq!((files[1].added, files[1].removed), (None, None));
+        assert_eq!(files[2].from.as_deref(), Some("src/p/old"));
+        assert_eq!(files[2].path, "src/p/new");
+    }
+}
