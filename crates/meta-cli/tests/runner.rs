@@ -3,6 +3,7 @@
 
 mod change;
 mod common;
+mod diff;
 mod events;
 mod exec;
 mod file_events;

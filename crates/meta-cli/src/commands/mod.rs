@@ -6,6 +6,7 @@ mod branches;
 mod check;
 mod completions;
 mod daemon;
+mod diff;
 mod events;
 mod exec;
 mod health;
@@ -92,6 +93,11 @@ pub static BUILTINS: &[Builtin] = &[
         switch,
         "switch",
         "Switch the superproject and every project to a topic, all or nothing"
+    ),
+    builtin!(
+        diff,
+        "diff",
+        "Show the changes of the superproject and every project as one patch of the root"
     ),
     builtin!(
         events,
