@@ -347,3 +347,112 @@ fn piped_output_has_no_colour_and_a_closed_pipe_ends_quietly() {
         format!("diff --git a/{one}/README.md b/{one}/README.md\n")
     );
 }
+
+#[test]
+fn stat_lays_out_files_as_git_does() {
+    let (_dir, repo) = fixture();
+    let root = repo.root();
+    let two = path(&repo, "repo002");
+    git(&root.join(&two))
+        .args(["checkout", "--", "."])
+        .run()
+        .unwrap();
+    // A large change (the graph is scaled), a small mixed one, a long name (cut on the left).
+    let lines = "a new line\n".repeat(300);
+    edit(root, "README.md", &lines);
+    std::fs::write(root.join("g.txt"), "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n").unwrap();
+    git(root).args(["add", "g.txt"]).run().unwrap();
+    std::fs::write(root.join("g.txt"), "x\nx\nx\nx\nx\nx\nx\nx\nx\n10\n").unwrap();
+    let long = "very/long/directory/name/that/goes/on/and/on/forever/and/ever";
+    std::fs::create_dir_all(root.join(long)).unwrap();
+    let file = format!("{long}/file-with-a-long-name.txt");
+    std::fs::write(root.join(&file), "hi\n").unwrap();
+    git(root).args(["add", "-N", "--", &file]).run().unwrap();
+
+    // Both laid out for 80 columns, whatever the terminal running the tests says.
+    let theirs = std::process::Command::new("git")
+        .current_dir(root)
+        .env("COLUMNS", "80")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .args(["diff", "--stat", "--ignore-submodules=dirty"])
+        .output()
+        .unwrap();
+    let theirs = stdout(&theirs);
+    let ours = meta_git(root)
+        .env("COLUMNS", "80")
+        .args(["diff", "--stat"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&ours), theirs);
+    assert!(theirs.contains(".../"), "{theirs}");
+}
+
+#[test]
+fn renames_and_copies_name_root_relative_paths() {
+    let (_dir, repo) = fixture();
+    let root = repo.root();
+    let one = path(&repo, "repo001");
+    let dir = root.join(&one);
+    git(&dir)
+        .args(["mv", "README.md", "moved.md"])
+        .run()
+        .unwrap();
+
+    let shown = ok(root, &["diff", "--cached", "repo001"]);
+    assert!(
+        shown.contains(&format!("rename from {one}/README.md\n")),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&format!("rename to {one}/moved.md\n")),
+        "{shown}"
+    );
+    let check = git(root)
+        .args(["apply", "--check", "-R", "-"])
+        .stdin(shown)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+
+    let stat = ok(root, &["diff", "--cached", "--stat", "repo001"]);
+    assert!(
+        stat.contains(&format!(" {one}/README.md => {one}/moved.md | 0\n")),
+        "{stat}"
+    );
+}
+
+#[test]
+fn on_a_terminal_the_output_goes_through_the_pager() {
+    let (_dir, repo) = fixture();
+    let root = repo.root();
+    let meta = assert_cmd::cargo::cargo_bin("meta");
+    // `script` gives meta a terminal; the pager marks each line it passes on.
+    let run_on_terminal = |pager: &str, extra: &str| {
+        let out = std::process::Command::new("script")
+            .current_dir(root)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_PAGER", pager)
+            .env("TERM", "dumb")
+            .args(["-qec"])
+            .arg(format!("'{}' diff --name-only {extra}", meta.display()))
+            .arg("/dev/null")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out).replace('\r', "")
+    };
+    let two = path(&repo, "repo002");
+    let paged = run_on_terminal("sed 's/^/paged: /'", "");
+    assert_eq!(paged, format!("paged: {two}/src/file1.txt\n"));
+    assert_eq!(
+        run_on_terminal("sed 's/^/paged: /'", "--no-pager"),
+        format!("{two}/src/file1.txt\n")
+    );
+    assert_eq!(run_on_terminal("cat", ""), format!("{two}/src/file1.txt\n"));
+}
