@@ -5,7 +5,7 @@
 //! - **Work tree** (or index with `cached`): the superproject's own files, then each selected,
 //!   initialised project, in project (path) order.
 //! - **Range** `A..B` of the superproject (`A..` = `A..HEAD`, `A...B` = from their merge
-//!   base): the superproject's own diff for the range, and each pin that moved expanded into
+//!   base, `C^!` = C's first parent to C): the superproject's own diff for the range, and each pin that moved expanded into
 //!   that project's diff `old..new`; projects added or removed are [`Part::Added`] /
 //!   [`Part::Removed`]; a pin change whose commits this clone lacks is [`Part::Missing`], and
 //!   the others are still read.
@@ -48,7 +48,7 @@ pub struct DiffRequest<'a> {
     /// Include the superproject's own files (and, in a range, gitlinks of projects no longer
     /// listed).
     pub superproject: bool,
-    /// A superproject range (`A..B`, `A..`, `..B`, `A...B`); `None`: the work tree.
+    /// A superproject range (`A..B`, `A..`, `..B`, `A...B`, `C^!`); `None`: the work tree.
     pub range: Option<&'a str>,
     /// The index instead of the work tree (no range).
     pub cached: bool,
@@ -259,20 +259,12 @@ pub fn plan_diff(request: &DiffRequest<'_>) -> Result<DiffPlan, DiffError> {
     })
 }
 
-/// `A..B`, `A..` (to HEAD), `..B` (from HEAD), `A...B` (from the merge base) as two commits.
+/// `A..B`, `A..` (to HEAD), `..B` (from HEAD), `A...B` (from the merge base), `C^!` (C's own
+/// change, from its first parent) as two commits.
 fn resolve_range(root: &Path, text: &str) -> Result<Range, DiffError> {
     let bad = |reason: &str| DiffError::BadRange {
         range: text.to_owned(),
         reason: reason.to_owned(),
-    };
-    let (left, right, symmetric) = if let Some((l, r)) = text.split_once("...") {
-        (l, r, true)
-    } else if let Some((l, r)) = text.split_once("..") {
-        (l, r, false)
-    } else {
-        return Err(bad(
-            "a range is two commits joined by `..`, like `origin/main..HEAD`",
-        ));
     };
     let commit = |name: &str| -> Result<ObjectId, DiffError> {
         let name = if name.is_empty() { "HEAD" } else { name };
@@ -284,6 +276,27 @@ fn resolve_range(root: &Path, text: &str) -> Result<Range, DiffError> {
         rev_parse(root, name)
             .map_err(git_error(SUPERPROJECT))?
             .ok_or_else(|| bad(&format!("`{name}` names no commit of the superproject")))
+    };
+    if let Some(one) = text.strip_suffix("^!") {
+        // One commit's own change: from its first parent.
+        let to = commit(one)?;
+        let from = rev_parse(root, &format!("{to}^"))
+            .map_err(git_error(SUPERPROJECT))?
+            .ok_or_else(|| bad(&format!("`{one}` has no parent to compare with")))?;
+        return Ok(Range {
+            text: text.to_owned(),
+            from,
+            to,
+        });
+    }
+    let (left, right, symmetric) = if let Some((l, r)) = text.split_once("...") {
+        (l, r, true)
+    } else if let Some((l, r)) = text.split_once("..") {
+        (l, r, false)
+    } else {
+        return Err(bad(
+            "a range is two commits joined by `..`, like `origin/main..HEAD`, or one commit and `^!`",
+        ));
     };
     let to = commit(right)?;
     let mut from = commit(left)?;

@@ -456,3 +456,41 @@ fn on_a_terminal_the_output_goes_through_the_pager() {
     );
     assert_eq!(run_on_terminal("cat", ""), format!("{two}/src/file1.txt\n"));
 }
+
+#[test]
+fn one_commits_change_and_a_clean_tree() {
+    let (_dir, repo) = fixture();
+    let root = repo.root();
+    let two = path(&repo, "repo002");
+    git(&root.join(&two))
+        .args(["checkout", "--", "."])
+        .run()
+        .unwrap();
+    // Nothing changed: no output, and --exit-code says so with 0.
+    assert_eq!(ok(root, &["diff", "--exit-code"]), "");
+
+    let old = git(root)
+        .args(["rev-parse", &format!("HEAD:{two}")])
+        .run()
+        .unwrap();
+    commit_in(&repo, &two, "two.txt");
+    git(root)
+        .args(["commit", "-q", "-m", "move"])
+        .run()
+        .unwrap();
+    let new = git(root)
+        .args(["rev-parse", &format!("HEAD:{two}")])
+        .run()
+        .unwrap();
+    let expected = git_diff(
+        &root.join(&two),
+        &format!("{two}/"),
+        &[old.trim(), new.trim()],
+    );
+    assert_eq!(ok(root, &["diff", "HEAD^!"]), expected);
+    assert_eq!(ok(root, &["diff", "HEAD~1...HEAD"]), expected);
+    assert_eq!(
+        run(root, &["diff", "--exit-code", "HEAD^!"]).status.code(),
+        Some(1)
+    );
+}

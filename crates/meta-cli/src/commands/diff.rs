@@ -40,7 +40,7 @@ pub struct Args {
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     jobs: Option<u16>,
     /// Projects whose path or name matches one of these globs (`src/libraries/*`, `api-*`),
-    /// and at most one superproject range (`A..B`).
+    /// and at most one superproject range (`A..B`, `A..`, `A...B`, `C^!`).
     #[arg(value_name = "PATTERN|RANGE")]
     targets: Vec<String>,
 }
@@ -54,9 +54,9 @@ project order (work tree against index; --cached: index against HEAD). A project
 checkout is off its pin shows in the superproject's part as git shows it (Subproject commit).
 
 With a range of the superproject (A..B; A.. means A..HEAD; A...B starts at their merge
-base): the superproject's own diff over the range, then each pin that moved expanded into
-that project's diff from the old pin to the new one. Projects added or removed say so in a
-line. A pin whose commits are not in the project's clone is reported (with the fix: `git -C
+base; C^! is commit C's own change): the superproject's own diff over the range, then each
+pin that moved expanded into that project's diff from the old pin to the new one. Projects
+added or removed say so in a line. A pin whose commits are not in the project's clone is reported (with the fix: `git -C
 PATH fetch origin`, or `meta sync PATH` when not cloned), the others are still shown, and
 the exit code is 1.
 
@@ -70,8 +70,11 @@ unless LESS is set); `cat` or an empty pager means none.";
 pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     let workspace = ctx.workspace()?.clone();
     let root = workspace.root();
-    let (ranges, patterns): (Vec<String>, Vec<String>) =
-        args.targets.iter().cloned().partition(|t| t.contains(".."));
+    let (ranges, patterns): (Vec<String>, Vec<String>) = args
+        .targets
+        .iter()
+        .cloned()
+        .partition(|t| t.contains("..") || t.ends_with("^!"));
     if ranges.len() > 1 {
         return Err(CliError::usage(format!(
             "one range at most: `{}` and `{}` were given",
