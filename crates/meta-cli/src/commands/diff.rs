@@ -7,6 +7,11 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::path::Path;
 use std::process::{Child, ExitCode, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use signal_hook::consts::{SIGINT, SIGQUIT};
+use signal_hook::flag;
 
 use meta_change::{DiffError, DiffFormat, DiffOutput, DiffPlan, DiffRequest, FileChange, Part};
 
@@ -164,7 +169,8 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
             (Part::Diff(_), None) => Ok(()),
         };
         match written {
-            Ok(()) => true,
+            // Ctrl-C while paging stops the reading; the pager keeps what it has.
+            Ok(()) => !out.interrupted(),
             Err(error) => {
                 write_error = Some(error);
                 false
@@ -180,7 +186,11 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
             write_error = Some(error);
         }
     }
+    let interrupt = Arc::clone(&out.interrupt);
     let flushed = out.finish();
+    if interrupt.load(Ordering::SeqCst) {
+        return Ok(ExitCode::from(130));
+    }
     match write_error.or(flushed.err()) {
         // The reader went away (`| head`, or the pager was quit): nothing more to say.
         Some(error) if error.kind() == io::ErrorKind::BrokenPipe => {
@@ -273,6 +283,10 @@ fn failure_report(plan: &DiffPlan, failures: &[DiffError], missing: &[&Part]) ->
 struct Output {
     pager: Option<Child>,
     sink: Box<dyn Write>,
+    /// Set by Ctrl-C or Ctrl-\ while a pager runs: as git does, `meta` then stops reading
+    /// but does not die, and waits for the pager, which owns the terminal.
+    interrupt: Arc<AtomicBool>,
+    handlers: Vec<signal_hook::SigId>,
 }
 
 impl Output {
@@ -282,6 +296,8 @@ impl Output {
         let stdout = || Self {
             pager: None,
             sink: Box::new(io::stdout().lock()),
+            interrupt: Arc::default(),
+            handlers: Vec::new(),
         };
         if no_pager || !ctx.ui.stdout_is_terminal() {
             return stdout();
@@ -300,10 +316,19 @@ impl Output {
         }
         match pager.spawn() {
             Ok(mut child) => match child.stdin.take() {
-                Some(stdin) => Self {
-                    pager: Some(child),
-                    sink: Box::new(stdin),
-                },
+                Some(stdin) => {
+                    let interrupt = Arc::new(AtomicBool::new(false));
+                    let handlers = [SIGINT, SIGQUIT]
+                        .into_iter()
+                        .filter_map(|signal| flag::register(signal, Arc::clone(&interrupt)).ok())
+                        .collect();
+                    Self {
+                        pager: Some(child),
+                        sink: Box::new(stdin),
+                        interrupt,
+                        handlers,
+                    }
+                }
                 None => stdout(),
             },
             Err(error) => {
@@ -316,13 +341,23 @@ impl Output {
         }
     }
 
+    /// Ctrl-C was pressed while paging.
+    fn interrupted(&self) -> bool {
+        self.interrupt.load(Ordering::SeqCst)
+    }
+
     /// Flushes, closes the pager's input and waits for the reader to finish.
     fn finish(mut self) -> io::Result<()> {
         let flushed = self.sink.flush();
         self.sink = Box::new(io::sink());
-        if let Some(mut pager) = self.pager.take() {
-            pager.wait()?;
+        let waited = match self.pager.take() {
+            Some(mut pager) => pager.wait().map(drop),
+            None => Ok(()),
+        };
+        for handler in self.handlers.drain(..) {
+            signal_hook::low_level::unregister(handler);
         }
+        waited?;
         flushed
     }
 }
