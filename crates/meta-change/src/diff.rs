@@ -114,6 +114,9 @@ impl Part {
 pub struct DiffPlan {
     pub range: Option<Range>,
     pub parts: Vec<Part>,
+    /// Selected projects with no work tree here (not initialised), left out of a work-tree
+    /// diff.
+    pub not_initialized: Vec<String>,
 }
 
 /// One changed file, path prefixed.
@@ -181,6 +184,7 @@ pub fn plan_diff(request: &DiffRequest<'_>) -> Result<DiffPlan, DiffError> {
     let root = request.root;
     let Some(text) = request.range else {
         let mut parts = Vec::new();
+        let mut not_initialized = Vec::new();
         if request.superproject {
             parts.push(Part::Diff(RepoDiff {
                 path: SUPERPROJECT.to_owned(),
@@ -193,6 +197,7 @@ pub fn plan_diff(request: &DiffRequest<'_>) -> Result<DiffPlan, DiffError> {
         for project in request.projects {
             let dir = root.join(&project.path);
             if !project.active || std::fs::symlink_metadata(dir.join(".git")).is_err() {
+                not_initialized.push(project.path.clone());
                 continue;
             }
             parts.push(Part::Diff(RepoDiff {
@@ -203,7 +208,11 @@ pub fn plan_diff(request: &DiffRequest<'_>) -> Result<DiffPlan, DiffError> {
                 cached: request.cached,
             }));
         }
-        return Ok(DiffPlan { range: None, parts });
+        return Ok(DiffPlan {
+            range: None,
+            parts,
+            not_initialized,
+        });
     };
 
     let range = resolve_range(root, text)?;
@@ -256,6 +265,7 @@ pub fn plan_diff(request: &DiffRequest<'_>) -> Result<DiffPlan, DiffError> {
     Ok(DiffPlan {
         range: Some(range),
         parts,
+        not_initialized: Vec::new(),
     })
 }
 

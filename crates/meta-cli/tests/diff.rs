@@ -494,3 +494,20 @@ fn one_commits_change_and_a_clean_tree() {
         Some(1)
     );
 }
+
+#[test]
+fn a_project_not_initialised_is_noted_when_picked_by_name() {
+    let (_dir, repo) = fixture();
+    let root = repo.root();
+    let out = run(root, &["diff", "repo004"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    let four = path(&repo, "repo004");
+    let err = stderr(&out);
+    assert!(
+        err.contains("not initialised") && err.contains(&four),
+        "{err}"
+    );
+    // Without a selection, projects not cloned here are no news.
+    assert!(!stderr(&run(root, &["diff"])).contains("not initialised"));
+}

@@ -111,6 +111,13 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         cached: args.cached,
     };
     let plan = meta_change::plan_diff(&request).map_err(plan_error)?;
+    // Said only when asked for by name: every meta-repo has projects some people never clone.
+    if select.narrows() && !plan.not_initialized.is_empty() {
+        ctx.ui.note(format!(
+            "not initialised, so no work tree to diff (`meta sync` checks them out): {}",
+            plan.not_initialized.join(", ")
+        ));
+    }
 
     let format = if args.stat {
         DiffFormat::Stat
