@@ -119,13 +119,11 @@ pub struct DiffPlan {
     pub not_initialized: Vec<String>,
 }
 
-/// One changed file, path prefixed.
+/// One changed file, its name root-relative and written as git writes names: quoted when
+/// unusual (`core.quotePath`), and a rename as `dir/{old => new}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileChange {
-    /// Root-relative path (the new one for a rename).
     pub path: String,
-    /// The old root-relative path of a rename or copy.
-    pub from: Option<String>,
     /// Lines added and removed; `None` for a binary file (or with [`DiffFormat::NameOnly`]).
     pub added: Option<u64>,
     pub removed: Option<u64>,
@@ -371,8 +369,9 @@ impl RepoDiff {
                 })
                 .arg(format!("--src-prefix=a/{}", self.prefix))
                 .arg(format!("--dst-prefix=b/{}", self.prefix)),
-            DiffFormat::Stat => call.args(["--numstat", "-z", "--color=never"]),
-            DiffFormat::NameOnly => call.args(["--name-only", "-z", "--color=never"]),
+            // Without -z, so names come quoted and renames laid out as git shows them.
+            DiffFormat::Stat => call.args(["--numstat", "--color=never"]),
+            DiffFormat::NameOnly => call.args(["--name-only", "--color=never"]),
         };
         if self.path == SUPERPROJECT {
             // In a range every pin change is expanded, so gitlinks would say it twice; in the
@@ -405,12 +404,11 @@ impl RepoDiff {
             DiffFormat::Patch => DiffOutput::Patch(prefix_patch(&out.stdout, &self.prefix)),
             DiffFormat::Stat => DiffOutput::Files(parse_numstat(&out.stdout, &self.prefix)),
             DiffFormat::NameOnly => DiffOutput::Files(
-                out.stdout
-                    .split(|b| *b == 0)
+                String::from_utf8_lossy(&out.stdout)
+                    .lines()
                     .filter(|name| !name.is_empty())
                     .map(|name| FileChange {
-                        path: format!("{}{}", self.prefix, String::from_utf8_lossy(name)),
-                        from: None,
+                        path: prefix_name(name, &self.prefix),
                         added: None,
                         removed: None,
                     })
@@ -515,35 +513,37 @@ fn skip_escapes(line: &[u8]) -> usize {
     at
 }
 
-/// `git diff --numstat -z`: `ADDED\tREMOVED\tPATH\0`, or for a rename
-/// `ADDED\tREMOVED\t\0OLD\0NEW\0`; `-` counts for binary files.
+/// `git diff --numstat`: `ADDED\tREMOVED\tNAME` per line; `-` counts for a binary file.
 fn parse_numstat(bytes: &[u8], prefix: &str) -> Vec<FileChange> {
-    let text = String::from_utf8_lossy(bytes);
-    let mut fields = text.split('\0');
-    let mut files = Vec::new();
-    while let Some(record) = fields.next() {
-        let mut columns = record.splitn(3, '\t');
-        let (Some(added), Some(removed), Some(path)) =
-            (columns.next(), columns.next(), columns.next())
-        else {
-            continue;
-        };
-        let (from, path) = if path.is_empty() {
-            let (Some(old), Some(new)) = (fields.next(), fields.next()) else {
-                break;
-            };
-            (Some(format!("{prefix}{old}")), format!("{prefix}{new}"))
-        } else {
-            (None, format!("{prefix}{path}"))
-        };
-        files.push(FileChange {
-            path,
-            from,
-            added: added.parse().ok(),
-            removed: removed.parse().ok(),
-        });
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .filter_map(|line| {
+            let mut columns = line.splitn(3, '\t');
+            let (added, removed, name) = (columns.next()?, columns.next()?, columns.next()?);
+            Some(FileChange {
+                path: prefix_name(name, prefix),
+                added: added.parse().ok(),
+                removed: removed.parse().ok(),
+            })
+        })
+        .collect()
+}
+
+/// A name as git writes it, put under `prefix`: inside the quotes of a quoted name, and a
+/// rename `old => new` without a common part becomes `prefix/{old => new}`, as git would
+/// write it from the root.
+fn prefix_name(name: &str, prefix: &str) -> String {
+    if prefix.is_empty() {
+        return name.to_owned();
     }
-    files
+    if let Some(rest) = name.strip_prefix('"') {
+        return format!("\"{prefix}{rest}");
+    }
+    if name.contains(" => ") && !name.contains('{') {
+        let dir = prefix.trim_end_matches('/');
+        return format!("{dir}/{{{name}}}");
+    }
+    format!("{prefix}{name}")
 }
 
 #[cfg(test)]
@@ -565,13 +565,21 @@ mod tests {
     }
 
     #[test]
-    fn numstat_reads_plain_binary_and_renamed_files() {
-        let files = parse_numstat(b"3\t1\ta.txt\0-\t-\tbin\x002\t0\t\0old\0new\0", "src/p/");
-        assert_eq!(files.len(), 3);
-        assert_eq!(files[0].path, "src/p/a.txt");
+    fn numstat_reads_plain_binary_quoted_and_renamed_files() {
+        let text = "3\t1\ta.txt\n-\t-\tbin\n1\t0\t\"t\\tb\"\n0\t0\told => new\n0\t0\td/{a => b}\n";
+        let files = parse_numstat(text.as_bytes(), "src/p/");
+        let names: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "src/p/a.txt",
+                "src/p/bin",
+                "\"src/p/t\\tb\"",
+                "src/p/{old => new}",
+                "src/p/d/{a => b}"
+            ]
+        );
         assert_eq!((files[0].added, files[0].removed), (Some(3), Some(1)));
         assert_eq!((files[1].added, files[1].removed), (None, None));
-        assert_eq!(files[2].from.as_deref(), Some("src/p/old"));
-        assert_eq!(files[2].path, "src/p/new");
     }
 }

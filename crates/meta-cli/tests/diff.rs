@@ -419,9 +419,15 @@ fn renames_and_copies_name_root_relative_paths() {
         String::from_utf8_lossy(&check.stderr)
     );
 
+    // An unusual name is quoted as git quotes it, the prefix inside the quotes.
+    std::fs::write(dir.join("tab\tname"), "x\n").unwrap();
+    git(&dir).args(["add", "--", "tab\tname"]).run().unwrap();
+    let names = ok(root, &["diff", "--cached", "--name-only", "repo001"]);
+    assert_eq!(names, format!("{one}/moved.md\n\"{one}/tab\\tname\"\n"));
+
     let stat = ok(root, &["diff", "--cached", "--stat", "repo001"]);
     assert!(
-        stat.contains(&format!(" {one}/README.md => {one}/moved.md | 0\n")),
+        stat.contains(&format!(" {one}/{{README.md => moved.md}} | 0\n")),
         "{stat}"
     );
 }

@@ -405,13 +405,7 @@ fn stat_text(files: &[FileChange], color: bool) -> String {
     if files.is_empty() {
         return text;
     }
-    let names: Vec<String> = files
-        .iter()
-        .map(|f| match &f.from {
-            Some(from) => format!("{from} => {}", f.path),
-            None => f.path.clone(),
-        })
-        .collect();
+    let names: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
     let change = |f: &FileChange| f.added.unwrap_or(0) + f.removed.unwrap_or(0);
     let max_change = files.iter().map(change).max().unwrap_or(0);
     let binary = files.iter().any(|f| f.added.is_none());
