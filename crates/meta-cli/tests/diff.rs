@@ -300,6 +300,15 @@ fn a_bad_range_is_a_clear_usage_error() {
     assert!(err.contains("`nope` names no commit"), "{err}");
     assert!(err.contains("hint:"), "{err}");
 
+    // A lone commit is not a range: say how to write one.
+    let out = run(root, &["diff", "HEAD~1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("`HEAD~1..`") && err.contains("`HEAD~1^!`"),
+        "{err}"
+    );
+
     let out = run(root, &["diff", "--cached", "HEAD~1..HEAD"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let out = run(root, &["diff", "-x..HEAD"]);

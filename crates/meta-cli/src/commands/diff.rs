@@ -14,6 +14,7 @@ use signal_hook::consts::{SIGINT, SIGQUIT};
 use signal_hook::flag;
 
 use meta_change::{DiffError, DiffFormat, DiffOutput, DiffPlan, DiffRequest, FileChange, Part};
+use meta_repo::{Project, Selection};
 
 use crate::cli::Ctx;
 use crate::error::{CliError, CliResult};
@@ -102,6 +103,9 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         patterns,
     };
     let listed = meta_repo::list_projects(root)?;
+    if range.is_none() {
+        commit_for_a_pattern(root, &select.patterns, &listed.projects)?;
+    }
     let chosen = select.choose(&workspace, listed.projects)?;
     let request = DiffRequest {
         root,
@@ -215,6 +219,31 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A lone commit where a range was meant (`meta diff HEAD~2`) would otherwise read as a
+/// pattern matching nothing; say how to write the range instead.
+fn commit_for_a_pattern(root: &Path, patterns: &[String], projects: &[Project]) -> CliResult<()> {
+    for pattern in patterns {
+        let alone = Selection {
+            patterns: vec![pattern.clone()],
+            ..Selection::default()
+        };
+        if projects.iter().any(|p| alone.matches_project(p))
+            || meta_workflow::git::looks_like_option(pattern)
+        {
+            continue;
+        }
+        if let Ok(Some(_)) = meta_workflow::git::rev_parse(root, pattern) {
+            return Err(CliError::usage(format!(
+                "no project matches `{pattern}`, which names a superproject commit"
+            ))
+            .with_hint(format!(
+                "for the changes from `{pattern}` to HEAD, write the range `{pattern}..`; for that commit's own change, `{pattern}^!`"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn plan_error(error: DiffError) -> CliError {
