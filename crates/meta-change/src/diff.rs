@@ -471,11 +471,20 @@ pub fn read_diffs<'p>(
     });
 }
 
-/// `patch` with the lines git writes without prefixes (`rename from x`, `copy to y`) given
-/// `prefix`; the rest already carries it through `--src-prefix` / `--dst-prefix`. Colour
+/// `patch` with the lines git writes without prefixes (`rename from x`, `copy to y`,
+/// `diff --cc x`, `* Unmerged path x`) given `prefix`; the rest already carries it through `--src-prefix` / `--dst-prefix`. Colour
 /// escapes before the words are kept.
 fn prefix_patch(patch: &[u8], prefix: &str) -> Vec<u8> {
-    const NAMED: [&[u8]; 4] = [b"rename from ", b"rename to ", b"copy from ", b"copy to "];
+    const NAMED: [&[u8]; 7] = [
+        b"rename from ",
+        b"rename to ",
+        b"copy from ",
+        b"copy to ",
+        // A conflicted file's combined diff, and the index's word for it.
+        b"diff --cc ",
+        b"diff --combined ",
+        b"* Unmerged path ",
+    ];
     if prefix.is_empty() {
         return patch.to_vec();
     }
@@ -556,11 +565,11 @@ mod tests {
 
     #[test]
     fn rename_and_copy_lines_get_the_prefix_even_coloured_or_quoted() {
-        let patch = b"diff --git a/p/x b/p/y\nsimilarity index 90%\nrename from x\nrename to y\n\x1b[1mcopy from \"a\\tb\"\x1b[m\n+rename from z\n";
+        let patch = b"diff --git a/p/x b/p/y\nsimilarity index 90%\nrename from x\nrename to y\n\x1b[1mcopy from \"a\\tb\"\x1b[m\n+rename from z\ndiff --cc f\n* Unmerged path g\n";
         let out = prefix_patch(patch, "p/");
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "diff --git a/p/x b/p/y\nsimilarity index 90%\nrename from p/x\nrename to p/y\n\x1b[1mcopy from \"p/a\\tb\"\x1b[m\n+rename from z\n"
+            "diff --git a/p/x b/p/y\nsimilarity index 90%\nrename from p/x\nrename to p/y\n\x1b[1mcopy from \"p/a\\tb\"\x1b[m\n+rename from z\ndiff --cc p/f\n* Unmerged path p/g\n"
         );
     }
 

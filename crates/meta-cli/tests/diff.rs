@@ -526,3 +526,21 @@ fn a_project_not_initialised_is_noted_when_picked_by_name() {
     // Without a selection, projects not cloned here are no news.
     assert!(!stderr(&run(root, &["diff"])).contains("not initialised"));
 }
+
+#[test]
+fn a_conflicted_projects_combined_diff_names_root_relative_paths() {
+    let (_dir, mut repo) = fixture();
+    let conflicted = repo.add_conflicted().unwrap().path;
+    let root = repo.root();
+    let shown = ok(root, &["diff", "conflicted"]);
+    assert!(
+        shown.starts_with(&format!("diff --cc {conflicted}/README.md\n")),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&format!("+++ b/{conflicted}/README.md\n")),
+        "{shown}"
+    );
+    let staged = ok(root, &["diff", "--cached", "conflicted"]);
+    assert_eq!(staged, format!("* Unmerged path {conflicted}/README.md\n"));
+}
