@@ -175,6 +175,11 @@ fn a_pattern_picks_one_project_and_an_unknown_one_is_a_usage_error() {
 
     let expected = git_diff(&root.join(&two), &format!("{two}/"), &[]);
     assert_eq!(ok(root, &["diff", "repo002"]), expected);
+    assert_eq!(ok(root, &["diff", "--group", "libraries"]), expected);
+    assert_eq!(
+        run(root, &["diff", "--group", "nope"]).status.code(),
+        Some(2)
+    );
 
     let out = run(root, &["diff", "repo02"]);
     assert_eq!(out.status.code(), Some(2));
