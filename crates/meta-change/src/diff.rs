@@ -127,6 +127,8 @@ pub struct FileChange {
     /// Lines added and removed; `None` for a binary file (or with [`DiffFormat::NameOnly`]).
     pub added: Option<u64>,
     pub removed: Option<u64>,
+    /// A binary file's size before and after, in bytes, as git's `--stat` gives them.
+    pub binary: Option<(u64, u64)>,
 }
 
 /// A repository's diff as read.
@@ -359,20 +361,25 @@ fn moved_gitlinks(root: &Path, from: ObjectId, to: ObjectId) -> Result<Moves, Di
 impl RepoDiff {
     /// The git call that reads this diff in `format`, with colour escapes when `color`.
     pub fn command(&self, format: DiffFormat, color: bool) -> Git {
-        let mut call = git(&self.dir).args(["diff", "--no-ext-diff"]);
-        call = match format {
-            DiffFormat::Patch => call
-                .arg(if color {
-                    "--color=always"
+        match format {
+            DiffFormat::Patch => self.call([
+                if color {
+                    "--color=always".to_owned()
                 } else {
-                    "--color=never"
-                })
-                .arg(format!("--src-prefix=a/{}", self.prefix))
-                .arg(format!("--dst-prefix=b/{}", self.prefix)),
+                    "--color=never".to_owned()
+                },
+                format!("--src-prefix=a/{}", self.prefix),
+                format!("--dst-prefix=b/{}", self.prefix),
+            ]),
             // Without -z, so names come quoted and renames laid out as git shows them.
-            DiffFormat::Stat => call.args(["--numstat", "--color=never"]),
-            DiffFormat::NameOnly => call.args(["--name-only", "--color=never"]),
-        };
+            DiffFormat::Stat => self.call(["--numstat", "--color=never"]),
+            DiffFormat::NameOnly => self.call(["--name-only", "--color=never"]),
+        }
+    }
+
+    /// `git diff OPTIONS` over this repository's sides.
+    fn call<S: AsRef<std::ffi::OsStr>>(&self, options: impl IntoIterator<Item = S>) -> Git {
+        let mut call = git(&self.dir).args(["diff", "--no-ext-diff"]).args(options);
         if self.path == SUPERPROJECT {
             // In a range every pin change is expanded, so gitlinks would say it twice; in the
             // work tree a moved pin still shows, a project's own edits do not (they follow).
@@ -391,7 +398,41 @@ impl RepoDiff {
 
     /// Runs the diff and returns it with every path prefixed.
     pub fn read(&self, format: DiffFormat, color: bool) -> Result<DiffOutput, DiffError> {
-        let command = self.command(format, color);
+        let stdout = self.run(&self.command(format, color))?;
+        Ok(match format {
+            DiffFormat::Patch => DiffOutput::Patch(prefix_patch(&stdout, &self.prefix)),
+            DiffFormat::Stat => {
+                let mut files = parse_numstat(&stdout);
+                if files.iter().any(|f| f.added.is_none()) {
+                    // numstat has no sizes for binary files; git's own stat has them.
+                    let stat = self.run(&self.call(["--stat=100000,90000", "--color=never"]))?;
+                    let sizes = binary_sizes(&stat);
+                    for file in files.iter_mut().filter(|f| f.added.is_none()) {
+                        file.binary = sizes.get(file.path.as_str()).copied();
+                    }
+                }
+                for file in &mut files {
+                    file.path = prefix_name(&file.path, &self.prefix);
+                }
+                DiffOutput::Files(files)
+            }
+            DiffFormat::NameOnly => DiffOutput::Files(
+                String::from_utf8_lossy(&stdout)
+                    .lines()
+                    .filter(|name| !name.is_empty())
+                    .map(|name| FileChange {
+                        path: prefix_name(name, &self.prefix),
+                        added: None,
+                        removed: None,
+                        binary: None,
+                    })
+                    .collect(),
+            ),
+        })
+    }
+
+    /// Standard output of `command`, which must succeed.
+    fn run(&self, command: &Git) -> Result<Vec<u8>, DiffError> {
         let out = command.output().map_err(git_error(&self.path))?;
         // `git diff` exits 1 only with `--exit-code`; anything else non-zero is a failure.
         if !out.status.success() {
@@ -400,21 +441,7 @@ impl RepoDiff {
                 source: command.failure(&out),
             });
         }
-        Ok(match format {
-            DiffFormat::Patch => DiffOutput::Patch(prefix_patch(&out.stdout, &self.prefix)),
-            DiffFormat::Stat => DiffOutput::Files(parse_numstat(&out.stdout, &self.prefix)),
-            DiffFormat::NameOnly => DiffOutput::Files(
-                String::from_utf8_lossy(&out.stdout)
-                    .lines()
-                    .filter(|name| !name.is_empty())
-                    .map(|name| FileChange {
-                        path: prefix_name(name, &self.prefix),
-                        added: None,
-                        removed: None,
-                    })
-                    .collect(),
-            ),
-        })
+        Ok(out.stdout)
     }
 }
 
@@ -523,17 +550,35 @@ fn skip_escapes(line: &[u8]) -> usize {
 }
 
 /// `git diff --numstat`: `ADDED\tREMOVED\tNAME` per line; `-` counts for a binary file.
-fn parse_numstat(bytes: &[u8], prefix: &str) -> Vec<FileChange> {
+/// Names are as git wrote them, not yet prefixed.
+fn parse_numstat(bytes: &[u8]) -> Vec<FileChange> {
     String::from_utf8_lossy(bytes)
         .lines()
         .filter_map(|line| {
             let mut columns = line.splitn(3, '\t');
             let (added, removed, name) = (columns.next()?, columns.next()?, columns.next()?);
             Some(FileChange {
-                path: prefix_name(name, prefix),
+                path: name.to_owned(),
                 added: added.parse().ok(),
                 removed: removed.parse().ok(),
+                binary: None,
             })
+        })
+        .collect()
+}
+
+/// The sizes git's `--stat` gives binary files: ` NAME | Bin OLD -> NEW bytes`, by name.
+fn binary_sizes(stat: &[u8]) -> BTreeMap<String, (u64, u64)> {
+    String::from_utf8_lossy(stat)
+        .lines()
+        .filter_map(|line| {
+            let (name, rest) = line.rsplit_once(" | ")?;
+            let sizes = rest.trim_start().strip_prefix("Bin ")?;
+            let (old, new) = sizes.strip_suffix(" bytes")?.split_once(" -> ")?;
+            Some((
+                name.trim().to_owned(),
+                (old.trim().parse().ok()?, new.trim().parse().ok()?),
+            ))
         })
         .collect()
 }
@@ -576,8 +621,11 @@ mod tests {
     #[test]
     fn numstat_reads_plain_binary_quoted_and_renamed_files() {
         let text = "3\t1\ta.txt\n-\t-\tbin\n1\t0\t\"t\\tb\"\n0\t0\told => new\n0\t0\td/{a => b}\n";
-        let files = parse_numstat(text.as_bytes(), "src/p/");
-        let names: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        let files = parse_numstat(text.as_bytes());
+        let names: Vec<String> = files
+            .iter()
+            .map(|f| prefix_name(&f.path, "src/p/"))
+            .collect();
         assert_eq!(
             names,
             [
@@ -590,5 +638,14 @@ mod tests {
         );
         assert_eq!((files[0].added, files[0].removed), (Some(3), Some(1)));
         assert_eq!((files[1].added, files[1].removed), (None, None));
+    }
+
+    #[test]
+    fn binary_sizes_come_from_gits_stat() {
+        let stat = b" a.txt | 2 +-\n logo.png | Bin 0 -> 1234 bytes\n \"x | y\" | Bin 5 -> 0 bytes\n 3 files changed\n";
+        let sizes = binary_sizes(stat);
+        assert_eq!(sizes.get("logo.png"), Some(&(0, 1234)));
+        assert_eq!(sizes.get("\"x | y\""), Some(&(5, 0)));
+        assert_eq!(sizes.len(), 2);
     }
 }

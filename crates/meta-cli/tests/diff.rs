@@ -382,6 +382,12 @@ fn stat_lays_out_files_as_git_does() {
     let file = format!("{long}/file-with-a-long-name.txt");
     std::fs::write(root.join(&file), "hi\n").unwrap();
     git(root).args(["add", "-N", "--", &file]).run().unwrap();
+    // Binary files: one added (sizes shown), one whose content changed.
+    std::fs::write(root.join("logo.bin"), b"\x00\x01\x02binary").unwrap();
+    std::fs::write(root.join("blob.bin"), b"\x00old").unwrap();
+    git(root).args(["add", "blob.bin"]).run().unwrap();
+    std::fs::write(root.join("blob.bin"), b"\x00new and longer").unwrap();
+    git(root).args(["add", "-N", "logo.bin"]).run().unwrap();
 
     // Both laid out for 80 columns, whatever the terminal running the tests says.
     let theirs = std::process::Command::new("git")
@@ -400,6 +406,8 @@ fn stat_lays_out_files_as_git_does() {
         .unwrap();
     assert_eq!(stdout(&ours), theirs);
     assert!(theirs.contains(".../"), "{theirs}");
+    assert!(theirs.contains("Bin 0 -> 9 bytes"), "{theirs}");
+    assert!(theirs.contains("Bin 4 -> 15 bytes"), "{theirs}");
 }
 
 #[test]

@@ -427,45 +427,60 @@ fn pager_command(root: &Path) -> Option<String> {
     (!trimmed.is_empty() && trimmed != "cat").then(|| trimmed.to_owned())
 }
 
-/// `git diff --stat` over files of several repositories: one line per file, the graph scaled
-/// as git scales it, then the summary.
+/// `git diff --stat` over files of several repositories: one line per file, widths and
+/// graph scaled as git's `show_stats` does them, then the summary.
 fn stat_text(files: &[FileChange], color: bool) -> String {
     let mut text = String::new();
     if files.is_empty() {
         return text;
     }
-    let names: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
-    let change = |f: &FileChange| f.added.unwrap_or(0) + f.removed.unwrap_or(0);
-    let max_change = files.iter().map(change).max().unwrap_or(0);
-    let binary = files.iter().any(|f| f.added.is_none());
-    let mut number_width = max_change.to_string().len();
-    if binary {
-        number_width = number_width.max(3);
+    let digits = |n: u64| n.to_string().len();
+    let mut max_change = 0u64;
+    let mut max_len = 0;
+    let mut bin_width = 0;
+    let mut number_width = 0;
+    for file in files {
+        max_len = max_len.max(file.path.chars().count());
+        if let (Some(added), Some(removed)) = (file.added, file.removed) {
+            max_change = max_change.max(added + removed);
+        } else {
+            let (old, new) = file.binary.unwrap_or((0, 0));
+            // "Bin OLD -> NEW bytes", with the counts aligned under "Bin".
+            bin_width = bin_width.max(14 + digits(old) + digits(new));
+            number_width = 3;
+        }
     }
+    let number_width = number_width.max(digits(max_change));
     let width = std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse::<usize>().ok())
         .unwrap_or(80)
         .max(16 + 6 + number_width);
-    let max_len = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
     let max = usize::try_from(max_change).unwrap_or(usize::MAX);
-    let mut graph_width = max;
+    let mut graph_width = if max + 4 > bin_width {
+        max
+    } else {
+        bin_width - 4
+    };
     let mut name_width = max_len;
     if name_width + number_width + 6 + graph_width > width {
-        let cap = (width * 3 / 8).saturating_sub(number_width + 6).max(6);
-        graph_width = graph_width.min(cap);
+        let cap = (width * 3 / 8).saturating_sub(number_width + 6);
+        if graph_width > cap {
+            graph_width = cap.max(6);
+        }
         if name_width > width - number_width - 6 - graph_width {
             name_width = width - number_width - 6 - graph_width;
         } else {
             graph_width = width - number_width - 6 - name_width;
         }
     }
+    let scaled = graph_width <= max;
     let scale = |n: u64| -> usize {
-        let graph = graph_width as u64;
-        if max <= graph_width || n == 0 {
-            return usize::try_from(n).unwrap_or(0);
+        if n == 0 {
+            return 0;
         }
-        usize::try_from(1 + n * (graph - 1) / max_change).unwrap_or(0)
+        let graph = graph_width as u64;
+        usize::try_from(1 + n * graph.saturating_sub(1) / max_change.max(1)).unwrap_or(0)
     };
     let paint = |style: anstyle::Style, s: String| {
         if color && !s.is_empty() {
@@ -474,23 +489,43 @@ fn stat_text(files: &[FileChange], color: bool) -> String {
             s
         }
     };
+    let (green, red) = (styles::OK, anstyle::AnsiColor::Red.on_default());
     let (mut insertions, mut deletions) = (0u64, 0u64);
-    for (file, name) in files.iter().zip(&names) {
-        let shown = shorten(name, name_width);
+    for file in files {
+        let shown = shorten(&file.path, name_width);
         let pad = name_width.saturating_sub(shown.chars().count());
         let (Some(added), Some(removed)) = (file.added, file.removed) else {
-            let _ = writeln!(text, " {shown}{:pad$} | {:>number_width$}", "", "Bin");
+            let _ = write!(text, " {shown}{:pad$} | {:>number_width$}", "", "Bin");
+            match file.binary {
+                Some((old, new)) if old > 0 || new > 0 => {
+                    let _ = writeln!(
+                        text,
+                        " {} -> {} bytes",
+                        paint(red, old.to_string()),
+                        paint(green, new.to_string())
+                    );
+                }
+                _ => text.push('\n'),
+            }
             continue;
         };
         insertions += added;
         deletions += removed;
-        let (mut plus, mut minus) = (scale(added), scale(removed));
-        if max > graph_width {
+        let (mut plus, mut minus) = (
+            usize::try_from(added).unwrap_or(0),
+            usize::try_from(removed).unwrap_or(0),
+        );
+        if scaled {
             // git keeps the total right and gives the rounding to the larger side.
-            let total = scale(added + removed).max(if added > 0 && removed > 0 { 2 } else { 0 });
+            let mut total = scale(added + removed);
+            if total < 2 && added > 0 && removed > 0 {
+                total = 2;
+            }
             if added < removed {
+                plus = scale(added);
                 minus = total.saturating_sub(plus);
             } else {
+                minus = scale(removed);
                 plus = total.saturating_sub(minus);
             }
         }
@@ -500,17 +535,13 @@ fn stat_text(files: &[FileChange], color: bool) -> String {
             "",
             added + removed,
             if added + removed > 0 { " " } else { "" },
-            paint(styles::OK, "+".repeat(plus)),
-            paint(anstyle::AnsiColor::Red.on_default(), "-".repeat(minus)),
+            paint(green, "+".repeat(plus)),
+            paint(red, "-".repeat(minus)),
         );
     }
     let plural = |n: u64, one: &str, many: &str| if n == 1 { one } else { many }.to_owned();
-    let _ = write!(
-        text,
-        " {} {} changed",
-        files.len(),
-        plural(files.len() as u64, "file", "files")
-    );
+    let count = files.len() as u64;
+    let _ = write!(text, " {count} {} changed", plural(count, "file", "files"));
     if insertions > 0 || deletions == 0 {
         let _ = write!(
             text,
