@@ -451,11 +451,7 @@ fn stat_text(files: &[FileChange], color: bool) -> String {
         }
     }
     let number_width = number_width.max(digits(max_change));
-    let width = std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse::<usize>().ok())
-        .unwrap_or(80)
-        .max(16 + 6 + number_width);
+    let width = columns().max(16 + 6 + number_width);
     let max = usize::try_from(max_change).unwrap_or(usize::MAX);
     let mut graph_width = if max + 4 > bin_width {
         max
@@ -558,6 +554,20 @@ fn stat_text(files: &[FileChange], color: bool) -> String {
     }
     text.push('\n');
     text
+}
+
+/// The width git lays a stat out in: `COLUMNS`, else the terminal's, else 80.
+fn columns() -> usize {
+    let from_env = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+        .filter(|c| *c > 0);
+    from_env
+        .or_else(|| {
+            let size = rustix::termios::tcgetwinsize(io::stdout()).ok()?;
+            (size.ws_col > 0).then_some(usize::from(size.ws_col))
+        })
+        .unwrap_or(80)
 }
 
 /// `name` cut from the left to `width` characters, as git does (`.../end/of/path`).
