@@ -459,14 +459,21 @@ fn on_a_terminal_the_output_goes_through_the_pager() {
     let (_dir, repo) = fixture();
     let root = repo.root();
     let meta = assert_cmd::cargo::cargo_bin("meta");
-    // `script` gives meta a terminal; the pager marks each line it passes on.
-    let run_on_terminal = |pager: &str, extra: &str| {
-        let out = std::process::Command::new("script")
-            .current_dir(root)
+    // `script` gives meta a terminal; the pager marks each line it passes on. `None`: no
+    // GIT_PAGER, so core.pager or PAGER decide.
+    let run_on_terminal = |pager: Option<&str>, extra: &str| {
+        let mut cmd = std::process::Command::new("script");
+        cmd.current_dir(root)
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_PAGER", pager)
             .env("TERM", "dumb")
+            .env_remove("LESS")
+            .env("PAGER", "sed 's/^/from PAGER: /'");
+        match pager {
+            Some(pager) => cmd.env("GIT_PAGER", pager),
+            None => cmd.env_remove("GIT_PAGER"),
+        };
+        let out = cmd
             .args(["-qec"])
             .arg(format!("'{}' diff --name-only {extra}", meta.display()))
             .arg("/dev/null")
@@ -476,13 +483,26 @@ fn on_a_terminal_the_output_goes_through_the_pager() {
         stdout(&out).replace('\r', "")
     };
     let two = path(&repo, "repo002");
-    let paged = run_on_terminal("sed 's/^/paged: /'", "");
-    assert_eq!(paged, format!("paged: {two}/src/file1.txt\n"));
+    let file = format!("{two}/src/file1.txt\n");
+    let paged = run_on_terminal(Some("sed 's/^/paged: /'"), "");
+    assert_eq!(paged, format!("paged: {file}"));
     assert_eq!(
-        run_on_terminal("sed 's/^/paged: /'", "--no-pager"),
-        format!("{two}/src/file1.txt\n")
+        run_on_terminal(Some("sed 's/^/paged: /'"), "--no-pager"),
+        file
     );
-    assert_eq!(run_on_terminal("cat", ""), format!("{two}/src/file1.txt\n"));
+    assert_eq!(run_on_terminal(Some("cat"), ""), file);
+    // LESS=FRX unless set, as git gives its pager.
+    assert_eq!(
+        run_on_terminal(Some("echo \"LESS=$LESS\"; cat"), ""),
+        format!("LESS=FRX\n{file}")
+    );
+    // Without GIT_PAGER: PAGER, unless core.pager says otherwise.
+    assert_eq!(run_on_terminal(None, ""), format!("from PAGER: {file}"));
+    git(root)
+        .args(["config", "core.pager", "sed 's/^/core.pager: /'"])
+        .run()
+        .unwrap();
+    assert_eq!(run_on_terminal(None, ""), format!("core.pager: {file}"));
 }
 
 #[test]
