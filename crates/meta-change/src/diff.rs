@@ -42,6 +42,7 @@ pub enum DiffFormat {
 /// What to diff.
 #[derive(Debug, Clone)]
 pub struct DiffRequest<'a> {
+    /// The meta-repo's root (the superproject's work tree).
     pub root: &'a Path,
     /// The selected projects, in project order.
     pub projects: &'a [Project],
@@ -59,7 +60,9 @@ pub struct DiffRequest<'a> {
 pub struct Range {
     /// As given.
     pub text: String,
+    /// The old side (`A`, or the merge base for `A...B`, or `C^`).
     pub from: ObjectId,
+    /// The new side.
     pub to: ObjectId,
 }
 
@@ -68,6 +71,7 @@ pub struct Range {
 pub struct RepoDiff {
     /// Relative to the root; `.` for the superproject.
     pub path: String,
+    /// Where git runs.
     pub dir: PathBuf,
     /// What every path of this repository is prefixed with (`src/x/`; empty at the root).
     pub prefix: String,
@@ -112,7 +116,9 @@ impl Part {
 /// Everything a combined diff is made of, in output order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiffPlan {
+    /// The range, when one was asked for.
     pub range: Option<Range>,
+    /// The steps, in output order.
     pub parts: Vec<Part>,
     /// Selected projects with no work tree here (not initialised), left out of a work-tree
     /// diff.
@@ -123,6 +129,7 @@ pub struct DiffPlan {
 /// unusual (`core.quotePath`), and a rename as `dir/{old => new}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileChange {
+    /// The name, prefixed.
     pub path: String,
     /// Lines added and removed; `None` for a binary file (or with [`DiffFormat::NameOnly`]).
     pub added: Option<u64>,
