@@ -577,3 +577,39 @@ fn a_conflicted_projects_combined_diff_names_root_relative_paths() {
     let staged = ok(root, &["diff", "--cached", "conflicted"]);
     assert_eq!(staged, format!("* Unmerged path {conflicted}/README.md\n"));
 }
+
+#[test]
+fn a_range_removing_a_project_says_so_in_every_view() {
+    let (_dir, repo) = fixture();
+    let root = repo.root();
+    let three = path(&repo, "repo003");
+    let pin = git(root)
+        .args(["rev-parse", &format!("HEAD:{three}")])
+        .run()
+        .unwrap();
+    let short = &pin.trim()[..7];
+    git(root)
+        .args(["rm", "-q", "-f", "--", &three])
+        .run()
+        .unwrap();
+    git(root)
+        .args(["commit", "-q", "-m", "drop repo003"])
+        .run()
+        .unwrap();
+
+    let line = format!("project {three} removed, was pinned at {short}");
+    let shown = ok(root, &["diff", "HEAD^!"]);
+    let expected = [
+        git_diff(root, "", &["--ignore-submodules=all", "HEAD^", "HEAD"]),
+        format!("{line}\n"),
+    ]
+    .concat();
+    assert!(expected.contains("-[submodule"), "{expected}");
+    assert_eq!(shown, expected);
+
+    let names = ok(root, &["diff", "--name-only", "HEAD^!"]);
+    assert_eq!(names, format!(".gitmodules\n{three}\n"));
+    let stat = ok(root, &["diff", "--stat", "HEAD^!"]);
+    assert!(stat.starts_with(" .gitmodules | 3 ---\n"), "{stat}");
+    assert!(stat.ends_with(&format!(" {line}\n")), "{stat}");
+}
