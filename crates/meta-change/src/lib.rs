@@ -24,6 +24,7 @@
 mod abandon;
 mod branch;
 mod commit;
+mod diff;
 mod error;
 pub mod journal;
 mod land;
@@ -46,6 +47,10 @@ pub use commit::{
     Attach, CommitError, CommitOptions, CommitOutcome, CommitPlan, CommitRequest, CommitSkip,
     Committed, ProjectCommit, RecoverError, Recovered, TOPIC_TRAILER, abort_commit,
     continue_commit, plan_commit,
+};
+pub use diff::{
+    DiffError, DiffFormat, DiffOutput, DiffPlan, DiffRequest, FileChange, Part, Range, RepoDiff,
+    plan_diff, read_diffs,
 };
 pub use error::{ChangeError, Refusal};
 pub use land::{LandPlan, LandProject, LandRequest, Landed, NotLanded, plan_land};

@@ -4,6 +4,7 @@
 mod change;
 mod commit;
 mod common;
+mod diff;
 mod events;
 mod exec;
 mod file_events;

@@ -8,6 +8,7 @@ mod check;
 mod commit;
 mod completions;
 mod daemon;
+mod diff;
 mod events;
 mod exec;
 mod health;
@@ -101,6 +102,11 @@ pub static BUILTINS: &[Builtin] = &[
         commit,
         "commit",
         "Commit in every project of the topic, then record their pins in one superproject commit"
+    ),
+    builtin!(
+        diff,
+        "diff",
+        "Show the changes of the superproject and every project as one patch of the root"
     ),
     builtin!(
         land,
