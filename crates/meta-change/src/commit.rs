@@ -399,7 +399,7 @@ fn commit_args(topic: &str, message: &str, options: &CommitOptions, all: bool) -
 /// `message` with the `Meta-Topic: TOPIC` trailer: added to its trailer block when its last
 /// paragraph is one (`Signed-off-by: …`), else as a new paragraph. Written here rather than
 /// with `git commit --trailer`, which runs `git interpret-trailers`: one process per commit.
-fn with_trailer(message: &str, topic: &str) -> String {
+pub(crate) fn with_trailer(message: &str, topic: &str) -> String {
     let message = message.trim_end();
     let trailer = format!("{TOPIC_TRAILER}: {topic}");
     let last = message.rsplit_once("\n\n").map(|(_, last)| last);

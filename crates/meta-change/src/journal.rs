@@ -266,6 +266,12 @@ impl Journal {
         })
     }
 
+    /// Replaces the operation's own part of the record (its progress), written atomically.
+    pub fn set_request(&mut self, request: serde_json::Value) -> Result<(), JournalError> {
+        self.record.request = request;
+        self.write()
+    }
+
     pub fn record(&self) -> &Record {
         &self.record
     }

@@ -31,6 +31,7 @@ mod land;
 mod name;
 mod pins;
 mod plan;
+mod rebase;
 mod state;
 mod switch;
 mod topics;
@@ -57,6 +58,9 @@ pub use land::{LandPlan, LandProject, LandRequest, Landed, NotLanded, plan_land}
 pub use name::check_branch_name;
 pub use pins::{PinCheck, PinStatus, PinsError, PinsRequest, check_pins, pins_without_remote_ref};
 pub use plan::{ApplyError, GitCall, Plan, Step};
+pub use rebase::{
+    RebaseError, RebaseOutcome, RebaseProject, abort_rebase, continue_rebase, start_rebase,
+};
 pub use state::{InProgress, RepoState};
 pub use switch::{SwitchOutcome, SwitchPlan, SwitchRequest, SwitchSkip, Target, plan_switch};
 pub use topics::{ProjectTopic, RepoTopic, Topic, topics};

@@ -417,3 +417,109 @@ fn prune_removes_landed_topics_and_keeps_the_others() {
     assert!(heads(root).contains("feat/other"));
     assert!(heads(&repo003).contains("feat/other"));
 }
+
+/// A commit adding `file` on `main` of the project's remote (someone else's work).
+fn advance_remote(f: &Fixture, name: &str, file: &str, content: &str) {
+    let work = f.dir.path().join(format!("advance-{name}"));
+    let _ = std::fs::remove_dir_all(&work);
+    git(f.dir.path())
+        .args([
+            "clone",
+            "-q",
+            f.remote(name).to_str().unwrap(),
+            work.to_str().unwrap(),
+        ])
+        .run()
+        .unwrap();
+    std::fs::write(work.join(file), content).unwrap();
+    git(&work).args(["add", file]).run().unwrap();
+    git(&work)
+        .args(["commit", "-q", "-m", &format!("{file} on main")])
+        .run()
+        .unwrap();
+    git(&work)
+        .args(["push", "-q", "origin", "main"])
+        .run()
+        .unwrap();
+}
+
+#[test]
+fn rebase_stops_on_a_conflict_then_aborts_byte_for_byte_or_continues() {
+    let f = Fixture::build();
+    let root = f.root();
+    // A third project joins the topic; it is second in project order.
+    f.meta(&["branch", TOPIC, "repo003"]);
+    let repo003 = f.dir("repo003");
+    std::fs::write(repo003.join("shared.txt"), "the topic's line\n").unwrap();
+    git(&repo003).args(["add", "shared.txt"]).run().unwrap();
+    f.meta(&["commit", "-m", "Shared"]);
+    for name in ["repo002", "repo007"] {
+        advance_remote(&f, name, "main-only.txt", "elsewhere\n");
+    }
+    advance_remote(&f, "repo003", "shared.txt", "main's line\n");
+    let names = ["repo002", "repo003", "repo007"];
+    let before = snapshots(&f.repo);
+
+    let out = meta_git(root).args(["rebase"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("conflict in `{}`", f.path("repo003"))),
+        "{err}"
+    );
+    assert!(err.contains("meta rebase --continue"), "{err}");
+    assert!(err.contains("meta rebase --abort"), "{err}");
+    let status = meta_git(root).args(["status"]).output().unwrap();
+    assert!(
+        stderr(&status).contains("interrupted `meta rebase`"),
+        "{}",
+        stderr(&status)
+    );
+
+    f.meta(&["rebase", "--abort"]);
+    let after = snapshots(&f.repo);
+    for (dir, (was, is)) in checkouts(&f.repo).iter().zip(before.iter().zip(&after)) {
+        assert_eq!(was, is, "{} is not back where it was", dir.display());
+    }
+
+    // Again; resolve the conflict this time and go on.
+    let out = meta_git(root).args(["rebase"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = meta_git(root)
+        .args(["rebase", "--continue"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "unresolved: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not all resolved"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::write(repo003.join("shared.txt"), "both lines\n").unwrap();
+    git(&repo003).args(["add", "shared.txt"]).run().unwrap();
+    let out = f.meta(&["rebase", "--continue"]);
+    assert!(out.contains("re-records 3 pins"), "{out}");
+    for name in names {
+        let dir = f.dir(name);
+        let head = git(&dir).args(["rev-parse", "HEAD"]).run().unwrap();
+        assert_eq!(f.pin("HEAD", name), head.trim(), "{name} re-recorded");
+        let remote_main = git(&f.remote(name))
+            .args(["rev-parse", "main"])
+            .run()
+            .unwrap();
+        assert!(
+            git(&dir)
+                .args(["merge-base", "--is-ancestor", remote_main.trim(), "HEAD"])
+                .output()
+                .unwrap()
+                .status
+                .success(),
+            "{name} is on the remote's main"
+        );
+    }
+    let leftovers = git(&f.dir("repo002"))
+        .args(["for-each-ref", "refs/meta/"])
+        .run()
+        .unwrap();
+    assert_eq!(leftovers, "", "private refs are deleted");
+}

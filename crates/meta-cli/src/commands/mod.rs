@@ -19,6 +19,7 @@ mod new;
 mod plugin;
 mod project;
 mod prune;
+mod rebase;
 mod status;
 mod switch;
 mod sync;
@@ -112,6 +113,11 @@ pub static BUILTINS: &[Builtin] = &[
         land,
         "land",
         "After the projects' reviews merged (squash merges too), re-pin the topic to what landed"
+    ),
+    builtin!(
+        rebase,
+        "rebase",
+        "Rebase every project of the topic onto its tracked branch and re-record the pins"
     ),
     builtin!(
         abandon,
