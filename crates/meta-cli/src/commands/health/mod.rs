@@ -10,6 +10,7 @@ mod config;
 mod daemon;
 mod event_log;
 mod git;
+mod journal;
 mod layout;
 mod pins;
 mod plugins;
@@ -43,6 +44,7 @@ const CHECKS: &[Check] = &[
     layout::CHECK,
     submodules::CHECK,
     pins::CHECK,
+    journal::CHECK,
     event_log::CHECK,
     daemon::CHECK,
     bus_roundtrip::CHECK,
