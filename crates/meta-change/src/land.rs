@@ -679,3 +679,98 @@ fn patch_id_of(dir: &Path, diff: &[u8]) -> Result<Option<String>, GitError> {
         .run()?;
     Ok(out.split_whitespace().next().map(str::to_owned))
 }
+
+/// The journal `meta land` keeps while it runs (the superproject's branch and index, which
+/// are all it writes), started before the first fetch so a `kill -9` anywhere is noticed.
+pub fn begin_land_journal(
+    root: &Path,
+    name: Option<&str>,
+) -> Result<crate::journal::Journal, LandJournalError> {
+    let state = crate::RepoState::read(root).map_err(|e| LandJournalError::Git(Box::new(e)))?;
+    let topic = match (name, &state.branch) {
+        (Some(name), _) => name.to_owned(),
+        (None, Some(branch)) => branch.clone(),
+        // Detached: plan_land refuses it with the right words; nothing to journal.
+        (None, None) => String::new(),
+    };
+    let topic_tip = if topic.is_empty() || crate::check_branch_name(root, &topic).is_err() {
+        None
+    } else {
+        rev_parse(root, &format!("refs/heads/{topic}"))
+            .map_err(|e| LandJournalError::Git(Box::new(e)))?
+    };
+    let before = crate::journal::Before {
+        path: SUPERPROJECT.to_owned(),
+        dir: root.to_path_buf(),
+        git_dir: state.git_dir.clone(),
+        head: state.head,
+        branch: state.branch.clone(),
+        topic_tip,
+    };
+    Ok(crate::journal::Journal::begin(
+        root,
+        "land",
+        &topic,
+        serde_json::json!({ "name": name }),
+        &[before],
+    )?)
+}
+
+/// Undoes an interrupted `meta land`: the superproject's branch and index as they were, the
+/// private refs its fetches left deleted. Returns the topic and the `name` it was asked for.
+pub fn abort_land(
+    root: &Path,
+    projects: &[Project],
+) -> Result<(String, Option<String>), LandJournalError> {
+    let journal = crate::journal::Journal::resume(root)?;
+    let record = journal.record().clone();
+    if record.operation != "land" {
+        return Err(LandJournalError::OtherOperation(record.operation));
+    }
+    let name = record
+        .request
+        .get("name")
+        .and_then(|n| n.as_str())
+        .map(str::to_owned);
+    let prefix = format!("refs/meta/land/{}/", record.pid);
+    for project in projects {
+        let dir = root.join(&project.path);
+        if !dir.join(".git").exists() {
+            continue;
+        }
+        if let Ok(listing) = git(&dir)
+            .args(["for-each-ref", "--format=%(refname)", &prefix])
+            .run()
+        {
+            for name in listing.lines().filter(|l| !l.is_empty()) {
+                let _ = git(&dir).args(["update-ref", "-d", name]).run();
+            }
+        }
+    }
+    if record.topic.is_empty() {
+        journal.finish()?;
+    } else {
+        journal.undo().map_err(|failures| {
+            LandJournalError::Undo(
+                failures
+                    .into_iter()
+                    .map(|(p, e)| format!("`{p}`: {e}"))
+                    .collect(),
+            )
+        })?;
+    }
+    Ok((record.topic, name))
+}
+
+/// Why `meta land`'s journal could not be kept or used.
+#[derive(Debug, thiserror::Error)]
+pub enum LandJournalError {
+    #[error(transparent)]
+    Journal(#[from] crate::journal::JournalError),
+    #[error("cannot read the superproject")]
+    Git(#[source] Box<GitError>),
+    #[error("the interrupted operation is a `meta {0}`, not a `meta land`")]
+    OtherOperation(String),
+    #[error("the superproject could not be put back: {}", .0.join("; "))]
+    Undo(Vec<String>),
+}

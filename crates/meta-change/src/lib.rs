@@ -54,7 +54,10 @@ pub use diff::{
     plan_diff, read_diffs,
 };
 pub use error::{ChangeError, Refusal};
-pub use land::{LandPlan, LandProject, LandRequest, Landed, NotLanded, plan_land};
+pub use land::{
+    LandJournalError, LandPlan, LandProject, LandRequest, Landed, NotLanded, abort_land,
+    begin_land_journal, plan_land,
+};
 pub use name::check_branch_name;
 pub use pins::{PinCheck, PinStatus, PinsError, PinsRequest, check_pins, pins_without_remote_ref};
 pub use plan::{ApplyError, GitCall, Plan, Step};

@@ -523,3 +523,162 @@ fn rebase_stops_on_a_conflict_then_aborts_byte_for_byte_or_continues() {
         .unwrap();
     assert_eq!(leftovers, "", "private refs are deleted");
 }
+
+/// Runs `meta ARGS` in the background until `entered` appears, kills it with SIGKILL, lets
+/// the blocked git go on (`release`), and waits until `settled` holds.
+fn kill_when(
+    root: &Path,
+    args: &[&str],
+    entered: &Path,
+    release: &Path,
+    settled: impl FnMut() -> bool,
+) {
+    let mut child = crate::common::meta_child(root, args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .envs(crate::common::GIT_IDENTITY)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    crate::common::wait_until("meta to reach the blocking git", || entered.exists());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::fs::write(release, "").unwrap();
+    crate::common::wait_until("the orphaned git to finish", settled);
+    std::fs::remove_file(entered).unwrap();
+    std::fs::remove_file(release).unwrap();
+}
+
+fn assert_same(f: &Fixture, before: &[String]) {
+    let after = snapshots(&f.repo);
+    for (dir, (was, is)) in checkouts(&f.repo).iter().zip(before.iter().zip(&after)) {
+        assert_eq!(was, is, "{} is not as it was", dir.display());
+    }
+}
+
+#[test]
+fn a_killed_land_is_noticed_then_undone_or_finished() {
+    let f = Fixture::build();
+    let root = f.root();
+    let landed = [
+        f.merge_on_remote("repo002", Merge::Squash),
+        f.merge_on_remote("repo007", Merge::Squash),
+    ];
+    let marks = tempfile::tempdir().unwrap();
+    let entered = marks.path().join("entered");
+    let release = marks.path().join("release");
+    // repo007's fetch blocks (its upload-pack waits) until released.
+    let repo007 = f.dir("repo007");
+    let blocking = format!(
+        "touch '{}'; while [ ! -e '{}' ]; do sleep 0.05; done; git-upload-pack",
+        entered.display(),
+        release.display()
+    );
+    git(&repo007)
+        .args(["config", "remote.origin.uploadpack", &blocking])
+        .run()
+        .unwrap();
+    let before = snapshots(&f.repo);
+    let fetched = || {
+        !git(&repo007)
+            .args(["for-each-ref", "refs/meta/land/"])
+            .run()
+            .unwrap()
+            .is_empty()
+    };
+
+    kill_when(root, &["land"], &entered, &release, fetched);
+    let out = meta_git(root).args(["status"]).output().unwrap();
+    assert!(
+        stderr(&out).contains("interrupted `meta land`"),
+        "{}",
+        stderr(&out)
+    );
+    let out = f.meta(&["land", "--abort"]);
+    assert!(out.contains("undid the interrupted `meta land`"), "{out}");
+    assert_same(&f, &before);
+
+    kill_when(root, &["land"], &entered, &release, fetched);
+    git(&repo007)
+        .args(["config", "--unset", "remote.origin.uploadpack"])
+        .run()
+        .unwrap();
+    let out = f.meta(&["land", "--continue"]);
+    assert!(out.contains(&format!("landed topic `{TOPIC}`")), "{out}");
+    assert_eq!(f.pin("HEAD", "repo002"), landed[0]);
+    assert_eq!(f.pin("HEAD", "repo007"), landed[1]);
+    let out = meta_git(root).args(["status"]).output().unwrap();
+    assert!(!stderr(&out).contains("interrupted"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_killed_rebase_is_noticed_then_undone_or_finished() {
+    let f = Fixture::build();
+    let root = f.root();
+    f.meta(&["branch", TOPIC, "repo003"]);
+    let repo003 = f.dir("repo003");
+    std::fs::write(repo003.join("mine.txt"), "mine\n").unwrap();
+    git(&repo003).args(["add", "mine.txt"]).run().unwrap();
+    f.meta(&["commit", "-m", "Mine"]);
+    for name in ["repo002", "repo003", "repo007"] {
+        advance_remote(&f, name, "main-only.txt", "elsewhere\n");
+    }
+    let marks = tempfile::tempdir().unwrap();
+    let entered = marks.path().join("entered");
+    let release = marks.path().join("release");
+    let done = marks.path().join("done");
+    // repo003, second in project order, blocks in its pre-rebase hook, then refuses.
+    let hooks = PathBuf::from(
+        git(&repo003)
+            .args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"])
+            .run()
+            .unwrap()
+            .trim(),
+    );
+    std::fs::create_dir_all(&hooks).unwrap();
+    let hook = hooks.join("pre-rebase");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\ntouch '{}'\nwhile [ ! -e '{}' ]; do sleep 0.05; done\ntouch '{}'\nexit 1\n",
+            entered.display(),
+            release.display(),
+            done.display()
+        ),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let before = snapshots(&f.repo);
+    let hook_done = || {
+        let finished = done.exists();
+        if finished {
+            // git removes nothing after a refusing pre-rebase hook; give it a moment to exit.
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        finished
+    };
+
+    kill_when(root, &["rebase"], &entered, &release, hook_done);
+    std::fs::remove_file(&done).unwrap();
+    let out = meta_git(root).args(["status"]).output().unwrap();
+    assert!(
+        stderr(&out).contains("interrupted `meta rebase`"),
+        "{}",
+        stderr(&out)
+    );
+    f.meta(&["rebase", "--abort"]);
+    assert_same(&f, &before);
+
+    kill_when(root, &["rebase"], &entered, &release, hook_done);
+    std::fs::remove_file(&hook).unwrap();
+    let out = f.meta(&["rebase", "--continue"]);
+    assert!(out.contains("re-records 3 pins"), "{out}");
+    for name in ["repo002", "repo003", "repo007"] {
+        let head = git(&f.dir(name)).args(["rev-parse", "HEAD"]).run().unwrap();
+        assert_eq!(f.pin("HEAD", name), head.trim(), "{name} re-recorded");
+    }
+}

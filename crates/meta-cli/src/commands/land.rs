@@ -27,6 +27,12 @@ pub struct Args {
     /// Print JSON (described below `meta land --help`).
     #[arg(long)]
     json: bool,
+    /// Finish an interrupted `meta land`: put the superproject back, then land again.
+    #[arg(long = "continue", conflicts_with_all = ["abort", "dry_run", "name"])]
+    continue_: bool,
+    /// Undo an interrupted `meta land`: the superproject's branch and index as they were.
+    #[arg(long, conflicts_with_all = ["dry_run", "name"])]
+    abort: bool,
 }
 
 const JSON_HELP: &str = "\
@@ -64,28 +70,81 @@ struct ProjectJson<'a> {
     detail: Option<String>,
 }
 
-pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
+pub fn run(ctx: &mut Ctx<'_>, mut args: Args) -> CliResult {
     if args.timeout == 0 {
         return Err(CliError::usage("--timeout must be at least 1"));
+    }
+    if args.abort || args.continue_ {
+        ctx.skip_journal_notice();
     }
     let workspace = ctx.workspace()?.clone();
     let root = workspace.root();
     let listed = meta_repo::list_projects(root)?;
+    if args.abort || args.continue_ {
+        let (topic, name) = meta_change::abort_land(root, &listed.projects)
+            .map_err(|e| journal_error("cannot undo the interrupted `meta land`", &e))?;
+        if args.abort {
+            ctx.ui.println(format!(
+                "undid the interrupted `meta land` of topic `{topic}`: the superproject is as it was"
+            ))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        args.name = name;
+    }
     let what = match &args.name {
         Some(name) => format!("cannot land topic `{name}`"),
         None => "cannot land the current topic".to_owned(),
     };
-    if !args.dry_run {
-        crate::journal_notice::refuse_if_pending(root, &what)?;
+    let mut wrote = false;
+    if args.dry_run {
+        return land(ctx, &workspace, &listed.projects, &args, &what, &mut wrote);
     }
+    crate::journal_notice::refuse_if_pending(root, &what)?;
+    let journal = meta_change::begin_land_journal(root, args.name.as_deref())
+        .map_err(|e| journal_error(&what, &e))?;
+    let result = land(ctx, &workspace, &listed.projects, &args, &what, &mut wrote);
+    // A landing that wrote its commit keeps it, whatever the verdict says; one that stopped
+    // before is undone from the journal (a no-op unless it stopped while writing).
+    let closed = if wrote {
+        journal.finish().map_err(|e| e.to_string())
+    } else {
+        journal.undo().map_err(|f| format!("{f:?}"))
+    };
+    if let Err(why) = closed {
+        ctx.ui.warn(format!(
+            "the journal of `meta land` could not be closed: {why}"
+        ));
+    }
+    result
+}
+
+fn journal_error(what: &str, error: &meta_change::LandJournalError) -> CliError {
+    match error {
+        meta_change::LandJournalError::Journal(meta_change::journal::JournalError::Missing(_)) => {
+            CliError::new(format!("{what}: there is none"))
+                .with_hint("nothing to finish or undo; `meta land` lands the current topic")
+        }
+        other => CliError::context(what.to_owned(), other),
+    }
+}
+
+fn land(
+    ctx: &mut Ctx<'_>,
+    workspace: &meta_workspace::Workspace,
+    projects: &[meta_repo::Project],
+    args: &Args,
+    what: &str,
+    wrote: &mut bool,
+) -> CliResult {
+    let root = workspace.root();
     let timeout = Duration::from_secs(args.timeout);
     let plan = meta_change::plan_land(&LandRequest {
         root,
         name: args.name.as_deref(),
-        projects: &listed.projects,
+        projects,
         timeout,
     })
-    .map_err(|e| change_error(&what, e))?;
+    .map_err(|e| change_error(what, e))?;
 
     if plan.blocked().next().is_some() {
         if args.json {
@@ -117,14 +176,15 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     }
 
     let commit = if plan.moves().next().is_some() {
-        let commit = plan.apply().map_err(|e| change_error(&what, e))?;
+        let commit = plan.apply().map_err(|e| change_error(what, e))?;
+        *wrote = true;
         let moved: Vec<(&str, String, String)> = plan
             .moves()
             .map(|(p, to)| (p.path.as_str(), p.from.to_string(), to.to_string()))
             .collect();
         crate::change_events::emit_landed(
             &ctx.ui,
-            &workspace,
+            workspace,
             &plan.topic,
             &commit.to_string(),
             &moved,
@@ -139,7 +199,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     let paths: Vec<String> = plan.projects.iter().map(|p| p.path.clone()).collect();
     let checks = meta_change::check_pins(
         root,
-        &listed.projects,
+        projects,
         &PinsRequest {
             range: Some(format!("{verdict_of}^!")),
             paths: Some(paths),
@@ -147,7 +207,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
             timeout,
         },
     )
-    .map_err(|e| CliError::context(what.clone(), &e))?;
+    .map_err(|e| CliError::context(what.to_owned(), &e))?;
     let not_landed: Vec<_> = checks
         .iter()
         .filter(|c| c.status != PinStatus::Landed)
