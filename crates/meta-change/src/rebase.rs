@@ -1,6 +1,7 @@
 //! `meta rebase [--continue|--abort] [--autostash]`: each project's topic branch rebased onto
-//! its tracked branch as the remote has it now, then one superproject commit re-recording the
-//! pins. Stops at the first conflict with a journal, so `--continue` (after the user resolved
+//! its tracked branch as the remote has it now, the superproject's topic onto its remote's base
+//! branch (`origin/HEAD`'s, when it has a remote), then one superproject commit re-recording
+//! the pins. Stops at the first conflict with a journal, so `--continue` (after the user resolved
 //! it) goes on from there and `--abort` puts every repository back where it was.
 //!
 //! - The topic is the superproject's current branch; its projects are those with a local
@@ -45,6 +46,9 @@ pub struct RebaseProject {
 struct Progress {
     autostash: bool,
     projects: Vec<RebaseProject>,
+    /// The superproject's own rebase onto its remote's base branch (`None`: it has no remote
+    /// base, or the topic contains it already).
+    superproject: Option<RebaseProject>,
 }
 
 /// How a rebase run ended.
@@ -210,6 +214,7 @@ pub fn start_rebase(
                 source,
             })?;
     }
+    let superproject = superproject_onto(root, &topic, top.head, timeout)?;
     befores.push(Before {
         path: SUPERPROJECT.to_owned(),
         dir: root.to_path_buf(),
@@ -221,9 +226,69 @@ pub fn start_rebase(
     let progress = Progress {
         autostash,
         projects: work,
+        superproject,
     };
     let journal = Journal::begin(root, "rebase", &topic, to_value(&progress), &befores)?;
     run(root, journal, progress)
+}
+
+/// The superproject's base branch on its remote (`origin/HEAD`'s), fetched into a private
+/// ref, when the topic does not contain it yet.
+fn superproject_onto(
+    root: &Path,
+    topic: &str,
+    head: Option<ObjectId>,
+    timeout: Duration,
+) -> Result<Option<RebaseProject>, RebaseError> {
+    let has_origin = git(root)
+        .args(["config", "--get", "remote.origin.url"])
+        .succeeds()
+        .map_err(git_error(SUPERPROJECT))
+        .map_err(RebaseError::from)?;
+    let (Some(head), true) = (head, has_origin) else {
+        return Ok(None);
+    };
+    let base = symbolic_ref(root, "refs/remotes/origin/HEAD", "refs/remotes/origin/")
+        .map_err(git_error(SUPERPROJECT))
+        .map_err(RebaseError::from)?
+        .unwrap_or_else(|| "main".to_owned());
+    if base == topic {
+        return Ok(None);
+    }
+    let onto_ref = format!("refs/meta/rebase/{}/superproject", std::process::id());
+    git(root)
+        .args([
+            "-c",
+            "fetch.recurseSubmodules=false",
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--refmap=",
+            "origin",
+        ])
+        .arg(format!("+refs/heads/{base}:{onto_ref}"))
+        .no_prompt()
+        .timeout(timeout)
+        .run()
+        .map_err(|source| RebaseError::Fetch {
+            path: SUPERPROJECT.to_owned(),
+            branch: base.clone(),
+            source,
+        })?;
+    let onto = rev_parse(root, &onto_ref).map_err(rebase_error(SUPERPROJECT))?;
+    if onto.is_some_and(|o| meta_workflow::git::is_ancestor(root, o, head).unwrap_or(false)) {
+        let _ = git(root).args(["update-ref", "-d", &onto_ref]).run();
+        return Ok(None);
+    }
+    Ok(Some(RebaseProject {
+        path: SUPERPROJECT.to_owned(),
+        dir: root.to_path_buf(),
+        tracked: base,
+        onto_ref,
+        old_tip: head.to_string(),
+        done: false,
+    }))
 }
 
 fn to_value(progress: &Progress) -> serde_json::Value {
@@ -251,7 +316,11 @@ fn resume(root: &Path) -> Result<(Journal, Progress), RebaseError> {
 /// then goes on.
 pub fn continue_rebase(root: &Path) -> Result<RebaseOutcome, RebaseError> {
     let (journal, progress) = resume(root)?;
-    if let Some(project) = progress.projects.iter().find(|p| !p.done)
+    if let Some(project) = progress
+        .projects
+        .iter()
+        .chain(&progress.superproject)
+        .find(|p| !p.done)
         && let Ok(state) = RepoState::read(&project.dir)
         && state.in_progress == Some(crate::InProgress::Rebase)
     {
@@ -277,39 +346,32 @@ fn run(
 ) -> Result<RebaseOutcome, RebaseError> {
     let topic = journal.record().topic.clone();
     for i in 0..progress.projects.len() {
-        let project = progress.projects[i].clone();
-        if project.done {
+        if progress.projects[i].done {
             continue;
         }
-        let tip = rev_parse(&project.dir, "HEAD").map_err(rebase_error(&project.path))?;
-        let onto =
-            rev_parse(&project.dir, &project.onto_ref).map_err(rebase_error(&project.path))?;
-        let finished_already = matches!((tip, onto), (Some(t), Some(o)) if meta_workflow::git::is_ancestor(&project.dir, o, t).unwrap_or(false));
-        if !finished_already {
-            let mut rebase = git(&project.dir).args(["rebase", "--quiet"]);
-            if progress.autostash {
-                rebase = rebase.arg("--autostash");
-            }
-            let out = rebase
-                .arg(&project.onto_ref)
-                .env("GIT_EDITOR", "true")
-                .output()
-                .map_err(rebase_error(&project.path))?;
-            if !out.status.success() {
-                let state = RepoState::read(&project.dir).map_err(rebase_error(&project.path))?;
-                if state.in_progress == Some(crate::InProgress::Rebase) {
-                    return Ok(RebaseOutcome::Stopped {
-                        topic,
-                        path: project.path,
-                    });
-                }
-                return Err(RebaseError::Failed {
-                    path: project.path.clone(),
-                    source: git(&project.dir).arg("rebase").failure(&out),
-                });
-            }
+        if !rebase_one(&progress.projects[i], progress.autostash)? {
+            return Ok(RebaseOutcome::Stopped {
+                topic,
+                path: progress.projects[i].path.clone(),
+            });
         }
         progress.projects[i].done = true;
+        journal.set_request(to_value(&progress))?;
+    }
+    if let Some(superproject) = progress.superproject.clone()
+        && !superproject.done
+    {
+        // Only gitlinks and the superproject's own files move here; the projects' work trees
+        // are not touched (no --recurse-submodules).
+        if !rebase_one(&superproject, false)? {
+            return Ok(RebaseOutcome::Stopped {
+                topic,
+                path: SUPERPROJECT.to_owned(),
+            });
+        }
+        if let Some(s) = progress.superproject.as_mut() {
+            s.done = true;
+        }
         journal.set_request(to_value(&progress))?;
     }
     // Re-record the pins that moved, in one superproject commit.
@@ -358,7 +420,7 @@ fn run(
             .map_err(RebaseError::Record)?;
         rev_parse(root, "HEAD").map_err(RebaseError::Record)?
     };
-    for project in &progress.projects {
+    for project in progress.projects.iter().chain(&progress.superproject) {
         let _ = git(&project.dir)
             .args(["update-ref", "-d", &project.onto_ref])
             .run();
@@ -371,12 +433,49 @@ fn run(
     })
 }
 
+/// Rebases one repository onto its fetched ref unless done already; `false`: stopped on a
+/// conflict.
+fn rebase_one(project: &RebaseProject, autostash: bool) -> Result<bool, RebaseError> {
+    let path = project.path.as_str();
+    let tip = rev_parse(&project.dir, "HEAD").map_err(rebase_error(path))?;
+    let onto = rev_parse(&project.dir, &project.onto_ref).map_err(rebase_error(path))?;
+    if let (Some(tip), Some(onto)) = (tip, onto)
+        && meta_workflow::git::is_ancestor(&project.dir, onto, tip).map_err(rebase_error(path))?
+    {
+        return Ok(true);
+    }
+    let mut rebase = git(&project.dir).args(["rebase", "--quiet"]);
+    if autostash {
+        rebase = rebase.arg("--autostash");
+    }
+    let out = rebase
+        .arg(&project.onto_ref)
+        .env("GIT_EDITOR", "true")
+        .output()
+        .map_err(rebase_error(path))?;
+    if out.status.success() {
+        return Ok(true);
+    }
+    let state = RepoState::read(&project.dir).map_err(rebase_error(path))?;
+    if state.in_progress == Some(crate::InProgress::Rebase) {
+        return Ok(false);
+    }
+    Err(RebaseError::Failed {
+        path: path.to_owned(),
+        source: git(&project.dir).arg("rebase").failure(&out),
+    })
+}
+
 /// `--abort`: every repository back where it was before `meta rebase` started.
 pub fn abort_rebase(root: &Path) -> Result<String, RebaseError> {
     let (journal, progress) = resume(root)?;
     let topic = journal.record().topic.clone();
     let mut failures = Vec::new();
-    for project in progress.projects.iter().rev() {
+    for project in progress
+        .superproject
+        .iter()
+        .chain(progress.projects.iter().rev())
+    {
         let result = (|| -> Result<(), GitError> {
             let state = RepoState::read(&project.dir)?;
             if state.in_progress == Some(crate::InProgress::Rebase) {

@@ -458,6 +458,8 @@ fn rebase_stops_on_a_conflict_then_aborts_byte_for_byte_or_continues() {
     }
     advance_remote(&f, "repo003", "shared.txt", "main's line\n");
     let names = ["repo002", "repo003", "repo007"];
+    // The superproject gets a remote whose main moves on: the topic is rebased onto it too.
+    let team_main = superproject_remote_moves_on(&f);
     let before = snapshots(&f.repo);
 
     let out = meta_git(root).args(["rebase"]).output().unwrap();
@@ -517,6 +519,21 @@ fn rebase_stops_on_a_conflict_then_aborts_byte_for_byte_or_continues() {
             "{name} is on the remote's main"
         );
     }
+    assert!(
+        git(root)
+            .args(["merge-base", "--is-ancestor", &team_main, "HEAD"])
+            .output()
+            .unwrap()
+            .status
+            .success(),
+        "the superproject's topic is on its remote's main"
+    );
+    assert!(root.join("team.txt").exists());
+    let leftovers = git(root)
+        .args(["for-each-ref", "refs/meta/"])
+        .run()
+        .unwrap();
+    assert_eq!(leftovers, "", "private refs are deleted");
     let leftovers = git(&f.dir("repo002"))
         .args(["for-each-ref", "refs/meta/"])
         .run()
@@ -681,4 +698,58 @@ fn a_killed_rebase_is_noticed_then_undone_or_finished() {
         let head = git(&f.dir(name)).args(["rev-parse", "HEAD"]).run().unwrap();
         assert_eq!(f.pin("HEAD", name), head.trim(), "{name} re-recorded");
     }
+}
+
+/// Gives the superproject a bare remote (`origin`, HEAD `main`) and a commit on its `main`
+/// there that the topic lacks; returns that commit.
+fn superproject_remote_moves_on(f: &Fixture) -> String {
+    let root = f.root();
+    let bare = f.dir.path().join("super.git");
+    git(f.dir.path())
+        .args([
+            "clone",
+            "-q",
+            "--bare",
+            root.to_str().unwrap(),
+            bare.to_str().unwrap(),
+        ])
+        .run()
+        .unwrap();
+    git(root)
+        .args(["remote", "add", "origin", bare.to_str().unwrap()])
+        .run()
+        .unwrap();
+    git(root).args(["fetch", "-q", "origin"]).run().unwrap();
+    git(root)
+        .args(["remote", "set-head", "origin", "main"])
+        .run()
+        .unwrap();
+    let work = f.dir.path().join("super-work");
+    git(f.dir.path())
+        .args([
+            "clone",
+            "-q",
+            "--branch",
+            "main",
+            bare.to_str().unwrap(),
+            work.to_str().unwrap(),
+        ])
+        .run()
+        .unwrap();
+    std::fs::write(work.join("team.txt"), "the team's change\n").unwrap();
+    git(&work).args(["add", "team.txt"]).run().unwrap();
+    git(&work)
+        .args(["commit", "-q", "-m", "team change"])
+        .run()
+        .unwrap();
+    git(&work)
+        .args(["push", "-q", "origin", "main"])
+        .run()
+        .unwrap();
+    git(&work)
+        .args(["rev-parse", "HEAD"])
+        .run()
+        .unwrap()
+        .trim()
+        .to_owned()
 }
