@@ -285,8 +285,8 @@ impl PrunePlan {
         self.abandons.iter().flat_map(|a| a.plan.calls())
     }
 
-    /// Runs the abandons; all or nothing across topics.
-    pub fn apply(&self) -> Result<(), Box<crate::ApplyError>> {
+    /// Every abandon, one plan: all or nothing across topics.
+    pub fn plan(&self) -> Plan {
         Plan {
             steps: self
                 .abandons
@@ -294,7 +294,6 @@ impl PrunePlan {
                 .flat_map(|a| a.plan.steps.iter().cloned())
                 .collect(),
         }
-        .apply_undoing_failed(|step| step.call.args.first().is_some_and(|a| a == "switch"))
     }
 }
 

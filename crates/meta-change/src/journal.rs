@@ -272,6 +272,21 @@ impl Journal {
         self.write()
     }
 
+    /// [`Journal::set_request`] without `fsync`: for progress written around every git call.
+    /// A killed process loses nothing (the page cache outlives it); a power cut may lose the
+    /// last steps' progress, which the undo then treats as not run.
+    pub fn set_request_quick(&mut self, request: serde_json::Value) -> Result<(), JournalError> {
+        self.record.request = request;
+        let path = self.dir.join(JOURNAL);
+        let text = serde_json::to_vec(&self.record).map_err(|source| JournalError::Corrupt {
+            path: path.clone(),
+            source,
+        })?;
+        let temporary = path.with_file_name(".journal.json.meta-tmp");
+        fs::write(&temporary, &text).map_err(io("write", &temporary))?;
+        fs::rename(&temporary, &path).map_err(io("replace", &path))
+    }
+
     pub fn record(&self) -> &Record {
         &self.record
     }

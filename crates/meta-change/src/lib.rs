@@ -60,7 +60,7 @@ pub use land::{
 };
 pub use name::check_branch_name;
 pub use pins::{PinCheck, PinStatus, PinsError, PinsRequest, check_pins, pins_without_remote_ref};
-pub use plan::{ApplyError, GitCall, Plan, Step};
+pub use plan::{ApplyError, GitCall, JournaledError, Plan, Step, abort_journaled};
 pub use rebase::{
     RebaseError, RebaseOutcome, RebaseProject, abort_rebase, continue_rebase, start_rebase,
 };

@@ -8,7 +8,7 @@ use meta_workflow::GitError;
 use meta_workflow::git::git;
 
 /// One git call in one repository.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GitCall {
     /// The repository, as shown: a project's path, or `.` for the superproject.
     pub repo: String,
@@ -52,7 +52,7 @@ impl GitCall {
 }
 
 /// A call and what undoes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Step {
     pub call: GitCall,
     /// Run in order to undo `call` once it succeeded.
@@ -122,6 +122,131 @@ impl Plan {
         }
         Ok(())
     }
+}
+
+/// A plan as its journal keeps it: the steps, how far they got, and the command's request
+/// (what `--continue` runs again).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Journaled {
+    request: serde_json::Value,
+    steps: Vec<Step>,
+    /// Per step: its undo is harmless when the call did not finish (undone when in flight).
+    undo_in_flight: Vec<bool>,
+    /// Steps finished.
+    done: usize,
+    /// A step was started and not known to have finished.
+    in_flight: bool,
+}
+
+impl Plan {
+    /// [`Plan::apply_undoing_failed`] under a journal (see [`crate::journal`]): progress is
+    /// recorded around every call, so a process killed half-way leaves what
+    /// [`abort_journaled`] needs to undo exactly the calls that ran. `request` is the command's
+    /// own arguments, handed back by [`abort_journaled`] for `--continue`.
+    pub fn apply_journaled(
+        &self,
+        root: &std::path::Path,
+        operation: &str,
+        topic: &str,
+        request: serde_json::Value,
+        undo_failed: impl Fn(&Step) -> bool,
+    ) -> Result<(), JournaledError> {
+        let mut state = Journaled {
+            request,
+            steps: self.steps.clone(),
+            undo_in_flight: self.steps.iter().map(&undo_failed).collect(),
+            done: 0,
+            in_flight: false,
+        };
+        let value = |state: &Journaled| serde_json::to_value(state).unwrap_or_default();
+        let mut journal =
+            crate::journal::Journal::begin(root, operation, topic, value(&state), &[])?;
+        for (done, step) in self.steps.iter().enumerate() {
+            state.in_flight = true;
+            journal.set_request_quick(value(&state))?;
+            if let Err(source) = step.call.run() {
+                let mut undo_failures = Vec::new();
+                let failed = undo_failed(step).then_some(step);
+                for earlier in failed.into_iter().chain(self.steps[..done].iter().rev()) {
+                    for call in &earlier.undo {
+                        if let Err(error) = call.run() {
+                            undo_failures.push((call.clone(), error));
+                        }
+                    }
+                }
+                if undo_failures.is_empty() {
+                    let _ = journal.finish();
+                }
+                return Err(JournaledError::Apply(Box::new(ApplyError {
+                    failed: step.call.clone(),
+                    source,
+                    undone: done,
+                    undo_failures,
+                })));
+            }
+            state.done = done + 1;
+            state.in_flight = false;
+            journal.set_request_quick(value(&state))?;
+        }
+        journal.finish()?;
+        Ok(())
+    }
+}
+
+/// A journaled plan that could not run to the end.
+#[derive(Debug, thiserror::Error)]
+pub enum JournaledError {
+    #[error(transparent)]
+    Apply(Box<ApplyError>),
+    #[error("the journal could not be kept")]
+    Journal(#[from] crate::journal::JournalError),
+    #[error("the interrupted operation is a `meta {0}`")]
+    OtherOperation(String),
+    #[error("the journal of the interrupted operation is unreadable")]
+    Unreadable(#[source] serde_json::Error),
+    #[error("some calls could not be undone: {}", .0.iter().map(|(c, e)| format!("`{}`: {e}", c.command_line())).collect::<Vec<_>>().join("; "))]
+    Undo(Vec<(GitCall, GitError)>),
+}
+
+/// Undoes what an interrupted journaled plan of `operation` did (the calls that finished,
+/// newest first, and the one in flight when its undo is harmless). Returns the topic and the
+/// command's request, for `--continue` to run it again.
+pub fn abort_journaled(
+    root: &std::path::Path,
+    operation: &str,
+) -> Result<(String, serde_json::Value), JournaledError> {
+    let journal = crate::journal::Journal::resume(root)?;
+    let record = journal.record().clone();
+    if record.operation != operation {
+        return Err(JournaledError::OtherOperation(record.operation));
+    }
+    let state: Journaled =
+        serde_json::from_value(record.request).map_err(JournaledError::Unreadable)?;
+    let in_flight = (state.in_flight
+        && state
+            .undo_in_flight
+            .get(state.done)
+            .copied()
+            .unwrap_or(false))
+    .then(|| state.steps.get(state.done))
+    .flatten();
+    let mut failures = Vec::new();
+    for step in in_flight.into_iter().chain(
+        state.steps[..state.done.min(state.steps.len())]
+            .iter()
+            .rev(),
+    ) {
+        for call in &step.undo {
+            if let Err(error) = call.run() {
+                failures.push((call.clone(), error));
+            }
+        }
+    }
+    if !failures.is_empty() {
+        return Err(JournaledError::Undo(failures));
+    }
+    journal.finish()?;
+    Ok((record.topic, state.request))
 }
 
 /// `word` as a POSIX shell would need it typed: as is when it is made of safe characters,

@@ -75,3 +75,41 @@ pub fn apply_error(what: &str, error: &ApplyError) -> CliError {
     }
     cli
 }
+
+/// A journaled plan that failed, or whose journal could not be kept.
+pub fn journaled_error(what: &str, error: meta_change::JournaledError) -> CliError {
+    match error {
+        meta_change::JournaledError::Apply(error) => apply_error(what, &error),
+        meta_change::JournaledError::Journal(meta_change::journal::JournalError::Missing(_)) => {
+            CliError::new(format!("{what}: nothing was interrupted"))
+                .with_hint("no journal is waiting; `meta status` shows where every project is")
+        }
+        other => CliError::context(what.to_owned(), &other),
+    }
+}
+
+/// `--abort` / `--continue` of a journaled plan: undoes what the interrupted `operation` did.
+/// Returns its request when the command should run again (`--continue`), `None` after
+/// `--abort` (said on the terminal).
+pub fn recover_plan(
+    ui: &crate::ui::Ui,
+    root: &std::path::Path,
+    operation: &str,
+    continue_: bool,
+) -> Result<Option<serde_json::Value>, CliError> {
+    let what = format!("cannot undo the interrupted `meta {operation}`");
+    let (topic, request) =
+        meta_change::abort_journaled(root, operation).map_err(|e| journaled_error(&what, e))?;
+    if continue_ {
+        return Ok(Some(request));
+    }
+    ui.println(format!(
+        "undid the interrupted `meta {operation}`{}: every repository is back where it was",
+        if topic.is_empty() {
+            String::new()
+        } else {
+            format!(" of topic `{topic}`")
+        }
+    ))?;
+    Ok(None)
+}

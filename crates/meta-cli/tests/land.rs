@@ -541,32 +541,6 @@ fn rebase_stops_on_a_conflict_then_aborts_byte_for_byte_or_continues() {
     assert_eq!(leftovers, "", "private refs are deleted");
 }
 
-/// Runs `meta ARGS` in the background until `entered` appears, kills it with SIGKILL, lets
-/// the blocked git go on (`release`), and waits until `settled` holds.
-fn kill_when(
-    root: &Path,
-    args: &[&str],
-    entered: &Path,
-    release: &Path,
-    settled: impl FnMut() -> bool,
-) {
-    let mut child = crate::common::meta_child(root, args)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .envs(crate::common::GIT_IDENTITY)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    crate::common::wait_until("meta to reach the blocking git", || entered.exists());
-    child.kill().unwrap();
-    child.wait().unwrap();
-    std::fs::write(release, "").unwrap();
-    crate::common::wait_until("the orphaned git to finish", settled);
-    std::fs::remove_file(entered).unwrap();
-    std::fs::remove_file(release).unwrap();
-}
-
 fn assert_same(f: &Fixture, before: &[String]) {
     let after = snapshots(&f.repo);
     for (dir, (was, is)) in checkouts(&f.repo).iter().zip(before.iter().zip(&after)) {
@@ -605,7 +579,7 @@ fn a_killed_land_is_noticed_then_undone_or_finished() {
             .is_empty()
     };
 
-    kill_when(root, &["land"], &entered, &release, fetched);
+    crate::common::kill_meta_when(root, &["land"], &entered, &release, fetched);
     let out = meta_git(root).args(["status"]).output().unwrap();
     assert!(
         stderr(&out).contains("interrupted `meta land`"),
@@ -616,7 +590,7 @@ fn a_killed_land_is_noticed_then_undone_or_finished() {
     assert!(out.contains("undid the interrupted `meta land`"), "{out}");
     assert_same(&f, &before);
 
-    kill_when(root, &["land"], &entered, &release, fetched);
+    crate::common::kill_meta_when(root, &["land"], &entered, &release, fetched);
     git(&repo007)
         .args(["config", "--unset", "remote.origin.uploadpack"])
         .run()
@@ -679,7 +653,7 @@ fn a_killed_rebase_is_noticed_then_undone_or_finished() {
         finished
     };
 
-    kill_when(root, &["rebase"], &entered, &release, hook_done);
+    crate::common::kill_meta_when(root, &["rebase"], &entered, &release, hook_done);
     std::fs::remove_file(&done).unwrap();
     let out = meta_git(root).args(["status"]).output().unwrap();
     assert!(
@@ -690,7 +664,7 @@ fn a_killed_rebase_is_noticed_then_undone_or_finished() {
     f.meta(&["rebase", "--abort"]);
     assert_same(&f, &before);
 
-    kill_when(root, &["rebase"], &entered, &release, hook_done);
+    crate::common::kill_meta_when(root, &["rebase"], &entered, &release, hook_done);
     std::fs::remove_file(&hook).unwrap();
     let out = f.meta(&["rebase", "--continue"]);
     assert!(out.contains("re-records 3 pins"), "{out}");

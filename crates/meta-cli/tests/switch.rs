@@ -343,3 +343,76 @@ fn dry_run_prints_the_plan_and_bad_input_is_refused() {
     assert!(help.contains("--json prints one object"), "{help}");
     assert!(help.contains("\"to_branch\""), "{help}");
 }
+
+/// A `meta switch` killed while a `post-checkout` hook blocks in the second project: the next
+/// command says so; `--abort` puts every repository back (the switch in flight included);
+/// `--continue` switches again.
+#[test]
+fn a_killed_switch_is_undone_or_finished() {
+    let topics = Topics::build();
+    let root = topics.root().to_path_buf();
+    let marks = tempfile::tempdir().unwrap();
+    let entered = marks.path().join("entered");
+    let release = marks.path().join("release");
+    let done = marks.path().join("done");
+    let repo003 = topics.dir("repo003");
+    let hooks = PathBuf::from(
+        git(&repo003)
+            .args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"])
+            .run()
+            .unwrap()
+            .trim(),
+    );
+    std::fs::create_dir_all(&hooks).unwrap();
+    let hook = hooks.join("post-checkout");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\ntouch '{}'\nwhile [ ! -e '{}' ]; do sleep 0.05; done\ntouch '{}'\n",
+            entered.display(),
+            release.display(),
+            done.display()
+        ),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let before = snapshots(&topics.repo);
+    let hook_done = || {
+        let finished = done.exists();
+        if finished {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        finished
+    };
+
+    crate::common::kill_meta_when(&root, &["switch", "feat/a"], &entered, &release, hook_done);
+    std::fs::remove_file(&done).unwrap();
+    let out = meta_git(&root).args(["status"]).output().unwrap();
+    assert!(
+        stderr(&out).contains("interrupted `meta switch`"),
+        "{}",
+        stderr(&out)
+    );
+    let out = meta_git(&root).args(["branch", "x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "changes refuse to start");
+    let out = topics.meta(&["switch", "--abort"]);
+    assert!(out.contains("undid the interrupted `meta switch`"), "{out}");
+    let after = snapshots(&topics.repo);
+    for (dir, (was, is)) in checkouts(&topics.repo)
+        .iter()
+        .zip(before.iter().zip(&after))
+    {
+        assert_eq!(was, is, "{} is not back", dir.display());
+    }
+
+    crate::common::kill_meta_when(&root, &["switch", "feat/a"], &entered, &release, hook_done);
+    std::fs::remove_file(&hook).unwrap();
+    topics.meta(&["switch", "--continue"]);
+    assert_eq!(on(&root).0.as_deref(), Some("feat/a"));
+    assert_eq!(on(&topics.dir("repo003")).0.as_deref(), Some("feat/a"));
+    let out = meta_git(&root).args(["status"]).output().unwrap();
+    assert!(!stderr(&out).contains("interrupted"), "{}", stderr(&out));
+}

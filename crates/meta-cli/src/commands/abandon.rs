@@ -5,15 +5,15 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use crate::change_error::{apply_error, change_error};
+use crate::change_error::{change_error, journaled_error, recover_plan};
 use crate::cli::Ctx;
 use crate::error::CliResult;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The topic (`meta branches` lists them).
-    #[arg(value_name = "NAME")]
-    name: String,
+    #[arg(value_name = "NAME", required_unless_present_any = ["abort", "continue_"])]
+    name: Option<String>,
     /// Abandon it even where it holds commits no remote-tracking ref has (they stay under
     /// `refs/meta/abandoned/`).
     #[arg(long, conflicts_with = "undo")]
@@ -24,22 +24,40 @@ pub struct Args {
     /// Print the git calls that would run, and change nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Finish an interrupted `meta abandon`: put every repository back, then run it again.
+    #[arg(long = "continue", conflicts_with_all = ["abort", "name", "dry_run"])]
+    continue_: bool,
+    /// Undo an interrupted `meta abandon`: every repository back where it was.
+    #[arg(long, conflicts_with_all = ["name", "dry_run"])]
+    abort: bool,
 }
 
-pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
+pub fn run(ctx: &mut Ctx<'_>, mut args: Args) -> CliResult {
+    if args.abort || args.continue_ {
+        ctx.skip_journal_notice();
+    }
     let workspace = ctx.workspace()?.clone();
     let root = workspace.root();
     let listed = meta_repo::list_projects(root)?;
+    if args.abort || args.continue_ {
+        let Some(request) = recover_plan(&ctx.ui, root, "abandon", args.continue_)? else {
+            return Ok(ExitCode::SUCCESS);
+        };
+        args.name = request["name"].as_str().map(str::to_owned);
+        args.force = request["force"].as_bool().unwrap_or(false);
+        args.undo = request["undo"].as_bool().unwrap_or(false);
+    }
+    let name = args.name.clone().unwrap_or_default();
     let what = if args.undo {
-        format!("cannot bring topic `{}` back", args.name)
+        format!("cannot bring topic `{name}` back")
     } else {
-        format!("cannot abandon topic `{}`", args.name)
+        format!("cannot abandon topic `{name}`")
     };
     if !args.dry_run {
         crate::journal_notice::refuse_if_pending(root, &what)?;
     }
     let (plan, lines) = if args.undo {
-        let restore = meta_change::plan_restore(root, &args.name, &listed.projects)
+        let restore = meta_change::plan_restore(root, &name, &listed.projects)
             .map_err(|e| change_error(&what, e))?;
         let lines: Vec<String> = restore
             .repos
@@ -48,14 +66,14 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
                 format!(
                     "  {}  `{}` at {}",
                     place(path),
-                    args.name,
+                    name,
                     tip.to_hex_with_len(7)
                 )
             })
             .collect();
         (restore.plan, lines)
     } else {
-        let abandon = meta_change::plan_abandon(root, &args.name, &listed.projects, args.force)
+        let abandon = meta_change::plan_abandon(root, &name, &listed.projects, args.force)
             .map_err(|e| change_error(&what, e))?;
         let lines: Vec<String> = abandon
             .repos
@@ -65,7 +83,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
                     "  {}  {} kept as {}",
                     place(&repo.path),
                     repo.tip.to_hex_with_len(7),
-                    meta_change::abandoned_ref(&args.name, &repo.path)
+                    meta_change::abandoned_ref(&name, &repo.path)
                 );
                 if let Some(pin) = repo.detached_at {
                     let _ = write!(line, "; now detached at its pin {}", pin.to_hex_with_len(7));
@@ -86,16 +104,17 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    plan.apply_undoing_failed(|step| step.call.args.first().is_some_and(|a| a == "switch"))
-        .map_err(|e| apply_error(&what, &e))?;
+    let request = serde_json::json!({"name": name, "force": args.force, "undo": args.undo});
+    plan.apply_journaled(root, "abandon", &name, request, |step| {
+        step.call.args.first().is_some_and(|a| a == "switch")
+    })
+    .map_err(|e| journaled_error(&what, e))?;
     if args.undo {
-        ctx.ui
-            .println(format!("brought topic `{}` back:", args.name))?;
+        ctx.ui.println(format!("brought topic `{name}` back:"))?;
     } else {
-        crate::change_events::emit_abandoned(&ctx.ui, &workspace, &args.name);
+        crate::change_events::emit_abandoned(&ctx.ui, &workspace, &name);
         ctx.ui.println(format!(
-            "abandoned topic `{}` (`meta abandon {} --undo` brings it back):",
-            args.name, args.name
+            "abandoned topic `{name}` (`meta abandon {name} --undo` brings it back):"
         ))?;
     }
     for line in lines {

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use meta_change::{Action, BranchPlan, BranchRequest, RepoOutcome, Skip, StartFrom, StartKind};
 use serde::Serialize;
 
-use crate::change_error::{apply_error, change_error};
+use crate::change_error::{change_error, journaled_error, recover_plan};
 use crate::cli::Ctx;
 use crate::error::{CliError, CliResult};
 use crate::select::SelectArgs;
@@ -17,8 +17,8 @@ use crate::select::SelectArgs;
 #[command(after_long_help = JSON_HELP)]
 pub struct Args {
     /// The topic: a branch name git accepts (`feature/login`), not starting with `-`.
-    #[arg(value_name = "NAME")]
-    name: String,
+    #[arg(value_name = "NAME", required_unless_present_any = ["abort", "continue_"])]
+    name: Option<String>,
     /// Every project takes part (without a selection, only the superproject does).
     #[arg(long, conflicts_with_all = ["group", "patterns", "dirty"])]
     all: bool,
@@ -36,6 +36,12 @@ pub struct Args {
     /// Print JSON (described below `meta branch --help`).
     #[arg(long)]
     json: bool,
+    /// Finish an interrupted `meta branch`: put every repository back, then branch again.
+    #[arg(long = "continue", conflicts_with_all = ["abort", "name", "dry_run"])]
+    continue_: bool,
+    /// Undo an interrupted `meta branch`: every repository back where it was.
+    #[arg(long, conflicts_with_all = ["name", "dry_run"])]
+    abort: bool,
     #[command(flatten)]
     select: SelectArgs,
 }
@@ -53,7 +59,8 @@ const JSON_HELP: &str = "\
 Files are never touched: a branch that starts at HEAD is checked out (git switch --create);
 one that starts at the pin while HEAD is elsewhere is created without checking it out.";
 
-#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+#[derive(clap::ValueEnum, Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 enum FromArg {
     Head,
     Pin,
@@ -86,11 +93,31 @@ struct SkipJson<'a> {
     reason: &'static str,
 }
 
-pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
+pub fn run(ctx: &mut Ctx<'_>, mut args: Args) -> CliResult {
+    if args.abort || args.continue_ {
+        ctx.skip_journal_notice();
+    }
     let workspace = ctx.workspace()?.clone();
     let root = workspace.root();
     let listed = meta_repo::list_projects(root)?;
-    let projects = if args.all {
+    let mut chosen_paths: Option<Vec<String>> = None;
+    if args.abort || args.continue_ {
+        let Some(request) = recover_plan(&ctx.ui, root, "branch", args.continue_)? else {
+            return Ok(ExitCode::SUCCESS);
+        };
+        args.name = request["name"].as_str().map(str::to_owned);
+        args.from = serde_json::from_value(request["from"].clone()).unwrap_or(None);
+        args.reset = request["reset"].as_bool().unwrap_or(false);
+        chosen_paths = serde_json::from_value(request["projects"].clone()).ok();
+    }
+    let name = args.name.clone().unwrap_or_default();
+    let projects = if let Some(paths) = chosen_paths {
+        listed
+            .projects
+            .into_iter()
+            .filter(|p| paths.contains(&p.path))
+            .collect()
+    } else if args.all {
         listed.projects
     } else if args.select.narrows() {
         let chosen = args.select.choose(&workspace, listed.projects)?;
@@ -100,7 +127,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     };
     let request = BranchRequest {
         root,
-        name: &args.name,
+        name: &name,
         projects: &projects,
         from: match args.from {
             None => StartFrom::Auto,
@@ -109,14 +136,20 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         },
         reset: args.reset,
     };
-    let what = format!("cannot create topic `{}`", args.name);
+    let what = format!("cannot create topic `{name}`");
     if !args.dry_run {
         crate::journal_notice::refuse_if_pending(root, &what)?;
     }
     let plan = meta_change::plan_branch(&request).map_err(|e| change_error(&what, e))?;
 
     if !args.dry_run {
-        plan.plan.apply().map_err(|e| apply_error(&what, &e))?;
+        let paths: Vec<&str> = projects.iter().map(|p| p.path.as_str()).collect();
+        let request = serde_json::json!({
+            "name": name, "projects": paths, "from": args.from, "reset": args.reset,
+        });
+        plan.plan
+            .apply_journaled(root, "branch", &name, request, |_| false)
+            .map_err(|e| journaled_error(&what, e))?;
         let joined: Vec<&str> = plan.projects.iter().map(|p| p.path.as_str()).collect();
         crate::change_events::emit_branched(&ctx.ui, &workspace, &plan.topic, &joined);
     }

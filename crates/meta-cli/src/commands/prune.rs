@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::change_error::{apply_error, change_error};
+use crate::change_error::{change_error, journaled_error, recover_plan};
 use crate::cli::Ctx;
 use crate::error::{CliError, CliResult};
 
@@ -17,14 +17,28 @@ pub struct Args {
     /// Seconds one remote may take to answer.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     timeout: u64,
+    /// Finish an interrupted `meta prune`: put every repository back, then prune again.
+    #[arg(long = "continue", conflicts_with_all = ["abort", "dry_run"])]
+    continue_: bool,
+    /// Undo an interrupted `meta prune`: every repository back where it was.
+    #[arg(long, conflicts_with = "dry_run")]
+    abort: bool,
 }
 
 pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     if args.timeout == 0 {
         return Err(CliError::usage("--timeout must be at least 1"));
     }
+    if args.abort || args.continue_ {
+        ctx.skip_journal_notice();
+    }
     let workspace = ctx.workspace()?.clone();
     let root = workspace.root();
+    if (args.abort || args.continue_)
+        && recover_plan(&ctx.ui, root, "prune", args.continue_)?.is_none()
+    {
+        return Ok(ExitCode::SUCCESS);
+    }
     let listed = meta_repo::list_projects(root)?;
     let what = "cannot prune topics";
     if !args.dry_run {
@@ -33,7 +47,11 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     let plan = meta_change::plan_prune(root, &listed.projects, Duration::from_secs(args.timeout))
         .map_err(|e| change_error(what, e))?;
     if !args.dry_run && !plan.abandons.is_empty() {
-        plan.apply().map_err(|e| apply_error(what, &e))?;
+        plan.plan()
+            .apply_journaled(root, "prune", "", serde_json::json!({}), |step| {
+                step.call.args.first().is_some_and(|a| a == "switch")
+            })
+            .map_err(|e| journaled_error(what, e))?;
         for abandoned in &plan.abandons {
             crate::change_events::emit_abandoned(&ctx.ui, &workspace, &abandoned.topic);
         }

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use meta_change::{SwitchOutcome, SwitchPlan, SwitchRequest, SwitchSkip, Target};
 use serde::Serialize;
 
-use crate::change_error::{apply_error, change_error};
+use crate::change_error::{change_error, journaled_error, recover_plan};
 use crate::cli::Ctx;
 use crate::error::{CliError, CliResult};
 
@@ -16,8 +16,8 @@ use crate::error::{CliError, CliResult};
 #[command(after_long_help = JSON_HELP)]
 pub struct Args {
     /// The topic: a branch of the superproject (`meta branches` lists them).
-    #[arg(value_name = "NAME")]
-    name: String,
+    #[arg(value_name = "NAME", required_unless_present_any = ["abort", "continue_"])]
+    name: Option<String>,
     /// Stash the changes of dirty repositories that must move, and restore them afterwards
     /// (without it, a dirty repository refuses the whole switch).
     #[arg(long)]
@@ -28,6 +28,12 @@ pub struct Args {
     /// Print JSON (described below `meta switch --help`).
     #[arg(long)]
     json: bool,
+    /// Finish an interrupted `meta switch`: put every repository back, then switch again.
+    #[arg(long = "continue", conflicts_with_all = ["abort", "name", "dry_run"])]
+    continue_: bool,
+    /// Undo an interrupted `meta switch`: every repository back where it was.
+    #[arg(long, conflicts_with_all = ["name", "dry_run"])]
+    abort: bool,
 }
 
 const JSON_HELP: &str = "\
@@ -75,17 +81,28 @@ struct SkipJson<'a> {
     reason: &'static str,
 }
 
-pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
+pub fn run(ctx: &mut Ctx<'_>, mut args: Args) -> CliResult {
+    if args.abort || args.continue_ {
+        ctx.skip_journal_notice();
+    }
     let workspace = ctx.workspace()?.clone();
     let root = workspace.root();
+    if args.abort || args.continue_ {
+        let Some(request) = recover_plan(&ctx.ui, root, "switch", args.continue_)? else {
+            return Ok(ExitCode::SUCCESS);
+        };
+        args.name = request["name"].as_str().map(str::to_owned);
+        args.autostash = request["autostash"].as_bool().unwrap_or(false);
+    }
+    let name = args.name.clone().unwrap_or_default();
     let listed = meta_repo::list_projects(root)?;
     let request = SwitchRequest {
         root,
-        name: &args.name,
+        name: &name,
         projects: &listed.projects,
         autostash: args.autostash,
     };
-    let what = format!("cannot switch to topic `{}`", args.name);
+    let what = format!("cannot switch to topic `{name}`");
     if !args.dry_run {
         crate::journal_notice::refuse_if_pending(root, &what)?;
     }
@@ -94,12 +111,18 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     let mut stash_conflicts = Vec::new();
     if !args.dry_run && !plan.plan.is_empty() {
         crate::change_events::emit_state_enter(&ctx.ui, &workspace, "switch");
-        let applied = plan.apply();
+        let applied = plan.plan.apply_journaled(
+            root,
+            "switch",
+            &plan.topic,
+            serde_json::json!({"name": name, "autostash": args.autostash}),
+            |step| step.call.args.first().is_some_and(|a| a == "switch"),
+        );
         if applied.is_ok() {
             stash_conflicts = plan.pop_stashes();
         }
         crate::change_events::emit_state_leave(&ctx.ui, &workspace, "switch");
-        applied.map_err(|e| apply_error(&what, &e))?;
+        applied.map_err(|e| journaled_error(&what, e))?;
     }
 
     if args.json {

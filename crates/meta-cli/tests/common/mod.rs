@@ -146,3 +146,29 @@ pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Runs `meta ARGS` in the background until `entered` appears, kills it with SIGKILL, lets
+/// the blocked git go on (`release`), and waits until `settled` holds.
+pub fn kill_meta_when(
+    root: &Path,
+    args: &[&str],
+    entered: &Path,
+    release: &Path,
+    settled: impl FnMut() -> bool,
+) {
+    let mut child = meta_child(root, args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .envs(GIT_IDENTITY)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("meta starts");
+    wait_until("meta to reach the blocking git", || entered.exists());
+    child.kill().expect("meta is killed");
+    child.wait().expect("meta is reaped");
+    std::fs::write(release, "").expect("the release mark is written");
+    wait_until("the orphaned git to finish", settled);
+    std::fs::remove_file(entered).expect("the entered mark is removed");
+    std::fs::remove_file(release).expect("the release mark is removed");
+}
