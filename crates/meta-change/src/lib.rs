@@ -24,6 +24,7 @@ mod error;
 mod name;
 mod pins;
 mod plan;
+mod remote;
 mod state;
 mod switch;
 mod topics;
