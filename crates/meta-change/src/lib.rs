@@ -11,9 +11,10 @@
 //!   ([`Refusal`]) happen while planning; nothing is written until every repository agreed.
 //!   [`Plan::apply`] undoes the calls already made when a later one fails.
 //!
-//! Today: [`plan_branch`] (`meta branch`), [`plan_switch`] (`meta switch`) and [`topics`]
-//! (`meta branches`). Later commands
-//! (commit, push, check pins) build on the same pieces: [`RepoState`] for refusals,
+//! Today: [`plan_branch`] (`meta branch`), [`plan_switch`] (`meta switch`), [`topics`]
+//! (`meta branches`), [`check_pins`] (`meta check pins`) and [`plan_push`] (`meta push`:
+//! ordered, verified against the remotes, idempotent). Later commands
+//! (commit, …) build on the same pieces: [`RepoState`] for refusals,
 //! [`Plan`] for their git calls.
 //!
 //! Every git call goes through [`meta_workflow::git`]; names reach git only inside `refs/…`
@@ -24,6 +25,7 @@ mod error;
 mod name;
 mod pins;
 mod plan;
+mod push;
 mod remote;
 mod state;
 mod switch;
@@ -37,6 +39,10 @@ pub use error::{ChangeError, Refusal};
 pub use name::check_branch_name;
 pub use pins::{PinCheck, PinStatus, PinsError, PinsRequest, check_pins, pins_without_remote_ref};
 pub use plan::{ApplyError, GitCall, Plan, Step};
+pub use push::{
+    NoPushProgress, OutgoingPin, PROJECT_REMOTE, ProjectPush, PushError, PushFailure, PushOutcome,
+    PushPlan, PushProgress, PushReason, PushRefusal, PushRequest, Pushed, Update, plan_push,
+};
 pub use state::{InProgress, RepoState};
 pub use switch::{SwitchOutcome, SwitchPlan, SwitchRequest, SwitchSkip, Target, plan_switch};
 pub use topics::{ProjectTopic, RepoTopic, Topic, topics};

@@ -1,7 +1,7 @@
 //! `core:change:*` events (DESIGN.md section 9), delivered through the event library (to the
 //! running daemon, or straight to the log without one).
 
-use meta_events::core::{change_branched, state_enter, state_leave};
+use meta_events::core::{change_branched, change_pushed, state_enter, state_leave};
 use meta_workspace::Workspace;
 
 use crate::project_events::announce;
@@ -14,6 +14,23 @@ pub fn emit_branched(ui: &Ui, workspace: &Workspace, topic: &str, projects: &[&s
         workspace,
         change_branched(topic, projects),
         &format!("topic `{topic}` is in place"),
+    );
+}
+
+/// Announces `core:change:pushed {topic, commit, projects: [{path, commit}]}` once the
+/// superproject's push went through.
+pub fn emit_pushed(
+    ui: &Ui,
+    workspace: &Workspace,
+    topic: &str,
+    commit: &str,
+    projects: &[(&str, &str)],
+) {
+    announce(
+        ui,
+        workspace,
+        change_pushed(topic, commit, projects),
+        &format!("topic `{topic}` is pushed"),
     );
 }
 

@@ -23,6 +23,8 @@ pub const PROJECT_ADDED: &str = "core:project:added";
 pub const PROJECT_REMOVED: &str = "core:project:removed";
 /// A topic was created or joined in the superproject and some projects (`meta branch`).
 pub const CHANGE_BRANCHED: &str = "core:change:branched";
+/// A topic was published: projects' branches, then the superproject (`meta push`).
+pub const CHANGE_PUSHED: &str = "core:change:pushed";
 /// A bulk change starts (`meta switch`…): subscribers may wait for the matching leave.
 pub const STATE_ENTER: &str = "core:state:enter";
 /// The bulk change announced by `core:state:enter` is over (done or undone).
@@ -146,6 +148,21 @@ pub fn change_branched(topic: &str, projects: &[&str]) -> Event {
     )
 }
 
+/// `core:change:pushed` `{topic, commit, projects: [{path, commit}]}`: `meta push` published
+/// the superproject's `topic` at `commit` after every project's pins reached their remotes;
+/// `projects` are those holding the pushed superproject commits' pins, each with the newest
+/// pin recorded.
+pub fn change_pushed(topic: &str, commit: &str, projects: &[(&str, &str)]) -> Event {
+    let projects: Vec<Value> = projects
+        .iter()
+        .map(|(path, commit)| json!({"path": path, "commit": commit}))
+        .collect();
+    core(
+        CHANGE_PUSHED,
+        json!({"topic": topic, "commit": commit, "projects": projects}),
+    )
+}
+
 /// `core:state:enter` `{name, pid}`: the process `pid` starts the bulk change `name`.
 pub fn state_enter(name: &str, pid: u32) -> Event {
     core(STATE_ENTER, json!({"name": name, "pid": pid}))
@@ -183,6 +200,7 @@ mod tests {
             PROJECT_ADDED,
             PROJECT_REMOVED,
             CHANGE_BRANCHED,
+            CHANGE_PUSHED,
             STATE_ENTER,
             STATE_LEAVE,
         ] {

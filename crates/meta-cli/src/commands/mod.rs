@@ -14,6 +14,7 @@ mod init;
 mod new;
 mod plugin;
 mod project;
+mod push;
 mod status;
 mod switch;
 mod sync;
@@ -92,6 +93,11 @@ pub static BUILTINS: &[Builtin] = &[
         switch,
         "switch",
         "Switch the superproject and every project to a topic, all or nothing"
+    ),
+    builtin!(
+        push,
+        "push",
+        "Publish the topic: projects' branches first, every pin verified on its remote, then the superproject"
     ),
     builtin!(
         events,
