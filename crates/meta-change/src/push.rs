@@ -26,12 +26,13 @@ use std::path::Path;
 use std::time::Duration;
 
 use meta_repo::ObjectId;
-use meta_workflow::git::{GitError, git, has_commit, is_ancestor, looks_like_option};
+use meta_workflow::git::{
+    GitError, git, has_commit, is_ancestor, looks_like_option, rev_parse, symbolic_ref,
+};
 
 use crate::SUPERPROJECT;
 use crate::plan::GitCall;
-use crate::remote::{Remote, first_parent, parallel, unverifiable_reason};
-use crate::state::RepoState;
+use crate::remote::{Remote, parallel, unverifiable_reason};
 
 /// The remote projects are pushed to: the one `meta sync` fetches from.
 pub const PROJECT_REMOTE: &str = "origin";
@@ -387,25 +388,15 @@ fn short(id: &ObjectId) -> String {
     id.to_hex_with_len(7).to_string()
 }
 
-/// A git config value of the repository at `dir` (`None`: unset).
-fn config(dir: &Path, key: &str) -> Result<Option<String>, GitError> {
-    let out = git(dir).args(["config", "--get", key]).output()?;
-    Ok(out
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-        .filter(|v| !v.is_empty()))
-}
-
 /// Decides everything `meta push` would do: reads the repositories and asks the remotes that
 /// need asking, pushing nothing.
 pub fn plan_push(request: &PushRequest<'_>) -> Result<PushPlan, PushError> {
     let root = request.root;
-    let state = RepoState::read(root).map_err(git_error(SUPERPROJECT))?;
-    let Some(tip) = state.head else {
+    let Some(tip) = rev_parse(root, "HEAD").map_err(git_error(SUPERPROJECT))? else {
         return Err(PushError::Refused(vec![PushRefusal::Unborn]));
     };
-    let Some(topic) = state.branch else {
+    let Some(topic) = symbolic_ref(root, "HEAD", "refs/heads/").map_err(git_error(SUPERPROJECT))?
+    else {
         return Err(PushError::Refused(vec![PushRefusal::Detached {
             head: short(&tip),
         }]));
@@ -415,34 +406,26 @@ pub fn plan_push(request: &PushRequest<'_>) -> Result<PushPlan, PushError> {
             PushRefusal::TopicLooksLikeOption { name: topic },
         ]));
     }
-    let remote = config(root, &format!("branch.{topic}.remote"))
-        .map_err(git_error(SUPERPROJECT))?
-        .filter(|r| r != "." && !looks_like_option(r))
+    let config = config_list(root).map_err(git_error(SUPERPROJECT))?;
+    let remote = config
+        .get(&format!("branch.{topic}.remote"))
+        .filter(|r| *r != "." && !looks_like_option(r))
+        .cloned()
         .unwrap_or_else(|| "origin".to_owned());
-    let set_upstream = config(root, &format!("branch.{topic}.merge"))
-        .map_err(git_error(SUPERPROJECT))?
-        .is_none();
-    if config(root, &format!("remote.{remote}.url"))
-        .map_err(git_error(SUPERPROJECT))?
-        .is_none()
-    {
+    let set_upstream = !config.contains_key(&format!("branch.{topic}.merge"));
+    if !config.contains_key(&format!("remote.{remote}.url")) {
         return Err(PushError::Refused(vec![PushRefusal::NoRemote {
             path: SUPERPROJECT.to_owned(),
             remote,
         }]));
     }
 
-    let top = Namespace(Remote::new(root, &remote));
-    if let Err(error) = top.0.fetch(request.timeout) {
-        return Err(PushError::Refused(vec![PushRefusal::CannotVerify {
-            path: SUPERPROJECT.to_owned(),
-            reason: unverifiable_reason(&remote, &error),
-        }]));
-    }
-    let remote_tip = top.0.branch(&topic).map_err(git_error(SUPERPROJECT))?;
+    let asked_top = ask_superproject(root, &remote, &topic, request.timeout)?;
+    let remote_tip = asked_top.topic_tip;
     let mut refusals = Vec::new();
     let mut forced = false;
     if let Some(old) = remote_tip
+        && old != tip
         && !is_ancestor(root, old, tip).map_err(git_error(SUPERPROJECT))?
     {
         if request.force_with_lease {
@@ -456,7 +439,7 @@ pub fn plan_push(request: &PushRequest<'_>) -> Result<PushPlan, PushError> {
             });
         }
     }
-    let outgoing = outgoing_commits(root, tip, &top.0.namespace)?;
+    let outgoing = asked_top.outgoing;
     let by_project = outgoing_pins(root, &outgoing)?;
 
     let work: Vec<(String, Vec<OutgoingPin>)> = by_project.into_iter().collect();
@@ -464,14 +447,14 @@ pub fn plan_push(request: &PushRequest<'_>) -> Result<PushPlan, PushError> {
         root,
         topic: &topic,
         request,
-        superproject_ns: &top.0.namespace,
+        superproject_tips: &asked_top.tips,
         superproject_tip: tip,
     };
     let planned = parallel(&work, request.jobs, |(path, pins)| {
         context.project(path, pins)
     });
     let mut projects = Vec::new();
-    let mut asked = vec![top];
+    let mut asked: Vec<Namespace> = asked_top.namespace.into_iter().collect();
     for result in planned {
         let (project, namespace, mut refused) = result?;
         refusals.append(&mut refused);
@@ -499,7 +482,7 @@ pub fn plan_push(request: &PushRequest<'_>) -> Result<PushPlan, PushError> {
         remote,
         tip,
         remote_tip,
-        outgoing,
+        outgoing: outgoing.into_iter().map(|(commit, _)| commit).collect(),
         projects,
         set_upstream,
         forced,
@@ -527,21 +510,156 @@ fn push_options(options: &[String]) -> impl Iterator<Item = String> + '_ {
     options.iter().map(|o| format!("--push-option={o}"))
 }
 
-/// Commits of T (at `tip`) that no ref fetched into `namespace` holds, oldest first.
+/// A commit and its first parent (`None`: a root commit).
+type WithParent = (ObjectId, Option<ObjectId>);
+
+/// What the superproject's remote has, asked now.
+struct AskedSuperproject {
+    /// The tips of its branches and tags.
+    tips: Vec<ObjectId>,
+    /// Its branch T.
+    topic_tip: Option<ObjectId>,
+    /// Commits of T it lacks, oldest first, each with its first parent.
+    outgoing: Vec<WithParent>,
+    /// Where its refs were fetched when this clone lacked some tip.
+    namespace: Option<Namespace>,
+}
+
+/// Asks the superproject's remote for its refs (`ls-remote`: no ref written, nothing to clean);
+/// when this clone lacks one of their tips, fetches them into the private namespace instead,
+/// so "what the remote lacks" is computed against everything it has.
+fn ask_superproject(
+    root: &Path,
+    remote: &str,
+    topic: &str,
+    timeout: Duration,
+) -> Result<AskedSuperproject, PushError> {
+    let cannot = |error: &GitError| {
+        PushError::Refused(vec![PushRefusal::CannotVerify {
+            path: SUPERPROJECT.to_owned(),
+            reason: unverifiable_reason(remote, error),
+        }])
+    };
+    let listing = git(root)
+        .args(["ls-remote", "--heads", "--tags", "--", remote])
+        .no_prompt()
+        .timeout(timeout)
+        .run()
+        .map_err(|e| cannot(&e))?;
+    let topic_ref = format!("refs/heads/{topic}");
+    let mut tips = Vec::new();
+    let mut topic_tip = None;
+    for line in listing.lines() {
+        let Some((id, name)) = line.split_once('\t') else {
+            continue;
+        };
+        let Ok(id) = ObjectId::from_hex(id.as_bytes()) else {
+            continue;
+        };
+        if name.ends_with("^{}") {
+            continue;
+        }
+        if name == topic_ref {
+            topic_tip = Some(id);
+        }
+        if !tips.contains(&id) {
+            tips.push(id);
+        }
+    }
+    let tip = rev_parse(root, "HEAD")
+        .map_err(git_error(SUPERPROJECT))?
+        .ok_or(PushError::Refused(vec![PushRefusal::Unborn]))?;
+    if let Some(outgoing) = outgoing_commits(root, tip, &tips)? {
+        return Ok(AskedSuperproject {
+            tips,
+            topic_tip,
+            outgoing,
+            namespace: None,
+        });
+    }
+    // Some tip is not in this clone: fetch the remote's refs, then read them again.
+    let namespace = Namespace(Remote::new(root, remote));
+    namespace.0.fetch(timeout).map_err(|e| cannot(&e))?;
+    let fetched = git(root)
+        .args([
+            "for-each-ref",
+            "--format=%(objectname)",
+            &format!("{}/", namespace.0.namespace),
+        ])
+        .run()
+        .map_err(git_error(SUPERPROJECT))?;
+    let tips: Vec<ObjectId> = fetched
+        .lines()
+        .filter_map(|l| ObjectId::from_hex(l.trim().as_bytes()).ok())
+        .collect();
+    let topic_tip = namespace.0.branch(topic).map_err(git_error(SUPERPROJECT))?;
+    let outgoing = outgoing_commits(root, tip, &tips)?.ok_or_else(|| PushError::Git {
+        path: SUPERPROJECT.to_owned(),
+        source: GitError::Failed {
+            command: "git rev-list --stdin".to_owned(),
+            code: None,
+            stderr: "the remote's refs name commits that are missing after fetching them"
+                .to_owned(),
+        },
+    })?;
+    Ok(AskedSuperproject {
+        tips,
+        topic_tip,
+        outgoing,
+        namespace: Some(namespace),
+    })
+}
+
+/// Commits of T (at `tip`) that no commit of `remote_tips` holds, oldest first, with their
+/// first parents; `None` when this clone lacks one of `remote_tips`.
 fn outgoing_commits(
     root: &Path,
     tip: ObjectId,
-    namespace: &str,
-) -> Result<Vec<ObjectId>, PushError> {
-    let out = git(root)
-        .args(["rev-list", "--reverse", "--topo-order", &tip.to_string()])
-        .arg("--not")
-        .arg(format!("--glob={namespace}"))
-        .run()
-        .map_err(git_error(SUPERPROJECT))?;
+    remote_tips: &[ObjectId],
+) -> Result<Option<Vec<WithParent>>, PushError> {
+    let mut input = format!("{tip}\n");
+    for remote_tip in remote_tips {
+        input.push('^');
+        input.push_str(&remote_tip.to_string());
+        input.push('\n');
+    }
+    // Revisions on standard input: any number of remote refs fits.
+    let command = git(root)
+        .args([
+            "rev-list",
+            "--reverse",
+            "--topo-order",
+            "--parents",
+            "--stdin",
+        ])
+        .stdin(input);
+    let out = command.output().map_err(git_error(SUPERPROJECT))?;
+    if !out.status.success() {
+        return Ok(None);
+    }
+    Ok(Some(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|line| {
+                let mut ids = line
+                    .split_whitespace()
+                    .filter_map(|id| ObjectId::from_hex(id.as_bytes()).ok());
+                Some((ids.next()?, ids.next()))
+            })
+            .collect(),
+    ))
+}
+
+/// The repository's config (`git config --list`): keys as git prints them (section and name
+/// lowercased, subsection as written).
+fn config_list(dir: &Path) -> Result<HashMap<String, String>, GitError> {
+    let out = git(dir).args(["config", "--list", "-z"]).run()?;
     Ok(out
-        .lines()
-        .filter_map(|l| ObjectId::from_hex(l.trim().as_bytes()).ok())
+        .split('\0')
+        .filter_map(|entry| {
+            let (key, value) = entry.split_once('\n').unwrap_or((entry, ""));
+            (!key.is_empty()).then(|| (key.to_owned(), value.to_owned()))
+        })
         .collect())
 }
 
@@ -549,11 +667,10 @@ fn outgoing_commits(
 /// the commits record them, each (path, pin) once.
 fn outgoing_pins(
     root: &Path,
-    outgoing: &[ObjectId],
+    outgoing: &[WithParent],
 ) -> Result<BTreeMap<String, Vec<OutgoingPin>>, PushError> {
     let mut pins: BTreeMap<String, Vec<OutgoingPin>> = BTreeMap::new();
-    for &commit in outgoing {
-        let parent = first_parent(root, commit).map_err(git_error(SUPERPROJECT))?;
+    for &(commit, parent) in outgoing {
         let mut diff = git(root).args(["diff-tree", "-r", "-z", "--no-renames", "--no-commit-id"]);
         diff = match parent {
             Some(parent) => diff.args([parent.to_string(), commit.to_string()]),
@@ -590,7 +707,8 @@ struct Context<'a> {
     root: &'a Path,
     topic: &'a str,
     request: &'a PushRequest<'a>,
-    superproject_ns: &'a str,
+    /// The tips of the superproject remote's branches and tags.
+    superproject_tips: &'a [ObjectId],
     superproject_tip: ObjectId,
 }
 
@@ -785,7 +903,12 @@ impl Context<'_> {
         if dropped.is_empty() {
             return Ok(Vec::new());
         }
-        let recorded = recorded_pins(self.root, self.superproject_tip, self.superproject_ns, path)?;
+        let recorded = recorded_pins(
+            self.root,
+            self.superproject_tip,
+            self.superproject_tips,
+            path,
+        )?;
         let mut orphaned: Vec<(ObjectId, ObjectId)> = recorded
             .into_iter()
             .filter(|(pin, _)| dropped.contains(pin))
@@ -804,13 +927,18 @@ impl Context<'_> {
 }
 
 /// Every pin of `path` recorded by a superproject commit reachable from T's `tip` or from the
-/// remote's refs fetched into `namespace`, with the newest commit recording it.
+/// superproject remote's `remote_tips`, with the newest commit recording it.
 fn recorded_pins(
     root: &Path,
     tip: ObjectId,
-    namespace: &str,
+    remote_tips: &[ObjectId],
     path: &str,
 ) -> Result<HashMap<ObjectId, ObjectId>, PushError> {
+    let mut input = format!("{tip}\n");
+    for remote_tip in remote_tips {
+        input.push_str(&remote_tip.to_string());
+        input.push('\n');
+    }
     let out = git(root)
         .args([
             "log",
@@ -819,10 +947,11 @@ fn recorded_pins(
             "--no-abbrev",
             "-m",
             "--format=%H",
-            &tip.to_string(),
+            "--stdin",
+            "--",
+            path,
         ])
-        .arg(format!("--glob={namespace}"))
-        .args(["--", path])
+        .stdin(input)
         .run()
         .map_err(git_error(SUPERPROJECT))?;
     let mut pins = HashMap::new();

@@ -37,9 +37,9 @@ impl Remote {
         }
     }
 
-    /// One network call: the remote's branches and tags into the namespace.
+    /// One network call: the remote's branches and tags into the namespace. `--prune` drops
+    /// whatever an earlier run with the same process id left there, without a call of its own.
     pub(crate) fn fetch(&self, timeout: Duration) -> Result<(), GitError> {
-        self.clean();
         let ns = &self.namespace;
         git(&self.dir)
             .args([
@@ -53,6 +53,7 @@ impl Remote {
                 "--quiet",
                 "--no-tags",
                 "--no-write-fetch-head",
+                "--prune",
                 "--refmap=",
                 "--",
                 &self.name,

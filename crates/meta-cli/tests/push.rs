@@ -453,6 +453,24 @@ fn push_two_outgoing_commits_pinning_one_project_put_both_pins_on_the_remote() {
     let s1 = s.record(&["alpha"], "first pin");
     let second = s.commit_in("alpha", "two.txt");
     let s2 = s.record(&["alpha"], "second pin");
+    // A teammate moved the superproject remote's main on: a tip this clone has never seen, so
+    // the remote's refs are fetched (privately) to tell what it lacks.
+    let teammate = s.dir.path().join("teammate");
+    git(s.dir.path())
+        .args(["clone", "-q"])
+        .arg(&s.upstream)
+        .arg(&teammate)
+        .run()
+        .unwrap();
+    git(&teammate)
+        .args(["commit", "-q", "--allow-empty", "-m", "teammate"])
+        .run()
+        .unwrap();
+    git(&teammate)
+        .args(["push", "-q", "origin", "main"])
+        .run()
+        .unwrap();
+    let before = refs(s.root());
 
     let (code, json) = s.json(&["push", "--json"]);
     assert_eq!(code, Some(0), "{json:#}");
@@ -464,6 +482,14 @@ fn push_two_outgoing_commits_pinning_one_project_put_both_pins_on_the_remote() {
     );
     assert!(holds(&s.remote_of("alpha"), &first));
     assert!(holds(&s.remote_of("alpha"), &second));
+    // Only the upstream and origin/feat/x are new here: no private refs left.
+    let after = refs(s.root());
+    assert!(!after.contains("refs/meta/check/"), "{after}");
+    assert_eq!(
+        after.lines().count(),
+        before.lines().count() + 1,
+        "{before}\n{after}"
+    );
 }
 
 #[test]
