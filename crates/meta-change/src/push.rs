@@ -466,7 +466,13 @@ pub fn plan_push(request: &PushRequest<'_>) -> Result<PushPlan, PushError> {
     }
 
     let superproject = (remote_tip != Some(tip)).then(|| {
-        let mut args = vec!["push".to_owned(), "--porcelain".to_owned()];
+        // meta has verified the pins itself; git's own check trusts stale remote-tracking
+        // refs, and `on-demand` would push projects under the superproject's refspec.
+        let mut args = vec![
+            "push".to_owned(),
+            "--porcelain".to_owned(),
+            "--recurse-submodules=no".to_owned(),
+        ];
         if set_upstream {
             args.push("--set-upstream".to_owned());
         }
@@ -1067,19 +1073,9 @@ fn push(call: &GitCall, timeout: Duration) -> Result<Update, PushFailure> {
         .filter(|l| !l.is_empty())
         .collect();
     let refspec = call.args.last().cloned().unwrap_or_default();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout.lines().find_map(|line| {
-        let mut fields = line.splitn(3, '\t');
-        let flag = fields.next()?;
-        (fields.next()? == refspec)
-            .then(|| (flag.to_owned(), fields.next().unwrap_or("").to_owned()))
-    });
-    match line {
-        Some((flag, _)) if flag == "*" => Ok(Update::New),
-        Some((flag, _)) if flag == " " => Ok(Update::FastForward),
-        Some((flag, _)) if flag == "+" => Ok(Update::Forced),
-        Some((flag, _)) if flag == "=" => Ok(Update::UpToDate),
-        Some((_, summary)) => Err(failure(summary.trim().to_owned(), remote_says)),
+    match porcelain_result(&String::from_utf8_lossy(&out.stdout), &refspec) {
+        Some(Ok(update)) => Ok(update),
+        Some(Err(summary)) => Err(failure(summary, remote_says)),
         None => {
             let reason = stderr
                 .lines()
@@ -1092,5 +1088,58 @@ fn push(call: &GitCall, timeout: Duration) -> Result<Update, PushFailure> {
                 );
             Err(failure(reason, remote_says))
         }
+    }
+}
+
+/// The remote's answer for `refspec` in `git push --porcelain` output: how it took the ref, or
+/// git's summary of why not (`[remote rejected] (pre-receive hook declined)`); `None` when the
+/// output has no line for it (git stopped before asking).
+fn porcelain_result(stdout: &str, refspec: &str) -> Option<Result<Update, String>> {
+    stdout.lines().find_map(|line| {
+        let mut fields = line.splitn(3, '\t');
+        let flag = fields.next()?;
+        if fields.next()? != refspec {
+            return None;
+        }
+        let summary = fields.next().unwrap_or("").trim().to_owned();
+        Some(match flag {
+            "*" => Ok(Update::New),
+            " " => Ok(Update::FastForward),
+            "+" => Ok(Update::Forced),
+            "=" => Ok(Update::UpToDate),
+            _ => Err(summary),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn porcelain_lines_are_read_per_ref() {
+        let refspec = "refs/heads/feat/x:refs/heads/feat/x";
+        let taken = "To /r.git\n*\trefs/heads/feat/x:refs/heads/feat/x\t[new branch]\nDone\n";
+        assert_eq!(porcelain_result(taken, refspec), Some(Ok(Update::New)));
+        let fast = "To /r.git\n \trefs/heads/feat/x:refs/heads/feat/x\tabc..def\nDone\n";
+        assert_eq!(
+            porcelain_result(fast, refspec),
+            Some(Ok(Update::FastForward))
+        );
+        let same = "=\trefs/heads/feat/x:refs/heads/feat/x\t[up to date]\n";
+        assert_eq!(porcelain_result(same, refspec), Some(Ok(Update::UpToDate)));
+        let forced = "+\trefs/heads/feat/x:refs/heads/feat/x\tabc...def (forced update)\n";
+        assert_eq!(porcelain_result(forced, refspec), Some(Ok(Update::Forced)));
+        let rejected = "To /r.git\n!\trefs/heads/feat/x:refs/heads/feat/x\t[remote rejected] (pre-receive hook declined)\nDone\n";
+        assert_eq!(
+            porcelain_result(rejected, refspec),
+            Some(Err(
+                "[remote rejected] (pre-receive hook declined)".to_owned()
+            ))
+        );
+        // Another ref's line, or none at all, is no answer for this one.
+        let other = "*\trefs/heads/feat/xy:refs/heads/feat/xy\t[new branch]\n";
+        assert_eq!(porcelain_result(other, refspec), None);
+        assert_eq!(porcelain_result("", refspec), None);
     }
 }

@@ -632,7 +632,7 @@ fn push_dry_run_changes_nothing_json_is_documented_and_a_detached_superproject_i
             "git -C {} push --porcelain -- origin {refspec}",
             s.path("gamma")
         ),
-        format!("git push --porcelain --set-upstream -- origin {refspec}"),
+        format!("git push --porcelain --recurse-submodules=no --set-upstream -- origin {refspec}"),
     ];
     assert_eq!(stdout(&out).lines().collect::<Vec<_>>(), expected);
     assert!(stderr(&out).contains("not pushed"), "{}", stderr(&out));
