@@ -420,7 +420,7 @@ pub fn plan_push(request: &PushRequest<'_>) -> Result<PushPlan, PushError> {
         }]));
     }
 
-    let asked_top = ask_superproject(root, &remote, &topic, request.timeout)?;
+    let asked_top = ask_superproject(root, &remote, &topic, tip, request.timeout)?;
     let remote_tip = asked_top.topic_tip;
     let mut refusals = Vec::new();
     let mut forced = false;
@@ -538,6 +538,7 @@ fn ask_superproject(
     root: &Path,
     remote: &str,
     topic: &str,
+    tip: ObjectId,
     timeout: Duration,
 ) -> Result<AskedSuperproject, PushError> {
     let cannot = |error: &GitError| {
@@ -572,9 +573,6 @@ fn ask_superproject(
             tips.push(id);
         }
     }
-    let tip = rev_parse(root, "HEAD")
-        .map_err(git_error(SUPERPROJECT))?
-        .ok_or(PushError::Refused(vec![PushRefusal::Unborn]))?;
     if let Some(outgoing) = outgoing_commits(root, tip, &tips)? {
         return Ok(AskedSuperproject {
             tips,
