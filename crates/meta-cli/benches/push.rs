@@ -6,7 +6,8 @@
 //! optimised). It builds a fixture of 22 projects (`MetaRepo::build`: 20 checked out, in its
 //! mix of states), a bare remote for the superproject, the topic `feat/bench` over the 20 with
 //! one new commit each, recorded in one superproject commit. Then, round after round, it takes
-//! turns: `meta push`, reset, the 21 `git push` calls, reset. The reset deletes the topic
+//! turns: `meta push`, reset, the 21 `git push` calls, reset, and (for reference) the same
+//! pushes 8 at a time with nothing asked or verified, the floor on this machine. The reset deletes the topic
 //! branch on every remote and its remote-tracking refs and upstream here, so each round starts
 //! from the same state: nothing of the topic on any remote.
 
@@ -149,6 +150,35 @@ impl Fixture {
         start.elapsed()
     }
 
+    /// The floor for any tool on this machine: the same 20 project pushes, 8 at a time, with
+    /// nothing asked or checked, then the superproject's.
+    fn git_pushes_parallel(&self) -> Duration {
+        let refspec = format!("refs/heads/{TOPIC}:refs/heads/{TOPIC}");
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let start = Instant::now();
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let Some((dir, _)) = self.projects.get(i) else {
+                            break;
+                        };
+                        let mut cmd = Command::new("git");
+                        cmd.current_dir(dir)
+                            .args(["push", "-q", "origin", &refspec]);
+                        time("git push", cmd);
+                    }
+                });
+            }
+        });
+        let mut cmd = Command::new("git");
+        cmd.current_dir(&self.root)
+            .args(["push", "-q", "--set-upstream", "origin", &refspec]);
+        time("git push (superproject)", cmd);
+        start.elapsed()
+    }
+
     /// Every project's topic and the superproject's are on their remotes.
     fn check_pushed(&self) {
         let branch = format!("refs/heads/{TOPIC}");
@@ -185,6 +215,7 @@ fn main() {
 
     let mut meta_times = Vec::new();
     let mut git_times = Vec::new();
+    let mut floor_times = Vec::new();
     for round in 0..WARMUP + RUNS {
         fixture.reset();
         let m = fixture.meta_push();
@@ -192,18 +223,32 @@ fn main() {
         fixture.reset();
         let g = fixture.git_pushes();
         fixture.check_pushed();
+        fixture.reset();
+        let f = fixture.git_pushes_parallel();
+        fixture.check_pushed();
         if round >= WARMUP {
             meta_times.push(m);
             git_times.push(g);
+            floor_times.push(f);
         }
     }
     meta_times.sort();
     git_times.sort();
-    let (m, g) = (meta_times[RUNS / 2], git_times[RUNS / 2]);
+    floor_times.sort();
+    let (m, g, f) = (
+        meta_times[RUNS / 2],
+        git_times[RUNS / 2],
+        floor_times[RUNS / 2],
+    );
     let ratio = m.as_secs_f64() / g.as_secs_f64();
     println!("median of {RUNS} rounds each, taking turns:");
-    println!("  21 x git push, one at a time   {:8.1} ms", ms(g));
-    println!("  meta push --jobs 8             {:8.1} ms", ms(m));
+    println!("  21 x git push, one at a time          {:8.1} ms", ms(g));
+    println!("  meta push --jobs 8                    {:8.1} ms", ms(m));
+    println!(
+        "  floor: the same git pushes, 8 at once {:8.1} ms  (ratio {:.3})",
+        ms(f),
+        f.as_secs_f64() / g.as_secs_f64()
+    );
     println!(
         "  ratio meta/git {ratio:.3}; budget {BUDGET}: {}",
         if ratio <= BUDGET { "pass" } else { "FAIL" }
