@@ -732,3 +732,53 @@ fn push_dry_run_changes_nothing_json_is_documented_and_a_detached_superproject_i
     assert!(err.contains("detached"), "{err}");
     assert!(err.contains("git switch -c"), "{err}");
 }
+
+#[test]
+fn push_refuses_a_pin_of_a_project_not_cloned_and_a_superproject_without_its_remote() {
+    // repo004 and repo005 of a 5-project fixture are not checked out.
+    let s = Setup::build(5);
+    let path = s.path("repo005");
+    assert!(!s.root().join(&path).join(".git").exists());
+    let older = rev(&s.remote_of("repo005"), "main~1").unwrap();
+    s.repo
+        .git()
+        .args(["switch", "-q", "-c", TOPIC])
+        .run()
+        .unwrap();
+    s.repo
+        .git()
+        .args(["update-index", "--cacheinfo"])
+        .arg(format!("160000,{older},{path}"))
+        .run()
+        .unwrap();
+    s.repo
+        .git()
+        .args(["commit", "-q", "-m", "pin repo005 back"])
+        .run()
+        .unwrap();
+
+    let out = s.meta(&["push"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("`{path}` is not cloned here")),
+        "{err}"
+    );
+    assert!(err.contains(&format!("meta sync {path}")), "{err}");
+    assert_eq!(topic_on(&s.upstream), None);
+
+    // No remote for the superproject: refused, saying how to add one.
+    s.repo
+        .git()
+        .args(["remote", "remove", "origin"])
+        .run()
+        .unwrap();
+    let out = s.meta(&["push"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("the superproject has no remote `origin`"),
+        "{err}"
+    );
+    assert!(err.contains("git remote add origin URL"), "{err}");
+}
