@@ -122,13 +122,10 @@ pub fn push_error(what: &str, error: PushError) -> CliError {
                 cli = failure_causes(cli, failure);
             }
             if !pushed.is_empty() {
+                let paths: Vec<&str> = pushed.iter().map(|p| p.path.as_str()).collect();
                 cli = cli.with_hint(format!(
                     "pushed already (harmless: only their topic branch): {}",
-                    pushed
-                        .iter()
-                        .map(|p| format!("`{}`", p.path))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    some_paths(&paths)
                 ));
             }
             if diverged(&failures.iter().collect::<Vec<_>>()) {
@@ -162,4 +159,19 @@ pub fn push_error(what: &str, error: PushError) -> CliError {
             }
         }
     }
+}
+
+/// Up to five paths in backquotes, then how many more: lists that stay readable at 200 projects.
+pub fn some_paths(paths: &[&str]) -> String {
+    const SHOWN: usize = 5;
+    let mut text = paths
+        .iter()
+        .take(SHOWN)
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if paths.len() > SHOWN {
+        text = format!("{text} and {} more", paths.len() - SHOWN);
+    }
+    text
 }

@@ -268,10 +268,16 @@ fn show_plan(ui: &Ui, plan: &PushPlan) -> Result<(), CliError> {
         plan.projects.len(),
         if plan.projects.len() == 1 { "" } else { "s" },
     ));
-    for project in plan.projects.iter().filter(|p| p.call.is_none()) {
+    let on_remote: Vec<&str> = plan
+        .projects
+        .iter()
+        .filter(|p| p.call.is_none())
+        .map(|p| p.path.as_str())
+        .collect();
+    if !on_remote.is_empty() {
         ui.note(format!(
-            "{}: every pin is on its remote already (asked now): not pushed",
-            project.path
+            "not pushed, every pin on its remote already (asked now): {}",
+            crate::change_error::some_paths(&on_remote)
         ));
     }
     ui.note("would run (from the root), pushing nothing now (--dry-run):");
