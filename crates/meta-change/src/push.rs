@@ -51,6 +51,9 @@ pub struct PushRequest<'a> {
     pub force_with_lease: bool,
     /// Given to every push as `--push-option=OPT`.
     pub push_options: &'a [String],
+    /// Only these projects (paths) may be pushed (`None`: any); the others' pins must be on
+    /// their remotes already, asked like any project that looks pushed.
+    pub only: Option<&'a [String]>,
 }
 
 /// A pin an outgoing superproject commit records.
@@ -258,6 +261,16 @@ pub enum PushRefusal {
         tip: ObjectId,
     },
     #[error(
+        "`{path}`: pin {} (recorded by superproject commit {}) is not on its remote, and the project is not among those selected to push",
+        short(pin),
+        short(commit)
+    )]
+    NotSelected {
+        path: String,
+        pin: ObjectId,
+        commit: ObjectId,
+    },
+    #[error(
         "`{path}`: force-pushing `{topic}` would drop pin {} (recorded by superproject commit {}) from its remote",
         short(pin),
         short(commit)
@@ -283,6 +296,7 @@ impl PushRefusal {
             | PushRefusal::PinMissing { path, .. }
             | PushRefusal::PinOffTopic { path, .. }
             | PushRefusal::Diverged { path, .. }
+            | PushRefusal::NotSelected { path, .. }
             | PushRefusal::WouldOrphan { path, .. } => path,
         }
     }
@@ -334,6 +348,9 @@ impl PushRefusal {
             ),
             PushRefusal::Diverged { path, topic, .. } => format!(
                 "bring the remote's commits into `{topic}` (`git -C {path} pull --rebase origin {topic}`) and re-record the pin, or `--force-with-lease` to replace them"
+            ),
+            PushRefusal::NotSelected { path, .. } => format!(
+                "add `{path}` to the projects to push (or run `meta push` without a selection)"
             ),
             PushRefusal::WouldOrphan { path, topic, .. } => format!(
                 "keep that commit on the remote: rebuild `{topic}` on top of the remote's (`git -C {path} pull --rebase origin {topic}`) and re-record the pin, instead of replacing it"
@@ -795,7 +812,11 @@ impl Context<'_> {
 
         let all_on_topic = local.iter().all(|p| p.present && p.on_topic);
         let some_untracked = local.iter().any(|p| !p.tracked);
-        if all_on_topic && some_untracked && !self.request.force_with_lease {
+        let selected = self
+            .request
+            .only
+            .is_none_or(|only| only.iter().any(|p| p == path));
+        if selected && all_on_topic && some_untracked && !self.request.force_with_lease {
             // Pushing T carries every pin, and the push's answer verifies them.
             project.reason = Some(PushReason::NotPushed);
             project.call = Some(self.push_call(path, &dir, None));
@@ -836,6 +857,19 @@ impl Context<'_> {
                     topic_exists: project.tip.is_some(),
                 });
             }
+        }
+        if lacking && !selected {
+            refusals.extend(
+                local
+                    .iter()
+                    .filter(|seen| seen.on_topic)
+                    .take(1)
+                    .map(|seen| PushRefusal::NotSelected {
+                        path: path.to_owned(),
+                        pin: seen.pin.pin,
+                        commit: seen.pin.commit,
+                    }),
+            );
         }
         let Some(tip) = project.tip.filter(|_| lacking && refusals.is_empty()) else {
             return Ok((project, Some(remote), refusals));

@@ -782,3 +782,37 @@ fn push_refuses_a_pin_of_a_project_not_cloned_and_a_superproject_without_its_rem
     );
     assert!(err.contains("git remote add origin URL"), "{err}");
 }
+
+#[test]
+fn push_a_selection_pushes_only_those_projects_and_still_verifies_every_pin() {
+    let s = Setup::small(&["alpha", "beta"]);
+    s.branch(&["alpha", "beta"]);
+    s.commit_in("alpha", "a.txt");
+    let beta_pin = s.commit_in("beta", "b.txt");
+    s.record(&["alpha", "beta"], "feat/x");
+
+    // beta is not selected and its remote lacks its pin: refused, nothing pushed.
+    let out = s.meta(&["push", "alpha"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("`{}`", s.path("beta"))), "{err}");
+    assert!(err.contains(&beta_pin[..7]), "{err}");
+    assert!(err.contains("not among those selected"), "{err}");
+    assert_eq!(topic_on(&s.remote_of("alpha")), None);
+    assert_eq!(topic_on(&s.upstream), None);
+
+    // Once beta's branch is on its remote (pushed another way), `meta push alpha` goes through.
+    git(&s.dir_of("beta"))
+        .args(["push", "-q", "origin", TOPIC])
+        .run()
+        .unwrap();
+    let (code, json) = s.json(&["push", "alpha", "--json"]);
+    assert_eq!(code, Some(0), "{json:#}");
+    assert_eq!(project_json(&json, &s.path("alpha"))["result"], "new");
+    assert_eq!(project_json(&json, &s.path("beta"))["action"], "on-remote");
+    assert_eq!(json["superproject"]["result"], "new");
+
+    // A pattern matching no project is a usage error.
+    let out = s.meta(&["push", "nosuch"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}

@@ -1,4 +1,5 @@
-//! `meta push [--dry-run] [--jobs N] [--force-with-lease] [-o OPT…] [--timeout S] [--json]`:
+//! `meta push [PATTERN…] [--group G] [--dry-run] [--jobs N] [--force-with-lease] [-o OPT…]
+//! [--timeout S] [--json]`:
 //! publishes the superproject's current branch (the topic) in three phases — projects' branches
 //! in parallel, every pin verified on its remote, then the superproject (the rules are in
 //! `meta_change::push`). Progress on a terminal, one line per project otherwise, one summary.
@@ -17,6 +18,7 @@ use serde::Serialize;
 use crate::change_error::push_error;
 use crate::cli::Ctx;
 use crate::error::{CliError, CliResult};
+use crate::select::SelectArgs;
 use crate::ui::{Ui, styles};
 
 #[derive(clap::Args, Debug)]
@@ -41,6 +43,10 @@ pub struct Args {
     /// Print JSON (described below `meta push --help`).
     #[arg(long)]
     json: bool,
+    /// Narrow the projects that may be pushed (`PATTERN…`, `--group`); every pin is still
+    /// verified, and one an unselected project's remote lacks is refused.
+    #[command(flatten)]
+    select: SelectArgs,
 }
 
 const JSON_HELP: &str = "\
@@ -52,7 +58,8 @@ other projects are asked with one fetch into refs/meta/check/… (deleted afterw
 trusting remote-tracking refs. Phase 3 pushes the superproject (setting T's upstream when it has
 none). A rejected push, an unreachable remote, a pin on no branch meta can push, or a
 force-push that would drop a recorded pin stops before the superproject. Running it again
-pushes only what is missing.
+pushes only what is missing. PATTERN… and --group narrow the projects that may be pushed;
+every pin is still verified, and one an unselected project's remote lacks is refused.
 
 --json prints one object:
   {\"topic\", \"remote\" (the superproject's), \"dry_run\", \"nothing_to_push\",
@@ -113,12 +120,21 @@ struct PinJson {
 pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     let workspace = ctx.workspace()?.clone();
     let root = workspace.root();
+    let only: Option<Vec<String>> = if args.select.narrows() {
+        let listed = meta_repo::list_projects(root)?;
+        let chosen = args.select.choose(&workspace, listed.projects)?;
+        let chosen = args.select.keep_dirty(root, chosen);
+        Some(chosen.into_iter().map(|p| p.path).collect())
+    } else {
+        None
+    };
     let request = PushRequest {
         root,
         jobs: usize::from(args.jobs),
         timeout: Duration::from_secs(args.timeout),
         force_with_lease: args.force_with_lease,
         push_options: &args.push_option,
+        only: only.as_deref(),
     };
     let show_bar = ctx.ui.verbosity() >= 0 && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let spinner = show_bar.then(|| {
