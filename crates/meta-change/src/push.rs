@@ -16,13 +16,14 @@
 //! **Running** ([`PushPlan::run`]): phase 1 pushes the projects in parallel with an explicit
 //! `refs/heads/T:refs/heads/T` and `--porcelain`; any rejected ref stops there (the superproject
 //! is not pushed). Phase 2 is the verification: a ref the remote reports updated (or up to
-//! date) to a tip holding the pins is the remote's own answer, and projects not pushed were
-//! asked while planning. Phase 3 pushes the superproject (`--set-upstream` when T has none).
+//! date) to a tip holding the pins is the remote's own answer, and every project not pushed is
+//! asked again now (`ls-remote`, then which pins its tips hold; a fetch when a tip is new
+//! here), so a pin lost while phase 1 ran stops the superproject. Phase 3 pushes the superproject (`--set-upstream` when T has none).
 //! An interrupted push leaves only project branches, and running it again pushes only what
 //! the remotes lack.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use meta_repo::ObjectId;
@@ -113,6 +114,7 @@ pub struct PushPlan {
     pub forced: bool,
     /// The superproject's push (`None`: its remote has T already: nothing to push).
     pub superproject: Option<GitCall>,
+    root: PathBuf,
     timeout: Duration,
     jobs: usize,
     /// Private namespaces, held only so that dropping the plan deletes them (the
@@ -190,6 +192,8 @@ pub trait PushProgress: Sync {
     fn projects(&self, _count: usize) {}
     /// One project push finished.
     fn project_done(&self, _path: &str, _result: Result<&Pushed, &PushFailure>) {}
+    /// Phase 2: `count` projects not pushed are asked again.
+    fn verifying(&self, _count: usize) {}
     /// Phase 3: the superproject's push starts.
     fn superproject(&self) {}
 }
@@ -271,6 +275,16 @@ pub enum PushRefusal {
         commit: ObjectId,
     },
     #[error(
+        "`{path}`: pin {} (recorded by superproject commit {}) was on its remote when asked before the pushes, and is not any more",
+        short(pin),
+        short(commit)
+    )]
+    LostMeanwhile {
+        path: String,
+        pin: ObjectId,
+        commit: ObjectId,
+    },
+    #[error(
         "`{path}`: force-pushing `{topic}` would drop pin {} (recorded by superproject commit {}) from its remote",
         short(pin),
         short(commit)
@@ -297,6 +311,7 @@ impl PushRefusal {
             | PushRefusal::PinOffTopic { path, .. }
             | PushRefusal::Diverged { path, .. }
             | PushRefusal::NotSelected { path, .. }
+            | PushRefusal::LostMeanwhile { path, .. }
             | PushRefusal::WouldOrphan { path, .. } => path,
         }
     }
@@ -349,6 +364,9 @@ impl PushRefusal {
             PushRefusal::Diverged { path, topic, .. } => format!(
                 "bring the remote's commits into `{topic}` (`git -C {path} pull --rebase origin {topic}`) and re-record the pin, or `--force-with-lease` to replace them"
             ),
+            PushRefusal::LostMeanwhile { .. } => {
+                "someone changed that remote while this ran: run `meta push` again (it pushes the pin when the topic branch holds it)".to_owned()
+            }
             PushRefusal::NotSelected { path, .. } => format!(
                 "add `{path}` to the projects to push (or run `meta push` without a selection)"
             ),
@@ -369,6 +387,13 @@ pub enum PushError {
     #[error("{} project push{} failed", .failures.len(), if .failures.len() == 1 { "" } else { "es" })]
     Rejected {
         failures: Vec<PushFailure>,
+        pushed: Vec<Pushed>,
+    },
+    /// Phase 2: a pin of a project not pushed could not be found on its remote now; the
+    /// superproject was not pushed. `pushed` took.
+    #[error("{} pin{} could not be verified on {} remote{} now", .refusals.len(), if .refusals.len() == 1 { "" } else { "s" }, if .refusals.len() == 1 { "its" } else { "their" }, if .refusals.len() == 1 { "" } else { "s" })]
+    NotVerified {
+        refusals: Vec<PushRefusal>,
         pushed: Vec<Pushed>,
     },
     /// Phase 3: every project is on its remote, the superproject's push failed.
@@ -510,6 +535,7 @@ pub fn plan_push(request: &PushRequest<'_>) -> Result<PushPlan, PushError> {
         set_upstream,
         forced,
         superproject,
+        root: root.to_path_buf(),
         timeout: request.timeout,
         jobs: request.jobs,
         _namespaces: asked,
@@ -1063,7 +1089,18 @@ impl PushPlan {
             return Err(PushError::Rejected { failures, pushed });
         }
         // Phase 2: every pushed ref was taken at a tip holding its pins (the remote's own
-        // answer); every other project was asked while planning.
+        // answer); every other project's remote is asked again now, after phase 1.
+        let others: Vec<&ProjectPush> = self.projects.iter().filter(|p| p.call.is_none()).collect();
+        progress.verifying(others.len());
+        let refusals: Vec<PushRefusal> = parallel(&others, self.jobs, |project| {
+            verify_now(&self.root.join(&project.path), project, self.timeout)
+        })
+        .into_iter()
+        .flatten()
+        .collect();
+        if !refusals.is_empty() {
+            return Err(PushError::NotVerified { refusals, pushed });
+        }
         let Some(call) = &self.superproject else {
             return Ok(PushOutcome {
                 projects: pushed,
@@ -1079,6 +1116,74 @@ impl PushPlan {
             Err(failure) => Err(PushError::SuperprojectRejected { failure, pushed }),
         }
     }
+}
+
+/// Phase 2 for a project not pushed: its remote asked now (`ls-remote`, then which pins its
+/// tips hold, locally; a fetch into the private namespace when a tip is new here). `None`:
+/// every pin is there.
+fn verify_now(dir: &Path, project: &ProjectPush, timeout: Duration) -> Option<PushRefusal> {
+    let cannot = |error: &GitError| PushRefusal::CannotVerify {
+        path: project.path.clone(),
+        reason: unverifiable_reason(PROJECT_REMOTE, error),
+    };
+    let listing = match git(dir)
+        .args(["ls-remote", "--heads", "--tags", "--", PROJECT_REMOTE])
+        .no_prompt()
+        .timeout(timeout)
+        .run()
+    {
+        Ok(listing) => listing,
+        Err(error) => return Some(cannot(&error)),
+    };
+    let mut input = String::new();
+    for pin in &project.pins {
+        input.push_str(&pin.pin.to_string());
+        input.push('\n');
+    }
+    for line in listing.lines() {
+        if let Some((id, name)) = line.split_once('\t')
+            && !name.ends_with("^{}")
+        {
+            input.push('^');
+            input.push_str(id);
+            input.push('\n');
+        }
+    }
+    // What the pins reach and no remote tip does; a pin listed is a pin the remote lacks.
+    let missing: Vec<ObjectId> = match git(dir).args(["rev-list", "--stdin"]).stdin(input).output()
+    {
+        Ok(out) if out.status.success() => {
+            let listed: HashSet<ObjectId> = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter_map(|l| ObjectId::from_hex(l.trim().as_bytes()).ok())
+                .collect();
+            project
+                .pins
+                .iter()
+                .map(|p| p.pin)
+                .filter(|pin| listed.contains(pin))
+                .collect()
+        }
+        // A tip this clone has never seen: fetch the remote's refs and ask them.
+        _ => {
+            let remote = Namespace(Remote::new(dir, PROJECT_REMOTE));
+            if let Err(error) = remote.0.fetch(timeout) {
+                return Some(cannot(&error));
+            }
+            project
+                .pins
+                .iter()
+                .map(|p| p.pin)
+                .filter(|pin| !remote.0.holds(*pin).unwrap_or(false))
+                .collect()
+        }
+    };
+    let pin = *project.pins.iter().find(|p| missing.contains(&p.pin))?;
+    Some(PushRefusal::LostMeanwhile {
+        path: project.path.clone(),
+        pin: pin.pin,
+        commit: pin.commit,
+    })
 }
 
 /// Runs one `git push --porcelain` of one ref and reads the remote's answer for it.

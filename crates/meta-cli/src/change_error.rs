@@ -137,6 +137,34 @@ pub fn push_error(what: &str, error: PushError) -> CliError {
                 "fix the cause, then run `meta push` again: it pushes only what is missing",
             )
         }
+        PushError::NotVerified { refusals, pushed } => {
+            let mut cli = CliError::new(format!(
+                "{what}: after the project pushes, {error}, so the superproject was not pushed",
+                error = PushError::NotVerified {
+                    refusals: refusals.clone(),
+                    pushed: Vec::new(),
+                }
+            ));
+            let mut fixes: Vec<String> = Vec::new();
+            for refusal in &refusals {
+                cli = cli.with_cause(refusal.to_string());
+                let fix = refusal.fix();
+                if !fixes.contains(&fix) {
+                    fixes.push(fix);
+                }
+            }
+            for fix in fixes {
+                cli = cli.with_hint(fix);
+            }
+            if !pushed.is_empty() {
+                let paths: Vec<&str> = pushed.iter().map(|p| p.path.as_str()).collect();
+                cli = cli.with_hint(format!(
+                    "pushed already (harmless: only their topic branch): {}",
+                    some_paths(&paths)
+                ));
+            }
+            cli
+        }
         PushError::SuperprojectRejected { failure, .. } => {
             let mut cli = CliError::new(format!(
                 "{what}: every pin is on its project's remote, but the superproject's push failed"

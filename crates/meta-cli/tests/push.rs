@@ -816,3 +816,75 @@ fn push_a_selection_pushes_only_those_projects_and_still_verifies_every_pin() {
     let out = s.meta(&["push", "nosuch"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+#[test]
+fn push_verifies_projects_not_pushed_again_after_phase_one() {
+    let s = Setup::small(&["alpha", "beta", "gamma"]);
+    let names = ["alpha", "beta", "gamma"];
+    s.branch(&names);
+    for n in names {
+        s.commit_in(n, "topic.txt");
+    }
+    // beta and gamma are on their remotes already (asked, not pushed); alpha is pushed.
+    for n in ["beta", "gamma"] {
+        git(&s.dir_of(n))
+            .args(["push", "-q", "origin", TOPIC])
+            .run()
+            .unwrap();
+    }
+    s.record(&names, "feat/x");
+    let unset =
+        "unset GIT_DIR GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES GIT_QUARANTINE_PATH";
+
+    // While alpha is being pushed, someone deletes beta's branch on its remote.
+    hook(
+        &s.remote_of("alpha"),
+        "pre-receive",
+        &format!(
+            "{unset}\ngit --git-dir='{}' update-ref -d refs/heads/{TOPIC}\ncat > /dev/null",
+            s.remote_of("beta").display()
+        ),
+    );
+    let out = s.meta(&["push"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("superproject was not pushed"), "{err}");
+    assert!(
+        err.contains(&format!("`{}`: pin", s.path("beta"))) && err.contains("not any more"),
+        "{err}"
+    );
+    assert_eq!(topic_on(&s.upstream), None);
+
+    // While alpha is being pushed again, gamma's remote moves away: cannot verify, refused.
+    git(&s.dir_of("beta"))
+        .args(["push", "-q", "origin", TOPIC])
+        .run()
+        .unwrap();
+    git(&s.remote_of("alpha"))
+        .args(["update-ref", "-d", &format!("refs/heads/{TOPIC}")])
+        .run()
+        .unwrap();
+    hook(
+        &s.remote_of("alpha"),
+        "pre-receive",
+        &format!(
+            "mv '{}' '{}'\ncat > /dev/null",
+            s.remote_of("gamma").display(),
+            s.dir.path().join("gamma-moved.git").display()
+        ),
+    );
+    let out = s.meta(&["push"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("`{}`: cannot verify", s.path("gamma"))),
+        "{err}"
+    );
+    assert_eq!(topic_on(&s.upstream), None);
+
+    // Back in place: the re-run goes through.
+    std::fs::rename(s.dir.path().join("gamma-moved.git"), s.remote_of("gamma")).unwrap();
+    std::fs::remove_file(s.remote_of("alpha").join("hooks/pre-receive")).unwrap();
+    s.meta_ok(&["push"]);
+    assert!(topic_on(&s.upstream).is_some());
+}

@@ -54,8 +54,9 @@ The topic is the superproject's current branch T. Phase 1 pushes, in parallel, e
 holding commits that any superproject commit the remote lacks pins (not only the tip's), with
 `git push --porcelain origin refs/heads/T:refs/heads/T`. Phase 2 verifies every such pin on its
 project's remote: a ref the remote reports taken, at a tip holding the pins, is its own answer;
-other projects are asked with one fetch into refs/meta/check/… (deleted afterwards), never
-trusting remote-tracking refs. Phase 3 pushes the superproject (setting T's upstream when it has
+other projects are asked while planning with one fetch into refs/meta/check/… (deleted
+afterwards) and again with ls-remote after the project pushes, never trusting remote-tracking
+refs. Phase 3 pushes the superproject (setting T's upstream when it has
 none). A rejected push, an unreachable remote, a pin on no branch meta can push, or a
 force-push that would drop a recorded pin stops before the superproject. Running it again
 pushes only what is missing. PATTERN… and --group narrow the projects that may be pushed;
