@@ -2,10 +2,11 @@
 //! superproject commit ever reaches its remote before the pins it records reach theirs.
 //!
 //! **Planning** ([`plan_push`], reading and asking only):
-//! - the superproject's remote (`branch.T.remote`, else `origin`) is asked with one fetch into
-//!   the private namespace (see [`crate::remote`]); the *outgoing* commits are those of T it
-//!   lacks, and their *pins* every gitlink each one changes against its first parent (all of
-//!   them, not only the tip's);
+//! - the superproject's remote (`branch.T.remote`, else `origin`) is asked for its refs with
+//!   `ls-remote` (and, when this clone lacks one of their tips, a fetch into the private
+//!   namespace of [`crate::remote`]); the *outgoing* commits are those of T it lacks, and their
+//!   *pins* every gitlink each one changes against its first parent (all of them, not only the
+//!   tip's);
 //! - each project holding outgoing pins is read locally, in parallel: when its branch T holds
 //!   every pin and some pin is on no remote-tracking ref, T is pushed without asking first (the
 //!   push's own per-ref answer verifies it); otherwise (every pin looks pushed, a pin is off T,
@@ -18,9 +19,9 @@
 //! is not pushed). Phase 2 is the verification: a ref the remote reports updated (or up to
 //! date) to a tip holding the pins is the remote's own answer, and every project not pushed is
 //! asked again now (`ls-remote`, then which pins its tips hold; a fetch when a tip is new
-//! here), so a pin lost while phase 1 ran stops the superproject. Phase 3 pushes the superproject (`--set-upstream` when T has none).
-//! An interrupted push leaves only project branches, and running it again pushes only what
-//! the remotes lack.
+//! here), so a pin lost while phase 1 ran stops the superproject. Phase 3 pushes the
+//! superproject (`--set-upstream` when T has none). An interrupted push leaves only project
+//! branches, and running it again pushes only what the remotes lack.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -102,7 +103,7 @@ pub struct PushPlan {
     pub remote: String,
     /// The superproject's T.
     pub tip: ObjectId,
-    /// The remote's T, asked now (`None`: it has no T).
+    /// The remote's T, as asked while planning (`None`: it has no T).
     pub remote_tip: Option<ObjectId>,
     /// Superproject commits of T the remote lacks, oldest first.
     pub outgoing: Vec<ObjectId>,
