@@ -169,7 +169,8 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         return Ok(ExitCode::SUCCESS);
     }
 
-    let count = plan.calls().count() as u64;
+    // The bar counts project pushes; the superproject's shows as its message afterwards.
+    let count = plan.projects.iter().filter(|p| p.call.is_some()).count() as u64;
     let bar = show_bar.then(|| {
         let bar = ProgressBar::with_draw_target(Some(count), ProgressDrawTarget::stderr());
         bar.set_style(
