@@ -11,12 +11,13 @@
 //!   ([`Refusal`]) happen while planning; nothing is written until every repository agreed.
 //!   [`Plan::apply`] undoes the calls already made when a later one fails.
 //!
-//! - Operations whose later steps depend on earlier results (`meta commit`: the superproject's
-//!   message lists the projects' new commits) keep a [`journal`] while they run, so a crash
-//!   half-way can be undone or finished by the next command.
+//! - Operations whose later steps depend on earlier results keep a [`journal`] while they
+//!   run, so a crash half-way can be undone or finished by the next command.
 //!
 //! Commands: [`plan_branch`] (`meta branch`), [`plan_switch`] (`meta switch`), [`plan_commit`]
-//! (`meta commit`), [`topics`] (`meta branches`), [`check_pins`] (`meta check pins`).
+//! (`meta commit`), [`plan_push`] (`meta push`: ordered, verified against the remotes,
+//! idempotent), [`plan_land`], [`start_rebase`], [`plan_abandon`] / [`plan_prune`], [`topics`]
+//! (`meta branches`), [`check_pins`] (`meta check pins`), [`plan_diff`] (`meta diff`).
 //!
 //! Every git call goes through [`meta_workflow::git`]; names reach git only inside `refs/…`
 //! arguments or glued to an option (`--create=NAME`), and names starting with `-` are refused.
@@ -31,7 +32,9 @@ mod land;
 mod name;
 mod pins;
 mod plan;
+mod push;
 mod rebase;
+mod remote;
 mod state;
 mod switch;
 mod topics;
@@ -61,6 +64,10 @@ pub use land::{
 pub use name::check_branch_name;
 pub use pins::{PinCheck, PinStatus, PinsError, PinsRequest, check_pins, pins_without_remote_ref};
 pub use plan::{ApplyError, GitCall, JournaledError, Plan, Step, abort_journaled};
+pub use push::{
+    NoPushProgress, OutgoingPin, PROJECT_REMOTE, ProjectPush, PushError, PushFailure, PushOutcome,
+    PushPlan, PushProgress, PushReason, PushRefusal, PushRequest, Pushed, Update, plan_push,
+};
 pub use rebase::{
     RebaseError, RebaseOutcome, RebaseProject, abort_rebase, continue_rebase, start_rebase,
 };

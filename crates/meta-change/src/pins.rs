@@ -15,14 +15,14 @@
 //! fetch with `GIT_TERMINAL_PROMPT=0` and a time limit; any failure to ask is `unverifiable`.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 use std::time::Duration;
 
 use meta_repo::{ObjectId, Project};
 use meta_workflow::TrackedBranches;
 use meta_workflow::git::{GitError, git, has_commit, is_ancestor, looks_like_option};
+
+use crate::remote::{Remote, first_parent, gitlinks, parallel, unverifiable_reason};
 
 /// What the project's remote says about a pin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -109,10 +109,10 @@ pub fn check_pins(
             .is_none_or(|paths| paths.iter().any(|p| p == path))
     };
     for commit in &commits {
-        let pins = gitlinks(root, *commit, &mut trees)?;
-        let parent = first_parent(root, *commit)?;
+        let pins = gitlinks(root, *commit, &mut trees).map_err(PinsError::Git)?;
+        let parent = first_parent(root, *commit).map_err(PinsError::Git)?;
         let before = match parent {
-            Some(parent) => gitlinks(root, parent, &mut trees)?,
+            Some(parent) => gitlinks(root, parent, &mut trees).map_err(PinsError::Git)?,
             None => BTreeMap::new(),
         };
         for (path, pin) in pins {
@@ -159,34 +159,16 @@ pub fn check_pins(
         })
         .collect();
 
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, Vec<PinCheck>)>> = Mutex::new(Vec::new());
-    let jobs = request.jobs.clamp(1, work.len().max(1));
-    std::thread::scope(|scope| {
-        for _ in 0..jobs {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some((path, entries, branch)) = work.get(i) else {
-                        break;
-                    };
-                    let checks = check_project(
-                        &root.join(path),
-                        path,
-                        entries,
-                        branch.as_deref(),
-                        request.timeout,
-                    );
-                    if let Ok(mut all) = results.lock() {
-                        all.push((i, checks));
-                    }
-                }
-            });
-        }
+    let results = parallel(&work, request.jobs, |(path, entries, branch)| {
+        check_project(
+            &root.join(path),
+            path,
+            entries,
+            branch.as_deref(),
+            request.timeout,
+        )
     });
-    let mut results = results.into_inner().unwrap_or_default();
-    results.sort_by_key(|(i, _)| *i);
-    Ok(results.into_iter().flat_map(|(_, checks)| checks).collect())
+    Ok(results.into_iter().flatten().collect())
 }
 
 #[derive(Debug, Clone)]
@@ -232,45 +214,6 @@ fn superproject_commits(root: &Path, range: Option<&str>) -> Result<Vec<ObjectId
         .collect())
 }
 
-fn first_parent(root: &Path, commit: ObjectId) -> Result<Option<ObjectId>, PinsError> {
-    let out = git(root)
-        .args(["rev-list", "--parents", "-n", "1", &commit.to_string()])
-        .run()
-        .map_err(PinsError::Git)?;
-    Ok(out
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| ObjectId::from_hex(p.as_bytes()).ok()))
-}
-
-/// The gitlinks (path → commit) of a superproject commit, read once per commit.
-fn gitlinks(
-    root: &Path,
-    commit: ObjectId,
-    cache: &mut HashMap<ObjectId, BTreeMap<String, ObjectId>>,
-) -> Result<BTreeMap<String, ObjectId>, PinsError> {
-    if let Some(links) = cache.get(&commit) {
-        return Ok(links.clone());
-    }
-    let out = git(root)
-        .args(["ls-tree", "-r", "-z", "--full-tree", &commit.to_string()])
-        .run()
-        .map_err(PinsError::Git)?;
-    let links: BTreeMap<String, ObjectId> = out
-        .split('\0')
-        .filter_map(|entry| {
-            let (meta, path) = entry.split_once('\t')?;
-            let mut parts = meta.split_whitespace();
-            (parts.next()? == "160000").then_some(())?;
-            parts.next()?;
-            let id = ObjectId::from_hex(parts.next()?.as_bytes()).ok()?;
-            Some((path.to_owned(), id))
-        })
-        .collect();
-    cache.insert(commit, links.clone());
-    Ok(links)
-}
-
 /// Asks one project's remote about its pins.
 fn check_project(
     dir: &Path,
@@ -300,10 +243,10 @@ fn check_project(
             "the project is not cloned here (`meta sync {path}` clones it)"
         ));
     }
-    let remote = Remote::new(dir);
+    let remote = Remote::new(dir, "origin");
     let fetched = remote.fetch(timeout);
     let result = match fetched {
-        Err(error) => all_unverifiable(unverifiable_reason(&error)),
+        Err(error) => all_unverifiable(unverifiable_reason("origin", &error)),
         Ok(()) => entries
             .iter()
             .map(|entry| {
@@ -312,7 +255,7 @@ fn check_project(
                         && has_commit(dir, entry.pin).unwrap_or(false)
                         && !is_ancestor(dir, old, entry.pin).unwrap_or(true)
                 });
-                match remote.status(entry.pin, tracked) {
+                match status(&remote, entry.pin, tracked) {
                     Ok((status, detail)) => verdict(entry, status, rewound, detail),
                     Err(error) => verdict(
                         entry,
@@ -328,132 +271,31 @@ fn check_project(
     result
 }
 
-/// Words for a failed fetch: git's `fatal:` line, or the time-out.
-fn unverifiable_reason(error: &GitError) -> String {
-    match error {
-        GitError::Failed { stderr, .. } => {
-            // git's own verdict (`fatal: …`), not the advice printed after it.
-            let line = stderr
-                .lines()
-                .map(str::trim)
-                .find(|l| l.starts_with("fatal:") || l.starts_with("error:"))
-                .or_else(|| stderr.lines().map(str::trim).find(|l| !l.is_empty()))
-                .unwrap_or("the fetch failed");
-            format!("cannot ask the remote `origin`: {}", line.trim())
-        }
-        GitError::TimedOut { seconds, .. } => {
-            format!("the remote `origin` did not answer within {seconds} s")
-        }
-        other @ GitError::Spawn { .. } => other.to_string(),
+/// Where `pin` stands on the fetched refs of `remote`.
+fn status(
+    remote: &Remote,
+    pin: ObjectId,
+    tracked: Option<&str>,
+) -> Result<(PinStatus, Option<String>), GitError> {
+    if !has_commit(&remote.dir, pin)? {
+        return Ok((
+            PinStatus::LocalOnly,
+            Some("neither the remote nor this clone holds it".to_owned()),
+        ));
     }
-}
-
-/// The remote's refs, fetched into this run's private namespace of one repository.
-struct Remote {
-    dir: PathBuf,
-    namespace: String,
-}
-
-impl Remote {
-    fn new(dir: &Path) -> Self {
-        Self {
-            dir: dir.to_path_buf(),
-            namespace: format!("refs/meta/check/{}", std::process::id()),
-        }
+    if let Some(branch) = tracked
+        && let Some(tip) = remote.branch(branch)?
+        && is_ancestor(&remote.dir, pin, tip)?
+    {
+        return Ok((PinStatus::Landed, None));
     }
-
-    /// One network call: the remote's branches and tags into the namespace.
-    fn fetch(&self, timeout: Duration) -> Result<(), GitError> {
-        self.clean();
-        let ns = &self.namespace;
-        git(&self.dir)
-            .args([
-                "-c",
-                "fetch.recurseSubmodules=false",
-                "-c",
-                "maintenance.auto=false",
-                "-c",
-                "gc.auto=0",
-                "fetch",
-                "--quiet",
-                "--no-tags",
-                "--no-write-fetch-head",
-                "--refmap=",
-                "origin",
-            ])
-            .arg(format!("+refs/heads/*:{ns}/heads/*"))
-            .arg(format!("+refs/tags/*:{ns}/tags/*"))
-            .no_prompt()
-            .timeout(timeout)
-            .run()
-            .map(drop)
-    }
-
-    /// Where `pin` stands on the fetched refs.
-    fn status(
-        &self,
-        pin: ObjectId,
-        tracked: Option<&str>,
-    ) -> Result<(PinStatus, Option<String>), GitError> {
-        if !has_commit(&self.dir, pin)? {
-            return Ok((
-                PinStatus::LocalOnly,
-                Some("neither the remote nor this clone holds it".to_owned()),
-            ));
-        }
-        if let Some(branch) = tracked
-            && let Some(tip) = meta_workflow::git::rev_parse(
-                &self.dir,
-                &format!("{}/heads/{branch}", self.namespace),
-            )?
-            && is_ancestor(&self.dir, pin, tip)?
-        {
-            return Ok((PinStatus::Landed, None));
-        }
-        let holding = git(&self.dir)
-            .args([
-                "for-each-ref",
-                "--count=1",
-                "--format=%(refname)",
-                "--contains",
-                &pin.to_string(),
-                &format!("{}/", self.namespace),
-            ])
-            .run()?;
-        if holding.trim().is_empty() {
-            Ok((
-                PinStatus::LocalOnly,
-                Some("no branch or tag of the remote holds it".to_owned()),
-            ))
-        } else {
-            Ok((PinStatus::OnRemote, None))
-        }
-    }
-
-    /// Deletes the namespace (best effort: leftovers are only private refs).
-    fn clean(&self) {
-        let Ok(listing) = git(&self.dir)
-            .args([
-                "for-each-ref",
-                "--format=%(refname)",
-                &format!("{}/", self.namespace),
-            ])
-            .run()
-        else {
-            return;
-        };
-        let mut input = String::new();
-        for name in listing.lines().filter(|l| !l.is_empty()) {
-            input.push_str("delete ");
-            input.push_str(name);
-            input.push('\n');
-        }
-        if !input.is_empty() {
-            let _ = git(&self.dir)
-                .args(["update-ref", "--stdin"])
-                .stdin(input)
-                .run();
-        }
+    if remote.holds(pin)? {
+        Ok((PinStatus::OnRemote, None))
+    } else {
+        Ok((
+            PinStatus::LocalOnly,
+            Some("no branch or tag of the remote holds it".to_owned()),
+        ))
     }
 }
 

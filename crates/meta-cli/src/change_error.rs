@@ -1,7 +1,7 @@
 //! How errors of `meta-change` (topics, plans, refusals) read to the user: every refusal as a
 //! cause naming the repository and the ref, every fix as a hint, and "nothing was changed".
 
-use meta_change::{ApplyError, ChangeError, Refusal};
+use meta_change::{ApplyError, ChangeError, PushError, PushFailure, Refusal};
 
 use crate::error::CliError;
 use crate::workflow_error::git_hint;
@@ -112,4 +112,132 @@ pub fn recover_plan(
         }
     ))?;
     Ok(None)
+}
+
+/// `meta push`'s errors: refusals (nothing pushed) with their fixes, rejected pushes with
+/// git's reason and what the remote said, and what was pushed already (harmless).
+pub fn push_error(what: &str, error: PushError) -> CliError {
+    let failure_causes = |mut cli: CliError, failure: &PushFailure| {
+        let place = if failure.path == meta_change::SUPERPROJECT {
+            "the superproject".to_owned()
+        } else {
+            format!("`{}`", failure.path)
+        };
+        cli = cli.with_cause(format!("{place}: {}", failure.reason));
+        for line in &failure.remote_says {
+            cli = cli.with_cause(format!("{place}: the remote says: {line}"));
+        }
+        cli
+    };
+    let diverged = |failures: &[&PushFailure]| {
+        failures
+            .iter()
+            .any(|f| f.reason.contains("non-fast-forward") || f.reason.contains("fetch first"))
+    };
+    match error {
+        PushError::Refused(refusals) => {
+            let mut cli = CliError::new(format!("{what}: refused, nothing was pushed"));
+            let mut fixes: Vec<String> = Vec::new();
+            for refusal in &refusals {
+                cli = cli.with_cause(refusal.to_string());
+                let fix = refusal.fix();
+                if !fixes.contains(&fix) {
+                    fixes.push(fix);
+                }
+            }
+            for fix in fixes {
+                cli = cli.with_hint(fix);
+            }
+            cli
+        }
+        PushError::Rejected { failures, pushed } => {
+            let mut cli = CliError::new(format!(
+                "{what}: {} project push{} failed, so the superproject was not pushed",
+                failures.len(),
+                if failures.len() == 1 { "" } else { "es" }
+            ));
+            for failure in &failures {
+                cli = failure_causes(cli, failure);
+            }
+            if !pushed.is_empty() {
+                let paths: Vec<&str> = pushed.iter().map(|p| p.path.as_str()).collect();
+                cli = cli.with_hint(format!(
+                    "pushed already (harmless: only their topic branch): {}",
+                    some_paths(&paths)
+                ));
+            }
+            if diverged(&failures.iter().collect::<Vec<_>>()) {
+                cli = cli.with_hint(
+                    "a remote has commits on the branch that yours lacks: pull them in there (`git -C PATH pull --rebase origin BRANCH`) and re-record the pin, or `--force-with-lease` to replace them",
+                );
+            }
+            cli.with_hint(
+                "fix the cause, then run `meta push` again: it pushes only what is missing",
+            )
+        }
+        PushError::NotVerified { refusals, pushed } => {
+            let mut cli = CliError::new(format!(
+                "{what}: after the project pushes, {error}, so the superproject was not pushed",
+                error = PushError::NotVerified {
+                    refusals: refusals.clone(),
+                    pushed: Vec::new(),
+                }
+            ));
+            let mut fixes: Vec<String> = Vec::new();
+            for refusal in &refusals {
+                cli = cli.with_cause(refusal.to_string());
+                let fix = refusal.fix();
+                if !fixes.contains(&fix) {
+                    fixes.push(fix);
+                }
+            }
+            for fix in fixes {
+                cli = cli.with_hint(fix);
+            }
+            if !pushed.is_empty() {
+                let paths: Vec<&str> = pushed.iter().map(|p| p.path.as_str()).collect();
+                cli = cli.with_hint(format!(
+                    "pushed already (harmless: only their topic branch): {}",
+                    some_paths(&paths)
+                ));
+            }
+            cli
+        }
+        PushError::SuperprojectRejected { failure, .. } => {
+            let mut cli = CliError::new(format!(
+                "{what}: every pin is on its project's remote, but the superproject's push failed"
+            ));
+            cli = failure_causes(cli, &failure);
+            if diverged(&[&failure]) {
+                cli = cli.with_hint(
+                    "the superproject's remote has commits on the branch that yours lacks: `git pull --rebase`, then `meta push` again",
+                );
+            }
+            cli.with_hint(
+                "fix the cause, then run `meta push` again: it pushes only what is missing",
+            )
+        }
+        PushError::Git { ref source, .. } => {
+            let cli = CliError::context(what.to_owned(), &error);
+            match git_hint(source) {
+                Some(hint) => cli.with_hint(hint),
+                None => cli,
+            }
+        }
+    }
+}
+
+/// Up to five paths in backquotes, then how many more: lists that stay readable at 200 projects.
+pub fn some_paths(paths: &[&str]) -> String {
+    const SHOWN: usize = 5;
+    let mut text = paths
+        .iter()
+        .take(SHOWN)
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if paths.len() > SHOWN {
+        text = format!("{text} and {} more", paths.len() - SHOWN);
+    }
+    text
 }

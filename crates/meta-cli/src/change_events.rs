@@ -2,7 +2,8 @@
 //! running daemon, or straight to the log without one).
 
 use meta_events::core::{
-    change_abandoned, change_branched, change_committed, change_landed, state_enter, state_leave,
+    change_abandoned, change_branched, change_committed, change_landed, change_pushed, state_enter,
+    state_leave,
 };
 use meta_workspace::Workspace;
 
@@ -58,6 +59,23 @@ pub fn emit_abandoned(ui: &Ui, workspace: &Workspace, topic: &str) {
         workspace,
         change_abandoned(topic),
         &format!("topic `{topic}` is abandoned"),
+    );
+}
+
+/// Announces `core:change:pushed {topic, commit, projects: [{path, commit}]}` once the
+/// superproject's push went through.
+pub fn emit_pushed(
+    ui: &Ui,
+    workspace: &Workspace,
+    topic: &str,
+    commit: &str,
+    projects: &[(&str, &str)],
+) {
+    announce(
+        ui,
+        workspace,
+        change_pushed(topic, commit, projects),
+        &format!("topic `{topic}` is pushed"),
     );
 }
 

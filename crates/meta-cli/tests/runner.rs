@@ -16,6 +16,7 @@ mod pins;
 mod plugin_services;
 mod plugins;
 mod project;
+mod push;
 mod scaffold;
 mod status;
 mod switch;

@@ -24,6 +24,7 @@ pub const PROJECT_REMOVED: &str = "core:project:removed";
 /// A topic was created or joined in the superproject and some projects (`meta branch`).
 pub const CHANGE_BRANCHED: &str = "core:change:branched";
 pub const CHANGE_COMMITTED: &str = "core:change:committed";
+pub const CHANGE_PUSHED: &str = "core:change:pushed";
 pub const CHANGE_LANDED: &str = "core:change:landed";
 pub const CHANGE_ABANDONED: &str = "core:change:abandoned";
 /// A bulk change starts (`meta switch`…): subscribers may wait for the matching leave.
@@ -162,6 +163,21 @@ pub fn change_committed(topic: &str, commit: &str, projects: &[(&str, String)]) 
     )
 }
 
+/// `core:change:pushed` `{topic, commit, projects: [{path, commit}]}`: `meta push` published
+/// the superproject's `topic` at `commit` after every project's pins reached their remotes;
+/// `projects` are those holding the pushed superproject commits' pins, each with the newest
+/// pin recorded.
+pub fn change_pushed(topic: &str, commit: &str, projects: &[(&str, &str)]) -> Event {
+    let projects: Vec<_> = projects
+        .iter()
+        .map(|(path, commit)| json!({"path": path, "commit": commit}))
+        .collect();
+    core(
+        CHANGE_PUSHED,
+        json!({"topic": topic, "commit": commit, "projects": projects}),
+    )
+}
+
 /// `core:change:landed` `{topic, commit, projects: [{path, from, to}]}`: `meta land` made the
 /// superproject commit `commit` re-pinning the topic's projects to what landed.
 pub fn change_landed(topic: &str, commit: &str, projects: &[(&str, String, String)]) -> Event {
@@ -219,6 +235,7 @@ mod tests {
             PROJECT_REMOVED,
             CHANGE_BRANCHED,
             CHANGE_COMMITTED,
+            CHANGE_PUSHED,
             CHANGE_LANDED,
             CHANGE_ABANDONED,
             STATE_ENTER,

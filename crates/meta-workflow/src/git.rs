@@ -196,6 +196,9 @@ impl Git {
                 .map(|p| Box::new(p) as Box<dyn Read + Send>),
         );
         let deadline = self.limit.map(|limit| Instant::now() + limit);
+        // Most calls end within milliseconds: polling starts fine and backs off to 10 ms, so
+        // a fast git is not kept waiting up to a whole period (it adds up over many calls).
+        let mut pause = Duration::from_micros(250);
         let status = loop {
             if let Some(status) = child.try_wait().map_err(spawn_error)? {
                 break status;
@@ -210,7 +213,8 @@ impl Git {
                     seconds: self.limit.map_or(0, |l| l.as_secs()),
                 });
             }
-            std::thread::sleep(Duration::from_millis(10));
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(10));
         };
         if let Some(writer) = writer {
             let _ = writer.join();

@@ -19,6 +19,7 @@ mod new;
 mod plugin;
 mod project;
 mod prune;
+mod push;
 mod rebase;
 mod status;
 mod switch;
@@ -108,6 +109,11 @@ pub static BUILTINS: &[Builtin] = &[
         diff,
         "diff",
         "Show the changes of the superproject and every project as one patch of the root"
+    ),
+    builtin!(
+        push,
+        "push",
+        "Publish the topic: projects' branches first, every pin verified on its remote, then the superproject"
     ),
     builtin!(
         land,
