@@ -4,6 +4,7 @@
 mod change;
 mod commit;
 mod common;
+mod cruft;
 mod diff;
 mod events;
 mod exec;

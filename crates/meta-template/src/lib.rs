@@ -44,6 +44,7 @@
 mod binary;
 mod binary_tree;
 mod context;
+mod cruft;
 mod error;
 mod generate;
 mod hooks;
@@ -68,6 +69,7 @@ use indexmap::IndexMap;
 use minijinja::value::Value;
 
 pub use binary::is_binary;
+pub use cruft::{CruftLink, cruft_json};
 pub use error::TemplateError;
 pub use prompt::{
     Answer, NoPrompt, Prompter, Question, QuestionKind, parse_dict_answer, parse_yes_no,
@@ -201,6 +203,10 @@ pub struct RenderedProject {
     pub context_json: String,
     /// What cookiecutter would warn about (a `default_context` value that does not fit).
     pub warnings: Vec<String>,
+    /// The answers as cruft records them (see [`cruft_json`]): the final `cookiecutter`
+    /// context without the keys cookiecutter's `main` adds (`_template`, `_output_dir`, `_repo_dir`,
+    /// `_checkout`) unless `cookiecutter.json` has them.
+    pub answers: Vec<(Value, Value)>,
 }
 
 /// Renders `template` as `cookiecutter TEMPLATE` would.
@@ -310,6 +316,10 @@ pub fn render(
         _ => None,
     };
 
+    let added_by_main: Vec<&str> = ["_template", "_output_dir", "_repo_dir", "_checkout"]
+        .into_iter()
+        .filter(|key| !obj.contains_key(*key))
+        .collect();
     let cookiecutter_value = PyDict::ordered(cookiecutter);
     let context_json = value::json_dumps(
         &cookiecutter_value,
@@ -318,7 +328,7 @@ pub fn render(
     )
     .unwrap_or_default();
     let context = minijinja::context! {
-        cookiecutter => cookiecutter_value,
+        cookiecutter => cookiecutter_value.clone(),
         _cookiecutter => PyDict::plain(original),
     };
     let template_dir = find_template_dir(&repo_dir, &settings.syntax)?;
@@ -338,12 +348,26 @@ pub fn render(
         new_lines,
     }
     .run()?;
+    // After generation: what templates did to the shared dict (`cookiecutter.update`) is in
+    // cruft's record too, since it dumps the same dict after `generate_files`.
+    // In `prompt_for_config`'s order: its second pass adds the dict variables (not the
+    // private ones) after everything else.
+    let is_dict_variable = |k: &Value| {
+        k.as_str()
+            .is_some_and(|k| !k.starts_with('_') && matches!(obj.get(k), Some(value::Raw::Dict(_))))
+    };
+    let (dicts, rest): (Vec<_>, Vec<_>) = value::map_entries(&cookiecutter_value)
+        .into_iter()
+        .filter(|(k, _)| !k.as_str().is_some_and(|k| added_by_main.contains(&k)))
+        .partition(|(k, _)| is_dict_variable(k));
+    let answers = rest.into_iter().chain(dicts).collect();
     Ok(RenderedProject {
         project_dir: generated.project_dir,
         files_written: generated.files_written,
         files_skipped: generated.files_skipped,
         context_json,
         warnings,
+        answers,
     })
 }
 

@@ -872,7 +872,19 @@ pub fn json_dumps(
     sort_keys: bool,
 ) -> Result<String, JsonError> {
     let mut out = String::new();
-    write_json(&mut out, value, indent, sort_keys, 0)?;
+    write_json(&mut out, value, indent, sort_keys, 0, true)?;
+    Ok(out)
+}
+
+/// [`json_dumps`] with `ensure_ascii=False`: non-ASCII characters written as they are (what
+/// cruft's `.cruft.json` holds).
+pub fn json_dumps_unicode(
+    value: &Value,
+    indent: &JsonIndent,
+    sort_keys: bool,
+) -> Result<String, JsonError> {
+    let mut out = String::new();
+    write_json(&mut out, value, indent, sort_keys, 0, false)?;
     Ok(out)
 }
 
@@ -882,6 +894,7 @@ fn write_json(
     indent: &JsonIndent,
     sort_keys: bool,
     level: usize,
+    ascii: bool,
 ) -> Result<(), JsonError> {
     match value.kind() {
         ValueKind::None => out.push_str("null"),
@@ -900,7 +913,7 @@ fn write_json(
                 });
             }
         }
-        ValueKind::String => write_json_str(out, value.as_str().unwrap_or_default()),
+        ValueKind::String => json_str(out, value.as_str().unwrap_or_default(), ascii),
         ValueKind::Seq | ValueKind::Iterable => {
             let items: Vec<Value> = value.try_iter().map(Iterator::collect).unwrap_or_default();
             if items.is_empty() {
@@ -910,7 +923,7 @@ fn write_json(
             out.push('[');
             for (i, item) in items.iter().enumerate() {
                 separator(out, indent, level + 1, i == 0);
-                write_json(out, item, indent, sort_keys, level + 1)?;
+                write_json(out, item, indent, sort_keys, level + 1, ascii)?;
             }
             closing(out, indent, level);
             out.push(']');
@@ -938,9 +951,9 @@ fn write_json(
                         });
                     }
                 };
-                write_json_str(out, &key);
+                json_str(out, &key, ascii);
                 out.push_str(": ");
-                write_json(out, v, indent, sort_keys, level + 1)?;
+                write_json(out, v, indent, sort_keys, level + 1, ascii)?;
             }
             closing(out, indent, level);
             out.push('}');
@@ -985,6 +998,30 @@ fn closing(out: &mut String, indent: &JsonIndent, level: usize) {
             out.push_str(text);
         }
     }
+}
+
+fn json_str(out: &mut String, s: &str, ascii: bool) {
+    if ascii {
+        write_json_str(out, s);
+        return;
+    }
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\0'..='\u{1f}' => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            _ => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// A JSON string as `json.dumps(ensure_ascii=True)` writes it.

@@ -7,6 +7,7 @@ mod branches;
 mod check;
 mod commit;
 mod completions;
+mod cruft_link;
 mod daemon;
 mod diff;
 mod events;

@@ -116,6 +116,9 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
             })?;
         }
         let project_dir = delegate(ctx, &args, &extensions, &output_dir)?;
+        ctx.ui.note(
+            "not linked to its template (no `.cruft.json`): cookiecutter rendered it, for the template's Python extensions",
+        );
         if let Some(target) = project_target {
             return register(ctx, &target, &project_dir, args.remote.as_deref());
         }
@@ -150,11 +153,42 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     for warning in &project.warnings {
         ctx.ui.note(warning);
     }
+    let link = match &source {
+        TemplateSource::Git(url) => {
+            super::cruft_link::from_clone(url, template.dir(), args.checkout.as_deref())
+        }
+        TemplateSource::Local(_) => super::cruft_link::from_folder(template.dir()),
+        TemplateSource::Unsupported(_) => Err("the template is not a git repository".to_owned()),
+    };
+    match link {
+        Ok(link) => write_cruft_json(&project.project_dir, &project, &link)?,
+        Err(why) => ctx.ui.note(format!(
+            "not linked to its template (no `.cruft.json`): {why}"
+        )),
+    }
     if let Some(target) = project_target {
         return register(ctx, &target, &project.project_dir, args.remote.as_deref());
     }
     ctx.ui.println(project.project_dir.display().to_string())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `.cruft.json` into the new project (atomically: a crash leaves none or all of it).
+fn write_cruft_json(
+    project_dir: &Path,
+    project: &meta_template::RenderedProject,
+    link: &meta_template::CruftLink,
+) -> Result<(), CliError> {
+    let text = meta_template::cruft_json(project, link).map_err(|e| {
+        CliError::context("cannot record the template in `.cruft.json`", &e).with_hint(
+            "the project is rendered; a context value that JSON cannot hold stops the record",
+        )
+    })?;
+    let path = project_dir.join(".cruft.json");
+    let temporary = project_dir.join(".cruft.json.meta-tmp");
+    fs_err::write(&temporary, text)
+        .and_then(|()| fs_err::rename(&temporary, &path))
+        .map_err(|e| CliError::context("cannot write `.cruft.json`", &e))
 }
 
 /// Where `meta new --group G` puts a project, checked up front.

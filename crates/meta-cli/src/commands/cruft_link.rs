@@ -1,0 +1,106 @@
+//! Where a template came from, as `cruft create` records it in `.cruft.json` (DESIGN.md
+//! section 12): a git URL and its cloned commit, or a clean folder in a git work tree (the
+//! work tree's top, the folder inside it, and HEAD). Anything else is not a commit, and the
+//! project is not linked.
+
+use std::path::{Component, Path, PathBuf};
+
+use meta_template::CruftLink;
+use meta_workflow::git::git;
+
+/// The link for a template cloned from `url` into `clone`.
+pub fn from_clone(url: &str, clone: &Path, checkout: Option<&str>) -> Result<CruftLink, String> {
+    let commit = head(clone)?;
+    Ok(CruftLink {
+        template: resolve_url(url),
+        commit,
+        checkout: checkout.map(str::to_owned),
+        directory: None,
+    })
+}
+
+/// The link for the template folder `dir` (as the user named it), when it is clean and inside
+/// a git work tree.
+pub fn from_folder(dir: &Path) -> Result<CruftLink, String> {
+    let top = git(dir)
+        .args(["rev-parse", "--show-toplevel"])
+        .run()
+        .map_err(|_| "the template folder is not in a git repository".to_owned())?;
+    let top = PathBuf::from(top.trim_end_matches(['\n', '\r']));
+    let canonical = dir
+        .canonicalize()
+        .map_err(|e| format!("cannot resolve the template folder: {e}"))?;
+    let inside = canonical
+        .strip_prefix(&top)
+        .map_err(|_| "the template folder is outside its git work tree".to_owned())?;
+    let changes = git(&top)
+        .args(["status", "--porcelain", "--untracked-files=all", "--"])
+        .arg(if inside.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            inside
+        })
+        .run()
+        .map_err(|e| format!("cannot read the template's git status: {e}"))?;
+    if !changes.trim().is_empty() {
+        return Err(
+            "the template folder has uncommitted changes, so no commit holds what was rendered"
+                .to_owned(),
+        );
+    }
+    let directory =
+        (!inside.as_os_str().is_empty()).then(|| inside.to_string_lossy().replace('\\', "/"));
+    let template = if directory.is_none() {
+        // cruft keeps the path as given, made absolute (`Path(arg).absolute()`).
+        python_absolute(dir)
+    } else {
+        top.display().to_string()
+    };
+    Ok(CruftLink {
+        template,
+        commit: head(&top)?,
+        checkout: None,
+        directory,
+    })
+}
+
+fn head(dir: &Path) -> Result<String, String> {
+    git(dir)
+        .args(["rev-parse", "HEAD"])
+        .run()
+        .map(|out| out.trim().to_owned())
+        .map_err(|_| "the template's repository has no commit".to_owned())
+}
+
+/// cruft's `resolve_template_url`: a local path (or `file:` URL) to an existing folder becomes
+/// its absolute path; anything else stays as given.
+fn resolve_url(url: &str) -> String {
+    let path = match url.strip_prefix("file://") {
+        Some(rest) => rest,
+        None if url.contains("://") || !Path::new(url).exists() => return url.to_owned(),
+        None => url,
+    };
+    if Path::new(path).exists() {
+        python_absolute(Path::new(path))
+    } else {
+        url.to_owned()
+    }
+}
+
+/// Python's `Path(p).absolute()`: joined to the current folder when relative, `.` parts and
+/// repeated or trailing slashes dropped, `..` kept.
+fn python_absolute(path: &Path) -> String {
+    let base = if path.is_absolute() {
+        PathBuf::new()
+    } else {
+        std::env::current_dir().unwrap_or_default()
+    };
+    let mut out = base;
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out.display().to_string()
+}
