@@ -22,4 +22,5 @@ mod scaffold;
 mod status;
 mod switch;
 mod sync;
+mod template_check;
 mod templates;

@@ -25,6 +25,7 @@ mod rebase;
 mod status;
 mod switch;
 mod sync;
+mod template;
 mod templating;
 
 use crate::registry::Builtin;
@@ -135,6 +136,11 @@ pub static BUILTINS: &[Builtin] = &[
         prune,
         "prune",
         "Abandon every topic whose projects have all landed (squash merges included)"
+    ),
+    builtin!(
+        template,
+        "template",
+        "Keep projects made from cookiecutter templates up to date (cruft-compatible)"
     ),
     builtin!(
         events,

@@ -1,0 +1,26 @@
+//! `meta template …`: projects following their cookiecutter template over time (DESIGN.md
+//! section 12). One module per subcommand; the work is in `meta-template-update`.
+
+mod check;
+
+use crate::cli::Ctx;
+use crate::error::CliResult;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Say where each project stands against its template: up to date, behind, ahead, diverged
+    /// or not linked
+    Check(check::Args),
+}
+
+pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
+    match args.command {
+        Command::Check(args) => check::run(ctx, args),
+    }
+}
