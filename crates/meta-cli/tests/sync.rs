@@ -242,6 +242,26 @@ fn a_failing_project_fails_the_run_but_not_the_others() {
     let truth = git_truth(root, &["src/projects/repo003"]).unwrap();
     assert_eq!(truth[0].head.as_deref(), Some(pin.as_str()));
     assert!(truth[0].on_pin);
+    // Each run, failed as both were, was bracketed by core:state:enter / leave {name: "sync"}.
+    let states = crate::common::logged_events(root, "core:state:");
+    let kinds: Vec<(&str, &str)> = states
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap(),
+                e["data"]["name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("core:state:enter", "sync"),
+            ("core:state:leave", "sync"),
+            ("core:state:enter", "sync"),
+            ("core:state:leave", "sync"),
+        ]
+    );
 }
 
 #[test]

@@ -50,7 +50,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         );
         bar.set_style(
             ProgressStyle::with_template("{spinner} syncing [{bar:30}] {pos}/{len} {wide_msg}")
-                .expect("the template is valid")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
         );
         bar.enable_steady_tick(std::time::Duration::from_millis(100));
@@ -60,7 +60,11 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         ui: &ctx.ui,
         bar: bar.as_ref(),
     };
+    // Subscribers (the daemon's warm status, plugins) wait for `leave` before reading the
+    // tree; it is announced however the sync ends.
+    crate::change_events::emit_state_enter(&ctx.ui, &workspace, "sync");
     let results = meta_workflow::sync(root, &projects, options, &progress);
+    crate::change_events::emit_state_leave(&ctx.ui, &workspace, "sync");
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
