@@ -707,32 +707,8 @@ pub(crate) fn in_parallel<I: Sync, T: Send>(items: &[I], work: impl Fn(&I) -> T 
     let jobs = std::thread::available_parallelism()
         .map_or(4, std::num::NonZero::get)
         .saturating_mul(2)
-        .clamp(1, 8)
-        .min(items.len().max(1));
-    if jobs <= 1 {
-        return items.iter().map(&work).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let slots: Vec<std::sync::Mutex<Option<T>>> =
-        items.iter().map(|_| std::sync::Mutex::new(None)).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..jobs {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(item) = items.get(i) else { break };
-                    let result = work(item);
-                    if let Ok(mut slot) = slots[i].lock() {
-                        *slot = Some(result);
-                    }
-                }
-            });
-        }
-    });
-    slots
-        .into_iter()
-        .filter_map(|slot| slot.into_inner().ok().flatten())
-        .collect()
+        .clamp(1, 8);
+    crate::remote::parallel(items, jobs, work)
 }
 
 /// The commit `refs/heads/BRANCH` names, read from its loose ref file (where `git commit`

@@ -443,23 +443,7 @@ fn fetch_and_map(
     timeout: Duration,
 ) -> Result<(ObjectId, Landed), NotLanded> {
     let private = format!("refs/meta/land/{}/{branch}", std::process::id());
-    let fetched = git(dir)
-        .args([
-            "-c",
-            "fetch.recurseSubmodules=false",
-            "-c",
-            "maintenance.auto=false",
-            "fetch",
-            "--quiet",
-            "--no-tags",
-            "--no-write-fetch-head",
-            "--refmap=",
-            "origin",
-        ])
-        .arg(format!("+refs/heads/{branch}:{private}"))
-        .no_prompt()
-        .timeout(timeout)
-        .run();
+    let fetched = crate::remote::fetch_branch(dir, branch, &private, timeout);
     let outcome = match fetched {
         Err(error) => Err(NotLanded::Unverifiable {
             why: format!(
@@ -467,7 +451,7 @@ fn fetch_and_map(
                 first_line(&error)
             ),
         }),
-        Ok(_) => map_pin(dir, pin, &private, branch).unwrap_or_else(|error| {
+        Ok(()) => map_pin(dir, pin, &private, branch).unwrap_or_else(|error| {
             Err(NotLanded::Unverifiable {
                 why: first_line(&error),
             })

@@ -190,24 +190,7 @@ pub fn start_rebase(
         return Err(ChangeError::Refused(refusals).into());
     }
     for project in &work {
-        git(&project.dir)
-            .args([
-                "-c",
-                "fetch.recurseSubmodules=false",
-                "fetch",
-                "--quiet",
-                "--no-tags",
-                "--no-write-fetch-head",
-                "--refmap=",
-                "origin",
-            ])
-            .arg(format!(
-                "+refs/heads/{}:{}",
-                project.tracked, project.onto_ref
-            ))
-            .no_prompt()
-            .timeout(timeout)
-            .run()
+        crate::remote::fetch_branch(&project.dir, &project.tracked, &project.onto_ref, timeout)
             .map_err(|source| RebaseError::Fetch {
                 path: project.path.clone(),
                 branch: project.tracked.clone(),
@@ -256,26 +239,13 @@ fn superproject_onto(
         return Ok(None);
     }
     let onto_ref = format!("refs/meta/rebase/{}/superproject", std::process::id());
-    git(root)
-        .args([
-            "-c",
-            "fetch.recurseSubmodules=false",
-            "fetch",
-            "--quiet",
-            "--no-tags",
-            "--no-write-fetch-head",
-            "--refmap=",
-            "origin",
-        ])
-        .arg(format!("+refs/heads/{base}:{onto_ref}"))
-        .no_prompt()
-        .timeout(timeout)
-        .run()
-        .map_err(|source| RebaseError::Fetch {
+    crate::remote::fetch_branch(root, &base, &onto_ref, timeout).map_err(|source| {
+        RebaseError::Fetch {
             path: SUPERPROJECT.to_owned(),
             branch: base.clone(),
             source,
-        })?;
+        }
+    })?;
     let onto = rev_parse(root, &onto_ref).map_err(rebase_error(SUPERPROJECT))?;
     if onto.is_some_and(|o| meta_workflow::git::is_ancestor(root, o, head).unwrap_or(false)) {
         let _ = git(root).args(["update-ref", "-d", &onto_ref]).run();

@@ -171,6 +171,35 @@ pub(crate) fn gitlinks(
     Ok(links)
 }
 
+/// One branch of `origin`, fetched into the private ref `into` (no remote-tracking ref moves,
+/// no `FETCH_HEAD`, no tags), bounded by `timeout` and never prompting. For `land` and
+/// `rebase`, which need one branch of each remote.
+pub(crate) fn fetch_branch(
+    dir: &Path,
+    branch: &str,
+    into: &str,
+    timeout: Duration,
+) -> Result<(), GitError> {
+    git(dir)
+        .args([
+            "-c",
+            "fetch.recurseSubmodules=false",
+            "-c",
+            "maintenance.auto=false",
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--refmap=",
+            "origin",
+        ])
+        .arg(format!("+refs/heads/{branch}:{into}"))
+        .no_prompt()
+        .timeout(timeout)
+        .run()
+        .map(drop)
+}
+
 /// `work(item)` for every item, at most `jobs` at once, results in the items' order.
 pub(crate) fn parallel<T: Sync, R: Send>(
     items: &[T],

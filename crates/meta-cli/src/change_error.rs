@@ -19,23 +19,12 @@ pub fn change_error(what: &str, error: ChangeError) -> CliError {
                         | Refusal::UnknownTopic { .. }
                 )
             });
-            let mut cli = if bad_name {
+            let cli = if bad_name {
                 CliError::usage(format!("{what}: nothing was changed"))
             } else {
                 CliError::new(format!("{what}: refused, nothing was changed"))
             };
-            let mut fixes: Vec<String> = Vec::new();
-            for refusal in &refusals {
-                cli = cli.with_cause(refusal.to_string());
-                let fix = refusal.fix();
-                if !fixes.contains(&fix) {
-                    fixes.push(fix);
-                }
-            }
-            for fix in fixes {
-                cli = cli.with_hint(fix);
-            }
-            cli
+            with_causes_and_fixes(cli, refusals.iter().map(|r| (r.to_string(), r.fix())))
         }
         ChangeError::Projects(error) => CliError::from(error),
         ChangeError::Git { ref source, .. } => {
@@ -46,6 +35,24 @@ pub fn change_error(what: &str, error: ChangeError) -> CliError {
             }
         }
     }
+}
+
+/// Every refusal as a cause, and each distinct fix once as a hint, in order.
+fn with_causes_and_fixes(
+    mut cli: CliError,
+    refusals: impl Iterator<Item = (String, String)>,
+) -> CliError {
+    let mut fixes: Vec<String> = Vec::new();
+    for (cause, fix) in refusals {
+        cli = cli.with_cause(cause);
+        if !fixes.contains(&fix) {
+            fixes.push(fix);
+        }
+    }
+    for fix in fixes {
+        cli = cli.with_hint(fix);
+    }
+    cli
 }
 
 /// A plan that failed half-way, with what was undone.
@@ -136,19 +143,8 @@ pub fn push_error(what: &str, error: PushError) -> CliError {
     };
     match error {
         PushError::Refused(refusals) => {
-            let mut cli = CliError::new(format!("{what}: refused, nothing was pushed"));
-            let mut fixes: Vec<String> = Vec::new();
-            for refusal in &refusals {
-                cli = cli.with_cause(refusal.to_string());
-                let fix = refusal.fix();
-                if !fixes.contains(&fix) {
-                    fixes.push(fix);
-                }
-            }
-            for fix in fixes {
-                cli = cli.with_hint(fix);
-            }
-            cli
+            let cli = CliError::new(format!("{what}: refused, nothing was pushed"));
+            with_causes_and_fixes(cli, refusals.iter().map(|r| (r.to_string(), r.fix())))
         }
         PushError::Rejected { failures, pushed } => {
             let mut cli = CliError::new(format!(
@@ -183,17 +179,7 @@ pub fn push_error(what: &str, error: PushError) -> CliError {
                     pushed: Vec::new(),
                 }
             ));
-            let mut fixes: Vec<String> = Vec::new();
-            for refusal in &refusals {
-                cli = cli.with_cause(refusal.to_string());
-                let fix = refusal.fix();
-                if !fixes.contains(&fix) {
-                    fixes.push(fix);
-                }
-            }
-            for fix in fixes {
-                cli = cli.with_hint(fix);
-            }
+            cli = with_causes_and_fixes(cli, refusals.iter().map(|r| (r.to_string(), r.fix())));
             if !pushed.is_empty() {
                 let paths: Vec<&str> = pushed.iter().map(|p| p.path.as_str()).collect();
                 cli = cli.with_hint(format!(

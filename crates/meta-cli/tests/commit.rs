@@ -8,13 +8,12 @@
     reason = "test helpers as well as tests: a panic is the test failing, and says where"
 )]
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use meta_test::{MetaRepo, git};
 use serde_json::Value;
 
-use crate::common::repos::{checkouts, snapshots};
+use crate::common::repos::{checkouts, install_hook, snapshots};
 use crate::common::{logged_events, meta_git, stderr, stdout, wait_until};
 
 /// A 10-project fixture (repo001 detached at its pin, repo002 with a modified file, repo003
@@ -86,18 +85,8 @@ impl Fixture {
     }
 
     /// A `pre-commit` hook in the repository at `dir` (a project's or the superproject's).
-    fn hook(&self, dir: &Path, body: &str) {
-        let hooks = PathBuf::from(
-            git(dir)
-                .args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"])
-                .run()
-                .unwrap()
-                .trim(),
-        );
-        std::fs::create_dir_all(&hooks).unwrap();
-        let path = hooks.join("pre-commit");
-        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    fn hook(&self, dir: &Path, body: &str) -> PathBuf {
+        install_hook(dir, "pre-commit", body)
     }
 
     /// Runs `meta ARGS`, expects exit `code` and every repository unchanged; returns stderr.
@@ -274,7 +263,7 @@ fn a_failing_hook_undoes_every_commit_and_restores_every_index() {
     f.stage("repo007", "seven.txt");
     // `-a` stages repo002's modified file for its commit: after the undo it must be back to
     // modified-not-staged, exactly as before.
-    f.hook(
+    let lint = f.hook(
         &f.dir("repo007"),
         "echo 'lint: seven.txt is not allowed' >&2; exit 1",
     );
@@ -285,17 +274,7 @@ fn a_failing_hook_undoes_every_commit_and_restores_every_index() {
     assert!(err.contains("--no-verify"), "{err}");
 
     // A failing hook in the superproject, after every project committed, undoes them all.
-    std::fs::remove_file(
-        PathBuf::from(
-            git(&f.dir("repo007"))
-                .args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"])
-                .run()
-                .unwrap()
-                .trim(),
-        )
-        .join("pre-commit"),
-    )
-    .unwrap();
+    std::fs::remove_file(lint).unwrap();
     f.hook(f.root(), "echo 'superproject says no' >&2; exit 1");
     let err = f.refused(&["commit", "-a", "-m", "All"], 1);
     assert!(err.contains("the superproject"), "{err}");

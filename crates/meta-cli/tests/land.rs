@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use meta_test::{MetaRepo, git};
 use serde_json::Value;
 
-use crate::common::repos::{checkouts, snapshots};
+use crate::common::repos::{checkouts, install_hook, snapshots};
 use crate::common::{logged_events, meta_git, stderr, stdout};
 
 const TOPIC: &str = "feat/land";
@@ -620,29 +620,16 @@ fn a_killed_rebase_is_noticed_then_undone_or_finished() {
     let release = marks.path().join("release");
     let done = marks.path().join("done");
     // repo003, second in project order, blocks in its pre-rebase hook, then refuses.
-    let hooks = PathBuf::from(
-        git(&repo003)
-            .args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"])
-            .run()
-            .unwrap()
-            .trim(),
-    );
-    std::fs::create_dir_all(&hooks).unwrap();
-    let hook = hooks.join("pre-rebase");
-    std::fs::write(
-        &hook,
-        format!(
-            "#!/bin/sh\ntouch '{}'\nwhile [ ! -e '{}' ]; do sleep 0.05; done\ntouch '{}'\nexit 1\n",
+    let hook = install_hook(
+        &repo003,
+        "pre-rebase",
+        &format!(
+            "touch '{}'\nwhile [ ! -e '{}' ]; do sleep 0.05; done\ntouch '{}'\nexit 1",
             entered.display(),
             release.display(),
             done.display()
         ),
-    )
-    .unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    );
     let before = snapshots(&f.repo);
     let hook_done = || {
         let finished = done.exists();

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use meta_test::{MetaRepo, git};
 use serde_json::Value;
 
-use crate::common::repos::{checkouts, snapshots};
+use crate::common::repos::{checkouts, install_hook, snapshots};
 use crate::common::{logged_events, meta_git, stderr, stdout};
 
 fn on(dir: &Path) -> (Option<String>, String) {
@@ -268,16 +268,11 @@ fn git_refusing_or_a_failing_hook_half_way_puts_everything_back() {
     );
     std::fs::remove_file(five.join("b.txt")).unwrap();
 
-    let hooks = git(&t.dir("repo003"))
-        .args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"])
-        .run()
-        .unwrap();
-    let hook = Path::new(hooks.trim()).join("post-checkout");
-    std::fs::create_dir_all(hook.parent().unwrap()).unwrap();
-    std::fs::write(&hook, "#!/bin/sh\necho hook says no >&2\nexit 1\n").unwrap();
-    let mut permissions = std::fs::metadata(&hook).unwrap().permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
-    std::fs::set_permissions(&hook, permissions).unwrap();
+    install_hook(
+        &t.dir("repo003"),
+        "post-checkout",
+        "echo hook says no >&2\nexit 1",
+    );
     let err = t.refused(&["switch", "feat/b"], 1);
     assert!(err.contains("every repository is as it was"), "{err}");
     assert!(err.contains("hook says no"), "{err}");
@@ -356,29 +351,16 @@ fn a_killed_switch_is_undone_or_finished() {
     let release = marks.path().join("release");
     let done = marks.path().join("done");
     let repo003 = topics.dir("repo003");
-    let hooks = PathBuf::from(
-        git(&repo003)
-            .args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"])
-            .run()
-            .unwrap()
-            .trim(),
-    );
-    std::fs::create_dir_all(&hooks).unwrap();
-    let hook = hooks.join("post-checkout");
-    std::fs::write(
-        &hook,
-        format!(
-            "#!/bin/sh\ntouch '{}'\nwhile [ ! -e '{}' ]; do sleep 0.05; done\ntouch '{}'\n",
+    let hook = install_hook(
+        &repo003,
+        "post-checkout",
+        &format!(
+            "touch '{}'\nwhile [ ! -e '{}' ]; do sleep 0.05; done\ntouch '{}'",
             entered.display(),
             release.display(),
             done.display()
         ),
-    )
-    .unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    );
     let before = snapshots(&topics.repo);
     let hook_done = || {
         let finished = done.exists();

@@ -1000,32 +1000,9 @@ fn closing(out: &mut String, indent: &JsonIndent, level: usize) {
     }
 }
 
+/// A JSON string as `json.dumps` writes it: control characters escaped, and with `ascii`
+/// (`ensure_ascii=True`) everything past `~` as `\uXXXX` UTF-16 units.
 fn json_str(out: &mut String, s: &str, ascii: bool) {
-    if ascii {
-        write_json_str(out, s);
-        return;
-    }
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\0'..='\u{1f}' => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            _ => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-/// A JSON string as `json.dumps(ensure_ascii=True)` writes it.
-pub fn write_json_str(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -1037,6 +1014,7 @@ pub fn write_json_str(out: &mut String, s: &str) {
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
             ' '..='~' => out.push(c),
+            _ if !ascii && c > '~' => out.push(c),
             _ => {
                 let mut units = [0u16; 2];
                 for unit in c.encode_utf16(&mut units) {

@@ -43,3 +43,19 @@ pub fn checkouts(repo: &MetaRepo) -> Vec<PathBuf> {
 pub fn snapshots(repo: &MetaRepo) -> Vec<String> {
     checkouts(repo).iter().map(|dir| snapshot(dir)).collect()
 }
+
+/// Installs the executable hook `name` (`#!/bin/sh` then `body`) in the repository whose work
+/// tree is `dir` (its own hooks folder, absorbed git dirs included); returns its path.
+pub fn install_hook(dir: &Path, name: &str, body: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let hooks = git(dir)
+        .args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"])
+        .run()
+        .unwrap();
+    let hooks = PathBuf::from(hooks.trim());
+    std::fs::create_dir_all(&hooks).unwrap();
+    let path = hooks.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
