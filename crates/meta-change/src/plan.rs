@@ -103,15 +103,8 @@ impl Plan {
     ) -> Result<(), Box<ApplyError>> {
         for (done, step) in self.steps.iter().enumerate() {
             if let Err(source) = step.call.run() {
-                let mut undo_failures = Vec::new();
                 let failed = undo_failed(step).then_some(step);
-                for earlier in failed.into_iter().chain(self.steps[..done].iter().rev()) {
-                    for call in &earlier.undo {
-                        if let Err(error) = call.run() {
-                            undo_failures.push((call.clone(), error));
-                        }
-                    }
-                }
+                let undo_failures = undo(failed.into_iter().chain(self.steps[..done].iter().rev()));
                 return Err(Box::new(ApplyError {
                     failed: step.call.clone(),
                     source,
@@ -165,15 +158,8 @@ impl Plan {
             state.in_flight = true;
             journal.set_request_quick(value(&state))?;
             if let Err(source) = step.call.run() {
-                let mut undo_failures = Vec::new();
                 let failed = undo_failed(step).then_some(step);
-                for earlier in failed.into_iter().chain(self.steps[..done].iter().rev()) {
-                    for call in &earlier.undo {
-                        if let Err(error) = call.run() {
-                            undo_failures.push((call.clone(), error));
-                        }
-                    }
-                }
+                let undo_failures = undo(failed.into_iter().chain(self.steps[..done].iter().rev()));
                 if undo_failures.is_empty() {
                     let _ = journal.finish();
                 }
@@ -191,6 +177,19 @@ impl Plan {
         journal.finish()?;
         Ok(())
     }
+}
+
+/// Runs the undo calls of `steps`, in order; returns those that failed.
+fn undo<'a>(steps: impl Iterator<Item = &'a Step>) -> Vec<(GitCall, GitError)> {
+    let mut failures = Vec::new();
+    for step in steps {
+        for call in &step.undo {
+            if let Err(error) = call.run() {
+                failures.push((call.clone(), error));
+            }
+        }
+    }
+    failures
 }
 
 /// A journaled plan that could not run to the end.
@@ -230,18 +229,8 @@ pub fn abort_journaled(
             .unwrap_or(false))
     .then(|| state.steps.get(state.done))
     .flatten();
-    let mut failures = Vec::new();
-    for step in in_flight.into_iter().chain(
-        state.steps[..state.done.min(state.steps.len())]
-            .iter()
-            .rev(),
-    ) {
-        for call in &step.undo {
-            if let Err(error) = call.run() {
-                failures.push((call.clone(), error));
-            }
-        }
-    }
+    let done = &state.steps[..state.done.min(state.steps.len())];
+    let failures = undo(in_flight.into_iter().chain(done.iter().rev()));
     if !failures.is_empty() {
         return Err(JournaledError::Undo(failures));
     }
