@@ -23,4 +23,5 @@ mod status;
 mod switch;
 mod sync;
 mod template_check;
+mod template_update;
 mod templates;

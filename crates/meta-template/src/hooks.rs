@@ -56,14 +56,18 @@ fn split_ext(name: &str) -> (&str, &str) {
 pub struct HookRunner {
     /// The Python as named (`python3`, looked up on PATH).
     python: PathBuf,
+    /// Set for every hook (`META_TEMPLATE_OPERATION=update` while `meta template update`
+    /// renders).
+    env: Vec<(String, String)>,
     /// Its `sys.executable`, asked once, from the folder `meta` started in.
     resolved: OnceLock<Result<PathBuf, String>>,
 }
 
 impl HookRunner {
-    pub fn new(python: PathBuf) -> Self {
+    pub fn new(python: PathBuf, env: Vec<(String, String)>) -> Self {
         Self {
             python,
+            env,
             resolved: OnceLock::new(),
         }
     }
@@ -122,7 +126,7 @@ impl HookRunner {
             }
             Command::new(script)
         };
-        command.current_dir(cwd);
+        command.current_dir(cwd).envs(self.env.iter().cloned());
         let status = spawn_and_wait(&mut command).map_err(|e| {
             failed(format!(
                 "cannot start `{}`: {e}",

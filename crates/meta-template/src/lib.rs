@@ -159,6 +159,8 @@ pub struct RenderOptions {
     /// The Python that runs `.py` hooks, by name or path; its `sys.executable` is asked once,
     /// from the current folder, and that interpreter runs every hook.
     pub python: PathBuf,
+    /// Environment variables set for every hook.
+    pub hook_env: Vec<(String, String)>,
 }
 
 impl RenderOptions {
@@ -174,6 +176,7 @@ impl RenderOptions {
             template_name: None,
             checkout: None,
             python: PathBuf::from("python3"),
+            hook_env: Vec::new(),
         }
     }
 
@@ -215,7 +218,7 @@ pub fn render(
     options: &RenderOptions,
     prompter: &mut dyn Prompter,
 ) -> Result<RenderedProject, TemplateError> {
-    let hooks = HookRunner::new(options.python.clone());
+    let hooks = HookRunner::new(options.python.clone(), options.hook_env.clone());
     // pre_prompt runs in a copy of the template, which then stands in for it.
     let mut repo_dir = template.dir.clone();
     let mut _copy_guard = None;

@@ -2,6 +2,7 @@
 //! section 12). One module per subcommand; the work is in `meta-template-update`.
 
 mod check;
+mod update;
 
 use crate::cli::Ctx;
 use crate::error::CliResult;
@@ -17,10 +18,13 @@ enum Command {
     /// Say where each project stands against its template: up to date, behind, ahead, diverged
     /// or not linked
     Check(check::Args),
+    /// Merge each linked project with its template's new commit, using git's three-way merge
+    Update(update::Args),
 }
 
 pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     match args.command {
         Command::Check(args) => check::run(ctx, args),
+        Command::Update(args) => update::run(ctx, args),
     }
 }

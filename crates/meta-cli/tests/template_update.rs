@@ -1,0 +1,256 @@
+//! `meta template update`: projects of a fixture meta-repo made from a real template
+//! repository (with `meta new`, so linked by `.cruft.json`), the template changed, then every
+//! project merged by git: clean merges, local edits kept, a conflict left as a git conflict, a
+//! dirty project refused untouched; and the same result as `cruft update -y` where cruft's is
+//! well defined.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers as well as tests: a panic is the test failing, and says where"
+)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use meta_test::{MetaRepo, git};
+use serde_json::Value;
+
+use crate::common::{meta_git, stderr, stdout};
+use crate::templates::{tool, venv};
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn commit_all(repo: &Path, message: &str) -> String {
+    git(repo).args(["add", "-A"]).run().unwrap();
+    git(repo)
+        .args(["commit", "-q", "-m", message])
+        .run()
+        .unwrap();
+    git(repo)
+        .args(["rev-parse", "HEAD"])
+        .run()
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+/// Every file under `dir` but `.git`, with its content.
+fn files(dir: &Path) -> BTreeMap<String, String> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if name == ".git" {
+                continue;
+            }
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                out.insert(name, std::fs::read_to_string(&path).unwrap_or_default());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    repo: MetaRepo,
+    template: PathBuf,
+}
+
+const PROJECTS: [&str; 4] = ["repo001", "repo002", "repo003", "repo004"];
+
+impl Fixture {
+    /// Four projects of a fixture meta-repo replaced by renders of one template (at its first
+    /// commit), each committed with its `.cruft.json`.
+    fn build() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = MetaRepo::build(&dir.path().join("f"), 10).unwrap();
+        let template = dir.path().join("template");
+        git(dir.path())
+            .args(["init", "-q", template.to_str().unwrap()])
+            .run()
+            .unwrap();
+        write(
+            &template.join("cookiecutter.json"),
+            "{\"project_slug\": \"svc\", \"name\": \"Service\"}\n",
+        );
+        let files = template.join("{{cookiecutter.project_slug}}");
+        write(
+            &files.join("README.md"),
+            "# {{ cookiecutter.name }}\nline two\nline three\nline four\n",
+        );
+        write(&files.join("config.toml"), "answer = 1\n");
+        write(&files.join("old.txt"), "going away\n");
+        commit_all(&template, "template v1");
+        let f = Self {
+            dir,
+            repo,
+            template,
+        };
+        for name in PROJECTS {
+            f.make_from_template(name);
+        }
+        f
+    }
+
+    fn project(&self, name: &str) -> PathBuf {
+        let project = self.repo.projects().iter().find(|p| p.name == name);
+        self.repo.root().join(&project.unwrap().path)
+    }
+
+    /// The project's files replaced by a `meta new` render of the template.
+    fn make_from_template(&self, name: &str) {
+        let dir = self.project(name);
+        git(&dir).args(["checkout", "-q", "--", "."]).run().unwrap();
+        git(&dir).args(["clean", "-q", "-fd"]).run().unwrap();
+        git(&dir).args(["rm", "-q", "-r", "--", "."]).run().unwrap();
+        let out = self.dir.path().join(format!("render-{name}"));
+        let made = meta_git(self.dir.path())
+            .args(["new", "--no-input", "-o"])
+            .arg(&out)
+            .arg(&self.template)
+            .output()
+            .unwrap();
+        assert!(made.status.success(), "{}", stderr(&made));
+        for entry in std::fs::read_dir(out.join("svc")).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::rename(&path, dir.join(path.file_name().unwrap())).unwrap();
+        }
+        commit_all(&dir, "made from the template");
+    }
+}
+
+#[test]
+fn update_merges_every_project_with_git_and_matches_cruft() {
+    let venv = venv();
+    let f = Fixture::build();
+    let root = f.repo.root();
+    // Local life of the projects: repo002 edits a line the template leaves alone (two lines
+    // from the template's change: git's merge calls adjacent changes a conflict), repo003
+    // the line the template changes, repo004 has an uncommitted change.
+    let readme = |name: &str| f.project(name).join("README.md");
+    write(
+        &readme("repo002"),
+        "# Service\nline two\nline three\nline four, ours\n",
+    );
+    commit_all(&f.project("repo002"), "local edit");
+    write(&f.project("repo003").join("config.toml"), "answer = 42\n");
+    commit_all(&f.project("repo003"), "local answer");
+    write(&readme("repo004"), "# Service\nuncommitted\n");
+    let repo004_before = files(&f.project("repo004"));
+
+    // The template moves on: an edit, an addition, a deletion, a changed line.
+    let files_dir = f.template.join("{{cookiecutter.project_slug}}");
+    write(
+        &files_dir.join("README.md"),
+        "# {{ cookiecutter.name }}\nline two, from the template\nline three\nline four\n",
+    );
+    write(&files_dir.join("config.toml"), "answer = 2\n");
+    write(&files_dir.join("new.txt"), "new in v2\n");
+    std::fs::remove_file(files_dir.join("old.txt")).unwrap();
+    let v2 = commit_all(&f.template, "template v2");
+
+    // cruft's own update of a copy of repo001, for comparison.
+    let copy = f.dir.path().join("cruft-copy");
+    git(f.dir.path())
+        .args(["clone", "-q"])
+        .arg(f.project("repo001"))
+        .arg(&copy)
+        .run()
+        .unwrap();
+    let work = f.dir.path().join("work");
+    std::fs::create_dir_all(work.join("home")).unwrap();
+    let cruft = tool(&venv.join("bin/cruft"), &work, &venv)
+        .current_dir(&copy)
+        .args(["update", "-y"])
+        .output()
+        .unwrap();
+    assert!(
+        cruft.status.success(),
+        "cruft update: {}{}",
+        stdout(&cruft),
+        stderr(&cruft)
+    );
+
+    let out = meta_git(root)
+        .args(["template", "update", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let status = |name: &str| {
+        let path = f.project(name);
+        let path = path
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        json["projects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["path"] == path.as_str())
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(status("repo001")["status"], "updated", "{json}");
+    assert_eq!(status("repo001")["to"], v2.as_str());
+    assert_eq!(status("repo002")["status"], "updated", "{json}");
+    assert_eq!(status("repo003")["status"], "conflicts", "{json}");
+    assert_eq!(
+        status("repo003")["conflicts"],
+        serde_json::json!(["config.toml"])
+    );
+    assert_eq!(status("repo004")["status"], "refused", "{json}");
+    assert_eq!(status("repo005")["status"], "not-linked");
+
+    // repo001: exactly what cruft made of it, .cruft.json included.
+    assert_eq!(files(&f.project("repo001")), files(&copy));
+    // repo002: both edits.
+    assert_eq!(
+        std::fs::read_to_string(readme("repo002")).unwrap(),
+        "# Service\nline two, from the template\nline three\nline four, ours\n"
+    );
+    assert!(f.project("repo002").join("new.txt").is_file());
+    assert!(!f.project("repo002").join("old.txt").exists());
+    // repo003: a git conflict, undone by `git reset --hard`.
+    let porcelain = git(&f.project("repo003"))
+        .args(["status", "--porcelain"])
+        .run()
+        .unwrap();
+    assert!(porcelain.contains("UU config.toml"), "{porcelain}");
+    let conflicted = std::fs::read_to_string(f.project("repo003").join("config.toml")).unwrap();
+    assert!(conflicted.contains("<<<<<<<"), "{conflicted}");
+    git(&f.project("repo003"))
+        .args(["reset", "-q", "--hard"])
+        .run()
+        .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(f.project("repo003").join("config.toml")).unwrap(),
+        "answer = 42\n"
+    );
+    // repo004: untouched.
+    assert_eq!(files(&f.project("repo004")), repo004_before);
+
+    // Once merged, meta and cruft agree that the clean ones are up to date.
+    git(&f.project("repo001"))
+        .args(["commit", "-q", "-m", "update"])
+        .run()
+        .unwrap();
+    let out = meta_git(root)
+        .args(["template", "check", "repo001"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
