@@ -87,24 +87,63 @@ impl Updated {
     }
 }
 
-/// Updates every project, one at a time, in project order; a failing project never stops the
-/// others. Each template is fetched once.
+/// Updates every project, a few at a time (each in its own repository and temporary
+/// folders), results in project order; a failing project never stops the others. Each
+/// template is fetched once.
 pub fn update(request: &UpdateRequest<'_>, repos: &TemplateRepos) -> Vec<(String, Updated)> {
-    request
+    let jobs = std::thread::available_parallelism()
+        .map_or(2, std::num::NonZero::get)
+        .clamp(1, 8);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<(String, Updated)>>> = request
         .projects
         .iter()
-        .map(|project| {
-            let dir = request.root.join(&project.path);
-            let outcome = match CruftFile::read(&dir) {
-                Ok(None) => Updated::NotLinked,
-                Ok(Some(record)) => {
-                    update_one(&dir, &record, request, repos).unwrap_or_else(Updated::Failed)
+        .map(|_| std::sync::Mutex::new(None))
+        .collect();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(request.projects.len()) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(project) = request.projects.get(i) else {
+                        break;
+                    };
+                    let result = update_project(project, request, repos);
+                    if let Ok(mut slot) = slots[i].lock() {
+                        *slot = Some(result);
+                    }
                 }
-                Err(error) => Updated::Failed(error.to_string()),
-            };
-            (project.path.clone(), outcome)
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .zip(request.projects)
+        .map(|(slot, project)| {
+            slot.into_inner().ok().flatten().unwrap_or_else(|| {
+                (
+                    project.path.clone(),
+                    Updated::Failed("the update of this project stopped unexpectedly".to_owned()),
+                )
+            })
         })
         .collect()
+}
+
+fn update_project(
+    project: &Project,
+    request: &UpdateRequest<'_>,
+    repos: &TemplateRepos,
+) -> (String, Updated) {
+    let dir = request.root.join(&project.path);
+    let outcome = match CruftFile::read(&dir) {
+        Ok(None) => Updated::NotLinked,
+        Ok(Some(record)) => {
+            update_one(&dir, &record, request, repos).unwrap_or_else(Updated::Failed)
+        }
+        Err(error) => Updated::Failed(error.to_string()),
+    };
+    (project.path.clone(), outcome)
 }
 
 fn text(error: impl std::fmt::Display) -> String {
