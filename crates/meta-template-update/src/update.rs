@@ -19,6 +19,7 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use meta_repo::Project;
 use meta_template::{NoPrompt, Raw, RenderOptions, RenderedProject, Template};
@@ -91,9 +92,12 @@ impl Updated {
 /// folders), results in project order; a failing project never stops the others. Each
 /// template is fetched once.
 pub fn update(request: &UpdateRequest<'_>, repos: &TemplateRepos) -> Vec<(String, Updated)> {
+    // git processes wait on the disk as much as on the CPU: twice the cores.
     let jobs = std::thread::available_parallelism()
         .map_or(2, std::num::NonZero::get)
+        .saturating_mul(2)
         .clamp(1, 8);
+    let renders = Renders::default();
     let next = std::sync::atomic::AtomicUsize::new(0);
     let slots: Vec<std::sync::Mutex<Option<(String, Updated)>>> = request
         .projects
@@ -108,7 +112,7 @@ pub fn update(request: &UpdateRequest<'_>, repos: &TemplateRepos) -> Vec<(String
                     let Some(project) = request.projects.get(i) else {
                         break;
                     };
-                    let result = update_project(project, request, repos);
+                    let result = update_project(project, request, repos, &renders);
                     if let Ok(mut slot) = slots[i].lock() {
                         *slot = Some(result);
                     }
@@ -134,12 +138,13 @@ fn update_project(
     project: &Project,
     request: &UpdateRequest<'_>,
     repos: &TemplateRepos,
+    renders: &Renders,
 ) -> (String, Updated) {
     let dir = request.root.join(&project.path);
     let outcome = match CruftFile::read(&dir) {
         Ok(None) => Updated::NotLinked,
         Ok(Some(record)) => {
-            update_one(&dir, &record, request, repos).unwrap_or_else(Updated::Failed)
+            update_one(&dir, &record, request, repos, renders).unwrap_or_else(Updated::Failed)
         }
         Err(error) => Updated::Failed(error.to_string()),
     };
@@ -155,6 +160,7 @@ fn update_one(
     record: &CruftFile,
     request: &UpdateRequest<'_>,
     repos: &TemplateRepos,
+    renders: &Renders,
 ) -> Result<Updated, String> {
     if let Some(why) = refusal(dir, request.allow_untracked_files).map_err(text)? {
         return Ok(Updated::Refused(why));
@@ -176,8 +182,8 @@ fn update_one(
             "the template no longer holds the recorded commit {recorded}"
         )));
     }
-    let base = render_at(&template, &recorded, record, &[], request.accept_hooks)?;
-    let theirs = render_at(
+    let base = renders.get(&template, &recorded, record, &[], request.accept_hooks)?;
+    let theirs = renders.get(
         &template,
         &target,
         record,
@@ -364,6 +370,46 @@ fn refusal(dir: &Path, allow_untracked: bool) -> Result<Option<String>, GitError
         ));
     }
     Ok(None)
+}
+
+/// Renders already made in this run: projects made from one template with the same answers
+/// share them (the render depends only on the template, the commit and the answers).
+#[derive(Default)]
+struct Renders {
+    made: std::sync::Mutex<std::collections::HashMap<String, Arc<RenderCell>>>,
+}
+
+/// One render, made by the first project that needs it (the others wait for it).
+type RenderCell = std::sync::OnceLock<Result<Arc<Render>, String>>;
+
+impl Renders {
+    fn get(
+        &self,
+        template: &FetchedTemplate,
+        commit: &str,
+        record: &CruftFile,
+        set: &[(String, String)],
+        accept_hooks: bool,
+    ) -> Result<Arc<Render>, String> {
+        let key = serde_json::json!([
+            template.url,
+            commit,
+            record.directory,
+            record.checkout,
+            record.context.get("cookiecutter"),
+            set,
+        ])
+        .to_string();
+        let cell = {
+            let mut made = self
+                .made
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            Arc::clone(made.entry(key).or_default())
+        };
+        cell.get_or_init(|| render_at(template, commit, record, set, accept_hooks).map(Arc::new))
+            .clone()
+    }
 }
 
 /// A temporary render of the template at one commit.
