@@ -254,3 +254,82 @@ fn update_merges_every_project_with_git_and_matches_cruft() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
+
+#[test]
+fn refusals_touch_nothing_and_one_broken_project_never_stops_the_others() {
+    let f = Fixture::build();
+    let root = f.repo.root();
+    let files_dir = f.template.join("{{cookiecutter.project_slug}}");
+    write(&files_dir.join("new.txt"), "new in v2\n");
+    commit_all(&f.template, "template v2");
+
+    // repo001: an untracked file where the template adds one (allowed untracked files, yet
+    // never one in the way). repo002: a merge in progress. repo003: a broken record.
+    // repo004: fine.
+    write(&f.project("repo001").join("new.txt"), "mine\n");
+    let repo002 = f.project("repo002");
+    git(&repo002)
+        .args(["checkout", "-q", "-b", "side", "HEAD~1"])
+        .run()
+        .unwrap();
+    write(&repo002.join("README.md"), "conflicting\n");
+    commit_all(&repo002, "side");
+    git(&repo002).args(["checkout", "-q", "-"]).run().unwrap();
+    write(&repo002.join("README.md"), "other\n");
+    commit_all(&repo002, "main side");
+    let merge = git(&repo002)
+        .args(["merge", "-q", "side"])
+        .output()
+        .unwrap();
+    assert!(!merge.status.success(), "the merge stops on a conflict");
+    write(&f.project("repo003").join(".cruft.json"), "{ not json");
+    commit_all(&f.project("repo003"), "broken record");
+    let before: Vec<_> = ["repo001", "repo002", "repo003"]
+        .iter()
+        .map(|n| {
+            (
+                files(&f.project(n)),
+                crate::common::repos::snapshot(&f.project(n)),
+            )
+        })
+        .collect();
+
+    let out = meta_git(root)
+        .args(["template", "update", "--allow-untracked-files"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    let line = |name: &str| {
+        let path = f.project(name);
+        let path = path
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        text.lines()
+            .find(|l| l.starts_with(&path))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        line("repo001").contains("`new.txt` is in the way"),
+        "{text}"
+    );
+    assert!(
+        line("repo002").contains("in the middle of a merge"),
+        "{text}"
+    );
+    assert!(line("repo003").contains("failed"), "{text}");
+    assert!(line("repo004").contains("updated"), "{text}");
+    assert!(f.project("repo004").join("new.txt").is_file());
+    for (name, (files_before, git_before)) in ["repo001", "repo002", "repo003"].iter().zip(&before)
+    {
+        assert_eq!(&files(&f.project(name)), files_before, "{name} changed");
+        assert_eq!(
+            &crate::common::repos::snapshot(&f.project(name)),
+            git_before,
+            "{name}'s git state changed"
+        );
+    }
+}
