@@ -333,3 +333,62 @@ fn refusals_touch_nothing_and_one_broken_project_never_stops_the_others() {
         );
     }
 }
+
+#[test]
+fn diff_shows_the_project_against_its_template_and_what_an_update_brings() {
+    let f = Fixture::build();
+    let root = f.repo.root();
+    let path = |name: &str| {
+        f.project(name)
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
+    };
+    write(
+        &f.project("repo001").join("README.md"),
+        "# Service\nline two\nline three\nline four, ours\n",
+    );
+    let files_dir = f.template.join("{{cookiecutter.project_slug}}");
+    write(&files_dir.join("new.txt"), "new in v2\n");
+    commit_all(&f.template, "template v2");
+
+    let out = meta_git(root)
+        .args(["template", "diff", "repo001", "repo002", "--exit-code"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let shown = stdout(&out);
+    let repo001 = path("repo001");
+    assert!(
+        shown.contains(&format!(
+            "--- a/{repo001}/README.md\n+++ b/{repo001}/README.md"
+        )),
+        "{shown}{}",
+        stderr(&out)
+    );
+    assert!(shown.contains("-line four, ours\n+line four\n"), "{shown}");
+    assert!(
+        !shown.contains(&path("repo002")),
+        "repo002 is as rendered: {shown}"
+    );
+    assert!(!shown.contains("new.txt"), "not incoming: {shown}");
+
+    let out = meta_git(root)
+        .args(["template", "diff", "repo002", "--exit-code"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+
+    let out = meta_git(root)
+        .args(["template", "diff", "repo002", "--incoming"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let incoming = stdout(&out);
+    assert!(
+        incoming.contains(&format!("+++ b/{}/new.txt", path("repo002"))),
+        "{incoming}"
+    );
+    assert!(incoming.contains("+new in v2"), "{incoming}");
+}

@@ -14,4 +14,4 @@ pub use check::{CheckRequest, ProjectCheck, Standing, check};
 pub use cruft_file::{CRUFT_FILE, CruftFile};
 pub use error::TemplateUpdateError;
 pub use fetch::{FetchedTemplate, TemplateRepos};
-pub use update::{UpdateRequest, Updated, update};
+pub use update::{TemplateDiff, UpdateRequest, Updated, diff, update};

@@ -503,3 +503,106 @@ fn tree_of(git_dir: &Path, folder: &Path, skip: &[String]) -> Result<String, Str
     let _ = std::fs::remove_file(&index);
     result.map_err(text)
 }
+
+/// One project's template diff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateDiff {
+    NotLinked,
+    /// The patch (empty: no difference), paths prefixed by the project's path.
+    Patch(String),
+    Failed(String),
+}
+
+/// `meta template diff`: per project, its files against the template rendered at the
+/// recorded commit with the recorded answers (what `cruft diff` shows: the project on the
+/// `a/` side, the template on the `b/` side), or with `incoming` what an update would bring
+/// (the recorded render against the target's). Projects in project order.
+pub fn diff(
+    request: &UpdateRequest<'_>,
+    incoming: bool,
+    repos: &TemplateRepos,
+) -> Vec<(String, TemplateDiff)> {
+    let renders = Renders::default();
+    request
+        .projects
+        .iter()
+        .map(|project| {
+            let dir = request.root.join(&project.path);
+            let outcome = match CruftFile::read(&dir) {
+                Ok(None) => TemplateDiff::NotLinked,
+                Ok(Some(record)) => diff_one(
+                    &dir,
+                    &project.path,
+                    &record,
+                    request,
+                    incoming,
+                    repos,
+                    &renders,
+                )
+                .map_or_else(TemplateDiff::Failed, TemplateDiff::Patch),
+                Err(error) => TemplateDiff::Failed(error.to_string()),
+            };
+            (project.path.clone(), outcome)
+        })
+        .collect()
+}
+
+fn diff_one(
+    dir: &Path,
+    path: &str,
+    record: &CruftFile,
+    request: &UpdateRequest<'_>,
+    incoming: bool,
+    repos: &TemplateRepos,
+    renders: &Renders,
+) -> Result<String, String> {
+    let template = repos.get(&record.template).map_err(text)?;
+    let recorded = record
+        .commit
+        .clone()
+        .ok_or_else(|| "`.cruft.json` records no commit".to_owned())?;
+    let git_dir = absolute_git_dir(dir).map_err(text)?;
+    let base = renders.get(&template, &recorded, record, &[], request.accept_hooks)?;
+    let base_tree = tree_of(&git_dir, &base.project.project_dir, &record.skip)?;
+    let prefixes = [
+        format!("--src-prefix=a/{path}/"),
+        format!("--dst-prefix=b/{path}/"),
+    ];
+    if incoming {
+        let target = template
+            .resolve(request.checkout.or(record.checkout.as_deref()))
+            .map_err(text)?;
+        let theirs = renders.get(
+            &template,
+            &target,
+            record,
+            request.set,
+            request.accept_hooks,
+        )?;
+        let their_tree = tree_of(&git_dir, &theirs.project.project_dir, &record.skip)?;
+        return git(dir)
+            .args(["diff", "--no-color", "--no-ext-diff"])
+            .args(&prefixes)
+            .args([base_tree.as_str(), their_tree.as_str()])
+            .run()
+            .map_err(text);
+    }
+    // The project (work tree) against the render, on the render's files only.
+    let listed = git(dir)
+        .args(["ls-tree", "-r", "-z", "--name-only", &base_tree])
+        .run()
+        .map_err(text)?;
+    let paths: Vec<&str> = listed.split('\0').filter(|p| !p.is_empty()).collect();
+    if paths.is_empty() {
+        return Ok(String::new());
+    }
+    // `-R` puts the work tree on the old side; its prefixes swap with it.
+    git(dir)
+        .args(["diff", "--no-color", "--no-ext-diff", "-R"])
+        .arg(format!("--src-prefix=b/{path}/"))
+        .arg(format!("--dst-prefix=a/{path}/"))
+        .args([base_tree.as_str(), "--"])
+        .args(paths)
+        .run()
+        .map_err(text)
+}

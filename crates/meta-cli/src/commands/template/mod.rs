@@ -2,6 +2,7 @@
 //! section 12). One module per subcommand; the work is in `meta-template-update`.
 
 mod check;
+mod diff;
 mod update;
 
 use crate::cli::Ctx;
@@ -18,6 +19,8 @@ enum Command {
     /// Say where each project stands against its template: up to date, behind, ahead, diverged
     /// or not linked
     Check(check::Args),
+    /// Show how each linked project differs from its template, or what an update would bring
+    Diff(diff::Args),
     /// Merge each linked project with its template's new commit, using git's three-way merge
     Update(update::Args),
 }
@@ -25,6 +28,7 @@ enum Command {
 pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     match args.command {
         Command::Check(args) => check::run(ctx, args),
+        Command::Diff(args) => diff::run(ctx, args),
         Command::Update(args) => update::run(ctx, args),
     }
 }
