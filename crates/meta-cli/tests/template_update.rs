@@ -392,3 +392,66 @@ fn diff_shows_the_project_against_its_template_and_what_an_update_brings() {
     );
     assert!(incoming.contains("+new in v2"), "{incoming}");
 }
+
+#[test]
+fn link_writes_what_cruft_link_writes_and_check_follows_it() {
+    let venv = venv();
+    let f = Fixture::build();
+    let root = f.repo.root();
+    let project = f.project("repo005");
+    let copy = f.dir.path().join("cruft-link");
+    git(f.dir.path())
+        .args(["clone", "-q"])
+        .arg(&project)
+        .arg(&copy)
+        .run()
+        .unwrap();
+    let work = f.dir.path().join("work");
+    std::fs::create_dir_all(work.join("home")).unwrap();
+    let cruft = tool(&venv.join("bin/cruft"), &work, &venv)
+        .current_dir(&copy)
+        .args(["link", "--no-input"])
+        .arg(&f.template)
+        .args(["--extra-context", "{\"name\": \"Linked\"}"])
+        .output()
+        .unwrap();
+    assert!(cruft.status.success(), "cruft link: {}", stderr(&cruft));
+
+    let out = meta_git(root)
+        .args(["template", "link"])
+        .arg(&f.template)
+        .args(["repo005", "name=Linked"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(project.join(".cruft.json")).unwrap(),
+        std::fs::read_to_string(copy.join(".cruft.json")).unwrap()
+    );
+    let out = meta_git(root)
+        .args(["template", "check", "repo005"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+
+    let out = meta_git(root)
+        .args(["template", "link"])
+        .arg(&f.template)
+        .arg("repo005")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("linked already"), "{}", stderr(&out));
+    let out = meta_git(root)
+        .args(["template", "link"])
+        .arg(&f.template)
+        .arg("repo999")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no project is `repo999`"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -8,10 +8,12 @@ mod check;
 mod cruft_file;
 mod error;
 mod fetch;
+mod link;
 mod update;
 
 pub use check::{CheckRequest, ProjectCheck, Standing, check};
 pub use cruft_file::{CRUFT_FILE, CruftFile};
 pub use error::TemplateUpdateError;
 pub use fetch::{FetchedTemplate, TemplateRepos};
+pub use link::{link, python_absolute, template_url};
 pub use update::{TemplateDiff, UpdateRequest, Updated, diff, update};

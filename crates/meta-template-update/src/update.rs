@@ -413,12 +413,12 @@ impl Renders {
 }
 
 /// A temporary render of the template at one commit.
-struct Render {
+pub(crate) struct Render {
     _dir: tempfile::TempDir,
-    project: RenderedProject,
+    pub(crate) project: RenderedProject,
 }
 
-fn render_at(
+pub(crate) fn render_at(
     template: &FetchedTemplate,
     commit: &str,
     record: &CruftFile,

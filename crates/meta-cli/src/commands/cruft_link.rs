@@ -3,7 +3,7 @@
 //! work tree's top, the folder inside it, and HEAD). Anything else is not a commit, and the
 //! project is not linked.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use meta_template::CruftLink;
 use meta_workflow::git::git;
@@ -12,7 +12,7 @@ use meta_workflow::git::git;
 pub fn from_clone(url: &str, clone: &Path, checkout: Option<&str>) -> Result<CruftLink, String> {
     let commit = head(clone)?;
     Ok(CruftLink {
-        template: resolve_url(url),
+        template: meta_template_update::template_url(url),
         commit,
         checkout: checkout.map(str::to_owned),
         directory: None,
@@ -52,7 +52,7 @@ pub fn from_folder(dir: &Path) -> Result<CruftLink, String> {
         (!inside.as_os_str().is_empty()).then(|| inside.to_string_lossy().replace('\\', "/"));
     let template = if directory.is_none() {
         // cruft keeps the path as given, made absolute (`Path(arg).absolute()`).
-        python_absolute(dir)
+        meta_template_update::python_absolute(dir)
     } else {
         top.display().to_string()
     };
@@ -70,37 +70,4 @@ fn head(dir: &Path) -> Result<String, String> {
         .run()
         .map(|out| out.trim().to_owned())
         .map_err(|_| "the template's repository has no commit".to_owned())
-}
-
-/// cruft's `resolve_template_url`: a local path (or `file:` URL) to an existing folder becomes
-/// its absolute path; anything else stays as given.
-fn resolve_url(url: &str) -> String {
-    let path = match url.strip_prefix("file://") {
-        Some(rest) => rest,
-        None if url.contains("://") || !Path::new(url).exists() => return url.to_owned(),
-        None => url,
-    };
-    if Path::new(path).exists() {
-        python_absolute(Path::new(path))
-    } else {
-        url.to_owned()
-    }
-}
-
-/// Python's `Path(p).absolute()`: joined to the current folder when relative, `.` parts and
-/// repeated or trailing slashes dropped, `..` kept.
-fn python_absolute(path: &Path) -> String {
-    let base = if path.is_absolute() {
-        PathBuf::new()
-    } else {
-        std::env::current_dir().unwrap_or_default()
-    };
-    let mut out = base;
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out.display().to_string()
 }

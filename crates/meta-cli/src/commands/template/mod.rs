@@ -3,6 +3,7 @@
 
 mod check;
 mod diff;
+mod link;
 mod update;
 
 use crate::cli::Ctx;
@@ -21,6 +22,8 @@ enum Command {
     Check(check::Args),
     /// Show how each linked project differs from its template, or what an update would bring
     Diff(diff::Args),
+    /// Link an existing project to the template it was made from (`.cruft.json`)
+    Link(link::Args),
     /// Merge each linked project with its template's new commit, using git's three-way merge
     Update(update::Args),
 }
@@ -29,6 +32,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     match args.command {
         Command::Check(args) => check::run(ctx, args),
         Command::Diff(args) => diff::run(ctx, args),
+        Command::Link(args) => link::run(ctx, args),
         Command::Update(args) => update::run(ctx, args),
     }
 }
