@@ -455,3 +455,77 @@ fn link_writes_what_cruft_link_writes_and_check_follows_it() {
         stderr(&out)
     );
 }
+
+/// A project made by `cruft create` is updated by meta as cruft would update it, and both
+/// tools' checks agree afterwards.
+#[test]
+fn a_cruft_made_project_round_trips() {
+    let venv = venv();
+    let f = Fixture::build();
+    let root = f.repo.root();
+    let work = f.dir.path().join("work");
+    std::fs::create_dir_all(work.join("home")).unwrap();
+    let cruft = |dir: &Path, args: &[&str]| {
+        tool(&venv.join("bin/cruft"), &work, &venv)
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // repo006 becomes a `cruft create` render of the template.
+    let project = f.project("repo006");
+    git(&project).args(["reset", "-q", "--hard"]).run().unwrap();
+    git(&project).args(["clean", "-q", "-fd"]).run().unwrap();
+    git(&project)
+        .args(["rm", "-q", "-r", "--", "."])
+        .run()
+        .unwrap();
+    let made = f.dir.path().join("cruft-made");
+    let out = cruft(
+        f.dir.path(),
+        &[
+            "create",
+            "--no-input",
+            "--output-dir",
+            made.to_str().unwrap(),
+            f.template.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "cruft create: {}", stderr(&out));
+    for entry in std::fs::read_dir(made.join("svc")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::rename(&path, project.join(path.file_name().unwrap())).unwrap();
+    }
+    commit_all(&project, "made by cruft");
+
+    let files_dir = f.template.join("{{cookiecutter.project_slug}}");
+    write(&files_dir.join("config.toml"), "answer = 2\n");
+    write(&files_dir.join("new.txt"), "new in v2\n");
+    commit_all(&f.template, "template v2");
+
+    // cruft's update of a copy, meta's of the project: the same files.
+    let copy = f.dir.path().join("cruft-copy");
+    git(f.dir.path())
+        .args(["clone", "-q"])
+        .arg(&project)
+        .arg(&copy)
+        .run()
+        .unwrap();
+    let out = cruft(&copy, &["update", "-y"]);
+    assert!(out.status.success(), "cruft update: {}", stderr(&out));
+    let out = meta_git(root)
+        .args(["template", "update", "repo006", "--commit"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(files(&project), files(&copy));
+
+    // Both checks: up to date.
+    let out = meta_git(root)
+        .args(["template", "check", "repo006"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let out = cruft(&project, &["check"]);
+    assert!(out.status.success(), "cruft check: {}", stdout(&out));
+}
