@@ -169,3 +169,34 @@ fn a_template_that_is_not_a_commit_is_not_linked_and_says_so() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_project_added_with_group_has_its_record_in_its_first_commit() {
+    let venv = venv();
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+    std::fs::create_dir_all(work.join("home")).unwrap();
+    let repo = template_repo(work, "tpl", None);
+    let metarepo = meta_test::MetaRepo::build(&work.join("f"), 2).unwrap();
+    let root = metarepo.root();
+    let out = tool(Path::new(env!("CARGO_BIN_EXE_meta")), root, &venv)
+        .args(["new", "--no-input", "--group", "docs"])
+        .arg(&repo)
+        .arg("project_name=Svc")
+        .env("GIT_AUTHOR_NAME", "Meta Test")
+        .env("GIT_AUTHOR_EMAIL", "meta@example.invalid")
+        .env("GIT_COMMITTER_NAME", "Meta Test")
+        .env("GIT_COMMITTER_EMAIL", "meta@example.invalid")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let project = root.join("src/docs/svc");
+    let committed = git(&project)
+        .args(["show", "HEAD:.cruft.json"])
+        .run()
+        .unwrap();
+    let record: serde_json::Value = serde_json::from_str(&committed).unwrap();
+    let head = git(&repo).args(["rev-parse", "HEAD"]).run().unwrap();
+    assert_eq!(record["commit"], head.trim());
+    assert_eq!(record["context"]["cookiecutter"]["project_name"], "Svc");
+}
