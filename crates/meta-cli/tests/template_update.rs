@@ -529,3 +529,43 @@ fn a_cruft_made_project_round_trips() {
     let out = cruft(&project, &["check"]);
     assert!(out.status.success(), "cruft check: {}", stdout(&out));
 }
+
+/// Random values and the clock: both renders of an update use one instant and one seed, so a
+/// file the template did not change is not touched (cruft would see two different random
+/// renders and fail to apply its patch).
+#[test]
+fn random_values_and_the_clock_do_not_make_changes() {
+    let f = Fixture::build();
+    let root = f.repo.root();
+    let files_dir = f.template.join("{{cookiecutter.project_slug}}");
+    write(
+        &files_dir.join("secret.txt"),
+        "{{ random_ascii_string(24) }}\n{% now 'utc', '%Y-%m-%dT%H:%M:%S.%f' %}\n",
+    );
+    commit_all(&f.template, "template v2: a secret");
+    f.make_from_template("repo005");
+    let secret = std::fs::read_to_string(f.project("repo005").join("secret.txt")).unwrap();
+    write(&files_dir.join("config.toml"), "answer = 3\n");
+    commit_all(&f.template, "template v3");
+
+    let out = meta_git(root)
+        .args(["template", "update", "repo005"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("updated"), "{}", stdout(&out));
+    assert_eq!(
+        std::fs::read_to_string(f.project("repo005").join("secret.txt")).unwrap(),
+        secret
+    );
+    assert_eq!(
+        std::fs::read_to_string(f.project("repo005").join("config.toml")).unwrap(),
+        "answer = 3\n"
+    );
+}

@@ -64,7 +64,7 @@ pub fn link(
         directory: None,
         skip: Vec::new(),
     };
-    let rendered = render_at(&fetched, &commit, &record, answers, false)?;
+    let rendered = render_at(&fetched, &commit, &record, answers, false, None)?;
     let text = meta_template::cruft_json(
         &rendered.project,
         &meta_template::CruftLink {

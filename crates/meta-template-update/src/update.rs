@@ -374,9 +374,19 @@ fn refusal(dir: &Path, allow_untracked: bool) -> Result<Option<String>, GitError
 
 /// Renders already made in this run: projects made from one template with the same answers
 /// share them (the render depends only on the template, the commit and the answers).
-#[derive(Default)]
 struct Renders {
     made: std::sync::Mutex<std::collections::HashMap<String, Arc<RenderCell>>>,
+    /// One clock and one random seed for every render of the run.
+    fixed: meta_template::Reproducible,
+}
+
+impl Default for Renders {
+    fn default() -> Self {
+        Self {
+            made: std::sync::Mutex::default(),
+            fixed: meta_template::Reproducible::fresh(),
+        }
+    }
 }
 
 /// One render, made by the first project that needs it (the others wait for it).
@@ -407,8 +417,18 @@ impl Renders {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             Arc::clone(made.entry(key).or_default())
         };
-        cell.get_or_init(|| render_at(template, commit, record, set, accept_hooks).map(Arc::new))
-            .clone()
+        cell.get_or_init(|| {
+            render_at(
+                template,
+                commit,
+                record,
+                set,
+                accept_hooks,
+                Some(self.fixed),
+            )
+            .map(Arc::new)
+        })
+        .clone()
     }
 }
 
@@ -424,6 +444,7 @@ pub(crate) fn render_at(
     record: &CruftFile,
     set: &[(String, String)],
     accept_hooks: bool,
+    reproducible: Option<meta_template::Reproducible>,
 ) -> Result<Render, String> {
     let dir = tempfile::Builder::new()
         .prefix("meta-template-render")
@@ -451,6 +472,7 @@ pub(crate) fn render_at(
     options.template_name = Some(record.template.clone());
     options.checkout.clone_from(&record.checkout);
     options.hook_env = vec![("META_TEMPLATE_OPERATION".to_owned(), "update".to_owned())];
+    options.reproducible = reproducible;
     if let Some(answers) = record
         .context
         .get("cookiecutter")

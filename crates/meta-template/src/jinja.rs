@@ -1704,7 +1704,7 @@ fn random_item(value: Value) -> Result<Value, Error> {
         return Ok(Value::UNDEFINED);
     }
     let mut buf = [0u8; 8];
-    getrandom::fill(&mut buf)
+    crate::chance::fill(&mut buf)
         .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
     // The modulo bias over 2^64 is far below anything a template could notice.
     let at = usize::try_from(u64::from_le_bytes(buf) % len).unwrap_or(0);
@@ -1815,7 +1815,7 @@ fn random_ascii_string(args: Rest<ValueOrKwargs>) -> Result<String, Error> {
         let size = u32::try_from(corpus.len()).expect("the corpus has under 100 characters");
         let limit = u32::MAX - (u32::MAX % size);
         loop {
-            getrandom::fill(&mut buf)
+            crate::chance::fill(&mut buf)
                 .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
             let n = u32::from_le_bytes(buf);
             if n < limit {
@@ -1829,7 +1829,8 @@ fn random_ascii_string(args: Rest<ValueOrKwargs>) -> Result<String, Error> {
 
 fn uuid4() -> Result<String, Error> {
     let mut b = [0u8; 16];
-    getrandom::fill(&mut b).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
+    crate::chance::fill(&mut b)
+        .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let mut hex = String::with_capacity(32);

@@ -43,6 +43,7 @@
 
 mod binary;
 mod binary_tree;
+mod chance;
 mod context;
 mod cruft;
 mod error;
@@ -69,6 +70,7 @@ use indexmap::IndexMap;
 use minijinja::value::Value;
 
 pub use binary::is_binary;
+pub use chance::Reproducible;
 pub use cruft::{CruftLink, cruft_json};
 pub use error::TemplateError;
 pub use prompt::{
@@ -161,6 +163,9 @@ pub struct RenderOptions {
     pub python: PathBuf,
     /// Environment variables set for every hook.
     pub hook_env: Vec<(String, String)>,
+    /// One instant and one random seed for the whole render (`None`: the system's clock and
+    /// randomness, as cookiecutter).
+    pub reproducible: Option<Reproducible>,
 }
 
 impl RenderOptions {
@@ -177,6 +182,7 @@ impl RenderOptions {
             checkout: None,
             python: PathBuf::from("python3"),
             hook_env: Vec::new(),
+            reproducible: None,
         }
     }
 
@@ -218,6 +224,7 @@ pub fn render(
     options: &RenderOptions,
     prompter: &mut dyn Prompter,
 ) -> Result<RenderedProject, TemplateError> {
+    let _fixed = chance::fix(options.reproducible);
     let hooks = HookRunner::new(options.python.clone(), options.hook_env.clone());
     // pre_prompt runs in a copy of the template, which then stands in for it.
     let mut repo_dir = template.dir.clone();

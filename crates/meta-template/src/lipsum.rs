@@ -45,7 +45,7 @@ fn randrange(lo: i64, hi: i64) -> Result<i64, Error> {
     let limit = u64::MAX - u64::MAX % span;
     loop {
         let mut buf = [0u8; 8];
-        getrandom::fill(&mut buf).map_err(|e| fail(e.to_string()))?;
+        crate::chance::fill(&mut buf).map_err(|e| fail(e.to_string()))?;
         let n = u64::from_le_bytes(buf);
         if n < limit {
             let offset = i128::from(n % span);

@@ -18,7 +18,7 @@ pub const JINJA2_TIME_MARK: &str = "jinja2_time";
 pub fn now_function(tz: Value, op: Value, offset: Value, format: Value) -> Result<String, Error> {
     let tz_name = tz.as_str().map_or_else(|| tz.to_string(), str::to_owned);
     let zone = time_zone(&tz_name)?;
-    let mut now = ZonedDateTime::now().with_time_zone(zone);
+    let mut now = ZonedDateTime::new(crate::chance::now(), zone);
     if let (Some(op), Some(offset)) = (op.as_str(), offset.as_str()) {
         if op.starts_with(JINJA2_TIME_MARK) {
             // jinja2_time 0.2 shifts with `arrow.replace(days=…)`, which arrow 1.0 removed:
