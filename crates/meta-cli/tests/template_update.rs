@@ -569,3 +569,147 @@ fn random_values_and_the_clock_do_not_make_changes() {
         "answer = 3\n"
     );
 }
+
+/// Every file under `dir` but `.git`, with whether it is executable.
+fn modes(dir: &Path) -> BTreeMap<String, bool> {
+    use std::os::unix::fs::PermissionsExt;
+    files(dir)
+        .into_keys()
+        .map(|name| {
+            let mode = std::fs::metadata(dir.join(&name))
+                .unwrap()
+                .permissions()
+                .mode();
+            (name, mode & 0o111 != 0)
+        })
+        .collect()
+}
+
+/// Where cruft's update is well defined, meta's is the same: a file made executable, a
+/// `skip` path left alone, a file a post-generation hook deletes never appearing.
+#[test]
+fn update_matches_cruft_on_modes_skip_paths_and_hooks() {
+    use std::os::unix::fs::PermissionsExt;
+    let venv = venv();
+    let f = Fixture::build();
+    let root = f.repo.root();
+    let project = f.project("repo001");
+    // The project skips config.toml, as cruft's `skip` says.
+    let record_path = project.join(".cruft.json");
+    let mut record: Value =
+        serde_json::from_str(&std::fs::read_to_string(&record_path).unwrap()).unwrap();
+    record["skip"] = serde_json::json!(["config.toml"]);
+    std::fs::write(
+        &record_path,
+        serde_json::to_string_pretty(&record).unwrap() + "\n",
+    )
+    .unwrap();
+    commit_all(&project, "skip config.toml");
+
+    let files_dir = f.template.join("{{cookiecutter.project_slug}}");
+    write(&files_dir.join("config.toml"), "answer = 2\n");
+    write(&files_dir.join("run.sh"), "#!/bin/sh\necho run\n");
+    std::fs::set_permissions(
+        files_dir.join("run.sh"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    write(&files_dir.join("remove_me.txt"), "a hook deletes me\n");
+    write(
+        &f.template.join("hooks/post_gen_project.sh"),
+        "#!/bin/sh\nrm -f remove_me.txt\n",
+    );
+    std::fs::set_permissions(
+        f.template.join("hooks/post_gen_project.sh"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    commit_all(&f.template, "template v2");
+
+    let copy = f.dir.path().join("cruft-copy");
+    git(f.dir.path())
+        .args(["clone", "-q"])
+        .arg(&project)
+        .arg(&copy)
+        .run()
+        .unwrap();
+    let work = f.dir.path().join("work");
+    std::fs::create_dir_all(work.join("home")).unwrap();
+    let cruft = tool(&venv.join("bin/cruft"), &work, &venv)
+        .current_dir(&copy)
+        .args(["update", "-y"])
+        .output()
+        .unwrap();
+    assert!(cruft.status.success(), "cruft update: {}", stderr(&cruft));
+
+    let out = meta_git(root)
+        .args(["template", "update", "repo001"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(files(&project), files(&copy));
+    assert_eq!(modes(&project), modes(&copy));
+    assert_eq!(
+        std::fs::read_to_string(project.join("config.toml")).unwrap(),
+        "answer = 1\n",
+        "a skip path is left alone"
+    );
+    assert!(!project.join("remove_me.txt").exists());
+    assert!(modes(&project)["run.sh"], "run.sh is executable");
+}
+
+/// Deliberately unlike cruft (whose patch fails to apply, leaving `.rej` files): a file the
+/// template renamed while the project edited it is merged into its new name, and a conflict
+/// on a binary file is reported as a conflict.
+#[test]
+fn renamed_files_are_followed_and_binary_conflicts_reported() {
+    let f = Fixture::build();
+    let root = f.repo.root();
+    let project = f.project("repo001");
+    write(
+        &project.join("README.md"),
+        "# Service\nline two\nline three\nline four, ours\n",
+    );
+    commit_all(&project, "local edit");
+    let binary = |fill: u8| {
+        let mut bytes = vec![0u8, 159, 146, 150];
+        bytes.extend(std::iter::repeat_n(fill, 64));
+        bytes
+    };
+    std::fs::write(project.join("logo.bin"), binary(1)).unwrap();
+    commit_all(&project, "our logo");
+
+    let files_dir = f.template.join("{{cookiecutter.project_slug}}");
+    git(&f.template)
+        .args([
+            "mv",
+            "{{cookiecutter.project_slug}}/README.md",
+            "{{cookiecutter.project_slug}}/README.rst",
+        ])
+        .run()
+        .unwrap();
+    std::fs::write(files_dir.join("logo.bin"), binary(2)).unwrap();
+    commit_all(&f.template, "template v2: README renamed, a logo");
+
+    let out = meta_git(root)
+        .args(["template", "update", "repo001", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let entry = &json["projects"][0];
+    assert_eq!(entry["status"], "conflicts", "{json}");
+    assert_eq!(
+        entry["conflicts"],
+        serde_json::json!(["logo.bin"]),
+        "{json}"
+    );
+    assert!(!project.join("README.md").exists());
+    assert_eq!(
+        std::fs::read_to_string(project.join("README.rst")).unwrap(),
+        "# Service\nline two\nline three\nline four, ours\n",
+        "the local edit followed the rename"
+    );
+    let porcelain = git(&project).args(["status", "--porcelain"]).run().unwrap();
+    assert!(porcelain.contains("AA logo.bin"), "{porcelain}");
+}

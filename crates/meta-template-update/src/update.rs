@@ -309,7 +309,9 @@ fn update_one(
         checkout: record.checkout.clone(),
         directory: record.directory.clone(),
     };
-    let cruft = meta_template::cruft_json(&theirs.project, &link).map_err(text)?;
+    let original = std::fs::read_to_string(dir.join(crate::CRUFT_FILE)).unwrap_or_default();
+    let cruft =
+        meta_template::cruft_json_updated(&original, &theirs.project, &link).map_err(text)?;
     std::fs::write(dir.join(crate::CRUFT_FILE), cruft).map_err(text)?;
     run(&["add", "--", crate::CRUFT_FILE])?;
     if clean && request.commit {

@@ -28,6 +28,25 @@ pub struct CruftLink {
 
 /// The `.cruft.json` text for `project`, rendered from `link`.
 pub fn cruft_json(project: &crate::RenderedProject, link: &CruftLink) -> Result<String, JsonError> {
+    cruft_json_over(None, project, link)
+}
+
+/// `.cruft.json` after an update, as `cruft update` rewrites it: the file as it was (its keys
+/// in their order, `skip` and anything else kept) with `commit`, `checkout` and `context` set
+/// anew. Unreadable old text gives a fresh record.
+pub fn cruft_json_updated(
+    original: &str,
+    project: &crate::RenderedProject,
+    link: &CruftLink,
+) -> Result<String, JsonError> {
+    cruft_json_over(Some(original), project, link)
+}
+
+fn cruft_json_over(
+    original: Option<&str>,
+    project: &crate::RenderedProject,
+    link: &CruftLink,
+) -> Result<String, JsonError> {
     let mut cookiecutter: IndexMap<Value, Value> = project.answers.iter().cloned().collect();
     cookiecutter.insert(
         Value::from("_template"),
@@ -38,6 +57,21 @@ pub fn cruft_json(project: &crate::RenderedProject, link: &CruftLink) -> Result<
     context.insert(Value::from("cookiecutter"), PyDict::ordered(cookiecutter));
     let optional = |v: &Option<String>| v.as_deref().map_or(Value::from(()), Value::from);
     let mut state = IndexMap::new();
+    if let Some(Ok(crate::Raw::Dict(old))) = original.map(crate::Raw::from_json) {
+        for (key, value) in old {
+            state.insert(Value::from(key), value.to_value());
+        }
+        state.insert(Value::from("commit"), Value::from(link.commit.as_str()));
+        state.insert(Value::from("checkout"), optional(&link.checkout));
+        state.insert(Value::from("context"), PyDict::ordered(context));
+        let mut text = json_dumps_unicode(
+            &PyDict::ordered(state),
+            &JsonIndent::Text("  ".into()),
+            false,
+        )?;
+        text.push('\n');
+        return Ok(text);
+    }
     state.insert(Value::from("template"), Value::from(link.template.as_str()));
     state.insert(Value::from("commit"), Value::from(link.commit.as_str()));
     state.insert(Value::from("checkout"), optional(&link.checkout));

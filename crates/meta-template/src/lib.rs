@@ -71,7 +71,7 @@ use minijinja::value::Value;
 
 pub use binary::is_binary;
 pub use chance::Reproducible;
-pub use cruft::{CruftLink, cruft_json};
+pub use cruft::{CruftLink, cruft_json, cruft_json_updated};
 pub use error::TemplateError;
 pub use prompt::{
     Answer, NoPrompt, Prompter, Question, QuestionKind, parse_dict_answer, parse_yes_no,
