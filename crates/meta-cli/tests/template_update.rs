@@ -713,3 +713,76 @@ fn renamed_files_are_followed_and_binary_conflicts_reported() {
     let porcelain = git(&project).args(["status", "--porcelain"]).run().unwrap();
     assert!(porcelain.contains("AA logo.bin"), "{porcelain}");
 }
+
+/// Deliberately unlike cruft: a file the project deleted and the template changed is a
+/// modify/delete conflict (cruft has no preimage to patch), and a recorded `checkout` is kept
+/// and followed (cruft update drops it and goes to the default branch).
+#[test]
+fn a_missing_preimage_conflicts_and_the_recorded_checkout_is_followed() {
+    let f = Fixture::build();
+    let root = f.repo.root();
+    // repo001 deleted old.txt; the template changes it.
+    git(&f.project("repo001"))
+        .args(["rm", "-q", "old.txt"])
+        .run()
+        .unwrap();
+    commit_all(&f.project("repo001"), "we do not need old.txt");
+    // repo002 follows the template's `stable` branch.
+    let record_path = f.project("repo002").join(".cruft.json");
+    let record = std::fs::read_to_string(&record_path).unwrap();
+    std::fs::write(
+        &record_path,
+        record.replace("\"checkout\": null", "\"checkout\": \"stable\""),
+    )
+    .unwrap();
+    commit_all(&f.project("repo002"), "follow stable");
+    git(&f.template).args(["branch", "stable"]).run().unwrap();
+
+    let files_dir = f.template.join("{{cookiecutter.project_slug}}");
+    write(&files_dir.join("old.txt"), "changed on main\n");
+    commit_all(&f.template, "main moves on");
+    git(&f.template)
+        .args(["checkout", "-q", "stable"])
+        .run()
+        .unwrap();
+    write(&files_dir.join("config.toml"), "answer = 7\n");
+    let stable = commit_all(&f.template, "stable moves on");
+    git(&f.template)
+        .args(["checkout", "-q", "-"])
+        .run()
+        .unwrap();
+
+    let out = meta_git(root)
+        .args(["template", "update", "repo001", "repo002", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let projects = json["projects"].as_array().unwrap();
+    assert_eq!(projects[0]["status"], "conflicts", "{json}");
+    assert_eq!(projects[0]["conflicts"], serde_json::json!(["old.txt"]));
+    let porcelain = git(&f.project("repo001"))
+        .args(["status", "--porcelain"])
+        .run()
+        .unwrap();
+    assert!(
+        porcelain.contains("UA old.txt") || porcelain.contains("DU old.txt"),
+        "{porcelain}"
+    );
+
+    assert_eq!(projects[1]["status"], "updated", "{json}");
+    assert_eq!(projects[1]["to"], stable.as_str());
+    assert_eq!(
+        std::fs::read_to_string(f.project("repo002").join("config.toml")).unwrap(),
+        "answer = 7\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(f.project("repo002").join("old.txt")).unwrap(),
+        "going away\n",
+        "main's change is not on stable"
+    );
+    let record: Value =
+        serde_json::from_str(&std::fs::read_to_string(&record_path).unwrap()).unwrap();
+    assert_eq!(record["checkout"], "stable");
+    assert_eq!(record["commit"], stable.as_str());
+}

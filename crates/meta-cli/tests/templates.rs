@@ -64,7 +64,7 @@ pub fn venv() -> PathBuf {
     venv
 }
 
-fn corpus_dir() -> PathBuf {
+pub fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
 }
 
@@ -85,7 +85,7 @@ fn path_with_venv(work: &Path, venv: &Path) -> std::ffi::OsString {
     std::env::join_paths(paths).unwrap()
 }
 
-fn copy_tree(src: &Path, dst: &Path) {
+pub fn copy_tree(src: &Path, dst: &Path) {
     std::fs::create_dir_all(dst).unwrap();
     for entry in std::fs::read_dir(src).unwrap() {
         let entry = entry.unwrap();
@@ -415,7 +415,7 @@ fn check_case(name: &str, venv: &Path) -> Vec<String> {
     problems
 }
 
-fn case_names() -> Vec<String> {
+pub fn case_names() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(corpus_dir())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -53,6 +53,9 @@ fn cruft_json_over(
         Value::from(link.template.as_str()),
     );
     cookiecutter.insert(Value::from("_commit"), Value::from(link.commit.as_str()));
+    for (key, value) in &project.added_while_rendering {
+        cookiecutter.insert(key.clone(), value.clone());
+    }
     let mut context = IndexMap::new();
     context.insert(Value::from("cookiecutter"), PyDict::ordered(cookiecutter));
     let optional = |v: &Option<String>| v.as_deref().map_or(Value::from(()), Value::from);

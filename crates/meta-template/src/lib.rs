@@ -216,6 +216,9 @@ pub struct RenderedProject {
     /// context without the keys cookiecutter's `main` adds (`_template`, `_output_dir`, `_repo_dir`,
     /// `_checkout`) unless `cookiecutter.json` has them.
     pub answers: Vec<(Value, Value)>,
+    /// Keys templates added to the context while rendering (`cookiecutter.update(…)`): after
+    /// `_template` and `_commit` in cruft's record.
+    pub added_while_rendering: Vec<(Value, Value)>,
 }
 
 /// Renders `template` as `cookiecutter TEMPLATE` would.
@@ -366,10 +369,15 @@ pub fn render(
         k.as_str()
             .is_some_and(|k| !k.starts_with('_') && matches!(obj.get(k), Some(value::Raw::Dict(_))))
     };
-    let (dicts, rest): (Vec<_>, Vec<_>) = value::map_entries(&cookiecutter_value)
-        .into_iter()
-        .filter(|(k, _)| !k.as_str().is_some_and(|k| added_by_main.contains(&k)))
-        .partition(|(k, _)| is_dict_variable(k));
+    // Keys the render added come after cruft's `_template` and `_commit`, which it sets before
+    // generating.
+    let (prompted, added_while_rendering): (Vec<_>, Vec<_>) =
+        value::map_entries(&cookiecutter_value)
+            .into_iter()
+            .filter(|(k, _)| !k.as_str().is_some_and(|k| added_by_main.contains(&k)))
+            .partition(|(k, _)| k.as_str().is_some_and(|k| obj.contains_key(k)));
+    let (dicts, rest): (Vec<_>, Vec<_>) =
+        prompted.into_iter().partition(|(k, _)| is_dict_variable(k));
     let answers = rest.into_iter().chain(dicts).collect();
     Ok(RenderedProject {
         project_dir: generated.project_dir,
@@ -378,6 +386,7 @@ pub fn render(
         context_json,
         warnings,
         answers,
+        added_while_rendering,
     })
 }
 
