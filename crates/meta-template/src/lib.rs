@@ -371,13 +371,11 @@ pub fn render(
     };
     // Keys the render added come after cruft's `_template` and `_commit`, which it sets before
     // generating.
-    let (prompted, added_while_rendering): (Vec<_>, Vec<_>) =
-        value::map_entries(&cookiecutter_value)
-            .into_iter()
-            .filter(|(k, _)| !k.as_str().is_some_and(|k| added_by_main.contains(&k)))
-            .partition(|(k, _)| k.as_str().is_some_and(|k| obj.contains_key(k)));
-    let (dicts, rest): (Vec<_>, Vec<_>) =
-        prompted.into_iter().partition(|(k, _)| is_dict_variable(k));
+    let (asked, added_while_rendering): (Vec<_>, Vec<_>) = value::map_entries(&cookiecutter_value)
+        .into_iter()
+        .filter(|(k, _)| !k.as_str().is_some_and(|k| added_by_main.contains(&k)))
+        .partition(|(k, _)| k.as_str().is_some_and(|k| obj.contains_key(k)));
+    let (dicts, rest): (Vec<_>, Vec<_>) = asked.into_iter().partition(|(k, _)| is_dict_variable(k));
     let answers = rest.into_iter().chain(dicts).collect();
     Ok(RenderedProject {
         project_dir: generated.project_dir,
