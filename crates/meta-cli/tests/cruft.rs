@@ -215,13 +215,13 @@ fn every_corpus_template_cruft_renders_gets_the_same_record() {
     // hooks (it builds the context itself), so for templates with one its answers are not
     // cookiecutter's, which meta renders: no same answers to compare.
     let has_pre_prompt = |name: &str| {
-        std::fs::read_dir(crate::templates::corpus_dir().join(name).join("hooks"))
-            .map(|entries| {
+        std::fs::read_dir(crate::templates::corpus_dir().join(name).join("hooks")).is_ok_and(
+            |entries| {
                 entries
                     .flatten()
                     .any(|e| e.file_name().to_string_lossy().starts_with("pre_prompt"))
-            })
-            .unwrap_or(false)
+            },
+        )
     };
     for name in crate::templates::case_names()
         .into_iter()
