@@ -112,7 +112,7 @@ impl Fixture {
     /// The project's files replaced by a `meta new` render of the template.
     fn make_from_template(&self, name: &str) {
         let dir = self.project(name);
-        git(&dir).args(["checkout", "-q", "--", "."]).run().unwrap();
+        git(&dir).args(["reset", "-q", "--hard"]).run().unwrap();
         git(&dir).args(["clean", "-q", "-fd"]).run().unwrap();
         git(&dir).args(["rm", "-q", "-r", "--", "."]).run().unwrap();
         let out = self.dir.path().join(format!("render-{name}"));
@@ -615,9 +615,13 @@ fn update_matches_cruft_on_modes_skip_paths_and_hooks() {
     )
     .unwrap();
     write(&files_dir.join("remove_me.txt"), "a hook deletes me\n");
+    let ops = f.dir.path().join("operations.log");
     write(
         &f.template.join("hooks/post_gen_project.sh"),
-        "#!/bin/sh\nrm -f remove_me.txt\n",
+        &format!(
+            "#!/bin/sh\nrm -f remove_me.txt\necho \"op=$META_TEMPLATE_OPERATION\" >> '{}'\n",
+            ops.display()
+        ),
     );
     std::fs::set_permissions(
         f.template.join("hooks/post_gen_project.sh"),
@@ -656,6 +660,10 @@ fn update_matches_cruft_on_modes_skip_paths_and_hooks() {
     );
     assert!(!project.join("remove_me.txt").exists());
     assert!(modes(&project)["run.sh"], "run.sh is executable");
+    // The hook ran in cruft's renders (without the variable) and in meta's render of the new
+    // commit (the old one has no hook), with it.
+    let log = std::fs::read_to_string(&ops).unwrap();
+    assert_eq!(log.matches("op=update").count(), 1, "{log}");
 }
 
 /// Deliberately unlike cruft (whose patch fails to apply, leaving `.rej` files): a file the
@@ -785,4 +793,73 @@ fn a_missing_preimage_conflicts_and_the_recorded_checkout_is_followed() {
         serde_json::from_str(&std::fs::read_to_string(&record_path).unwrap()).unwrap();
     assert_eq!(record["checkout"], "stable");
     assert_eq!(record["commit"], stable.as_str());
+}
+
+/// Twenty projects from one template, one of them broken: the other nineteen update, and the
+/// report lists them in project order.
+#[test]
+fn twenty_projects_one_broken() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = MetaRepo::build(&dir.path().join("f"), 22).unwrap();
+    let template = dir.path().join("template");
+    git(dir.path())
+        .args(["init", "-q", template.to_str().unwrap()])
+        .run()
+        .unwrap();
+    write(
+        &template.join("cookiecutter.json"),
+        "{\"project_slug\": \"svc\", \"name\": \"Service\"}\n",
+    );
+    let files_dir = template.join("{{cookiecutter.project_slug}}");
+    write(&files_dir.join("README.md"), "# {{ cookiecutter.name }}\n");
+    commit_all(&template, "v1");
+    let f = Fixture {
+        dir,
+        repo,
+        template,
+    };
+    let names: Vec<String> = f
+        .repo
+        .projects()
+        .iter()
+        .filter(|p| p.state != meta_test::State::Uninitialized)
+        .map(|p| p.name.clone())
+        .collect();
+    assert_eq!(names.len(), 20);
+    for name in &names {
+        f.make_from_template(name);
+    }
+    let broken = &names[7];
+    write(&f.project(broken).join(".cruft.json"), "{ broken");
+    commit_all(&f.project(broken), "broken record");
+    write(&files_dir.join("NEW.md"), "new\n");
+    commit_all(&f.template, "v2");
+
+    let root = f.repo.root();
+    let out = meta_git(root)
+        .args(["template", "update", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let reported: Vec<&str> = json["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    let mut sorted = reported.clone();
+    sorted.sort_unstable();
+    assert_eq!(reported, sorted, "project order");
+    let mut updated = 0;
+    for entry in json["projects"].as_array().unwrap() {
+        let path = entry["path"].as_str().unwrap();
+        if path.ends_with(broken.as_str()) {
+            assert_eq!(entry["status"], "failed", "{entry}");
+        } else if entry["status"] == "updated" {
+            assert!(root.join(path).join("NEW.md").is_file(), "{path}");
+            updated += 1;
+        }
+    }
+    assert_eq!(updated, 19, "{json}");
 }
