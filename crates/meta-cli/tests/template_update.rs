@@ -74,8 +74,25 @@ impl Fixture {
     /// Four projects of a fixture meta-repo replaced by renders of one template (at its first
     /// commit), each committed with its `.cruft.json`.
     fn build() -> Self {
+        let f = Self::bare(
+            10,
+            "# {{ cookiecutter.name }}\nline two\nline three\nline four\n",
+        );
+        let files = f.template.join("{{cookiecutter.project_slug}}");
+        write(&files.join("config.toml"), "answer = 1\n");
+        write(&files.join("old.txt"), "going away\n");
+        commit_all(&f.template, "template v1: more files");
+        for name in PROJECTS {
+            f.make_from_template(name);
+        }
+        f
+    }
+
+    /// A fixture meta-repo of `count` projects and a template whose project has one
+    /// `README.md` (`readme`), committed; no project made from it yet.
+    fn bare(count: usize, readme: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let repo = MetaRepo::build(&dir.path().join("f"), 10).unwrap();
+        let repo = MetaRepo::build(&dir.path().join("f"), count).unwrap();
         let template = dir.path().join("template");
         git(dir.path())
             .args(["init", "-q", template.to_str().unwrap()])
@@ -85,23 +102,16 @@ impl Fixture {
             &template.join("cookiecutter.json"),
             "{\"project_slug\": \"svc\", \"name\": \"Service\"}\n",
         );
-        let files = template.join("{{cookiecutter.project_slug}}");
         write(
-            &files.join("README.md"),
-            "# {{ cookiecutter.name }}\nline two\nline three\nline four\n",
+            &template.join("{{cookiecutter.project_slug}}/README.md"),
+            readme,
         );
-        write(&files.join("config.toml"), "answer = 1\n");
-        write(&files.join("old.txt"), "going away\n");
         commit_all(&template, "template v1");
-        let f = Self {
+        Self {
             dir,
             repo,
             template,
-        };
-        for name in PROJECTS {
-            f.make_from_template(name);
         }
-        f
     }
 
     fn project(&self, name: &str) -> PathBuf {
@@ -799,25 +809,8 @@ fn a_missing_preimage_conflicts_and_the_recorded_checkout_is_followed() {
 /// report lists them in project order.
 #[test]
 fn twenty_projects_one_broken() {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = MetaRepo::build(&dir.path().join("f"), 22).unwrap();
-    let template = dir.path().join("template");
-    git(dir.path())
-        .args(["init", "-q", template.to_str().unwrap()])
-        .run()
-        .unwrap();
-    write(
-        &template.join("cookiecutter.json"),
-        "{\"project_slug\": \"svc\", \"name\": \"Service\"}\n",
-    );
-    let files_dir = template.join("{{cookiecutter.project_slug}}");
-    write(&files_dir.join("README.md"), "# {{ cookiecutter.name }}\n");
-    commit_all(&template, "v1");
-    let f = Fixture {
-        dir,
-        repo,
-        template,
-    };
+    let f = Fixture::bare(22, "# {{ cookiecutter.name }}\n");
+    let files_dir = f.template.join("{{cookiecutter.project_slug}}");
     let names: Vec<String> = f
         .repo
         .projects()

@@ -4,9 +4,8 @@
 //! path, projects in project order.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
-use meta_template_update::{TemplateDiff, TemplateRepos, UpdateRequest};
+use meta_template_update::{TemplateDiff, UpdateRequest};
 
 use crate::cli::Ctx;
 use crate::error::{CliError, CliResult};
@@ -32,25 +31,14 @@ pub struct Args {
 }
 
 pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
-    if args.timeout == 0 {
-        return Err(CliError::usage("--timeout must be at least 1"));
-    }
-    if args.checkout.as_deref().is_some_and(|c| c.starts_with('-')) {
-        return Err(CliError::usage(
-            "a --checkout revision cannot start with `-`",
-        ));
-    }
-    let workspace = ctx.workspace()?.clone();
+    let (workspace, projects, repos) = super::selected_projects(
+        ctx,
+        &args.select,
+        args.timeout,
+        args.checkout.as_deref(),
+        "cannot diff against the templates",
+    )?;
     let root = workspace.root();
-    let listed = meta_repo::list_projects(root)?;
-    let projects = if args.select.narrows() {
-        let chosen = args.select.choose(&workspace, listed.projects)?;
-        args.select.keep_dirty(root, chosen)
-    } else {
-        listed.projects
-    };
-    let repos = TemplateRepos::new(Duration::from_secs(args.timeout))
-        .map_err(|e| CliError::context("cannot diff against the templates", &e))?;
     let results = meta_template_update::diff(
         &UpdateRequest {
             root,

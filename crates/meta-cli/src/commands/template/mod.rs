@@ -6,8 +6,15 @@ mod diff;
 mod link;
 mod update;
 
+use std::time::Duration;
+
+use meta_repo::Project;
+use meta_template_update::TemplateRepos;
+use meta_workspace::Workspace;
+
 use crate::cli::Ctx;
-use crate::error::CliResult;
+use crate::error::{CliError, CliResult};
+use crate::select::SelectArgs;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -35,4 +42,35 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         Command::Link(args) => link::run(ctx, args),
         Command::Update(args) => update::run(ctx, args),
     }
+}
+
+/// What every `meta template` subcommand that walks projects starts with: its flags checked,
+/// the selected projects, and a place to fetch templates into (`what` says what failed).
+fn selected_projects(
+    ctx: &mut Ctx<'_>,
+    select: &SelectArgs,
+    timeout: u64,
+    checkout: Option<&str>,
+    what: &str,
+) -> Result<(Workspace, Vec<Project>, TemplateRepos), CliError> {
+    if timeout == 0 {
+        return Err(CliError::usage("--timeout must be at least 1"));
+    }
+    if checkout.is_some_and(|c| c.starts_with('-')) {
+        return Err(CliError::usage(
+            "a --checkout revision cannot start with `-`",
+        ));
+    }
+    let workspace = ctx.workspace()?.clone();
+    let root = workspace.root();
+    let listed = meta_repo::list_projects(root)?;
+    let projects = if select.narrows() {
+        let chosen = select.choose(&workspace, listed.projects)?;
+        select.keep_dirty(root, chosen)
+    } else {
+        listed.projects
+    };
+    let repos = TemplateRepos::new(Duration::from_secs(timeout))
+        .map_err(|e| CliError::context(what.to_owned(), &e))?;
+    Ok((workspace, projects, repos))
 }

@@ -3,9 +3,8 @@
 //! its template's new commit by git (the rules are in `meta_template_update::update`).
 
 use std::process::ExitCode;
-use std::time::Duration;
 
-use meta_template_update::{TemplateRepos, UpdateRequest, Updated};
+use meta_template_update::{UpdateRequest, Updated};
 use serde::Serialize;
 
 use crate::cli::Ctx;
@@ -82,14 +81,6 @@ struct ProjectJson<'a> {
 }
 
 pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
-    if args.timeout == 0 {
-        return Err(CliError::usage("--timeout must be at least 1"));
-    }
-    if args.checkout.as_deref().is_some_and(|c| c.starts_with('-')) {
-        return Err(CliError::usage(
-            "a --checkout revision cannot start with `-`",
-        ));
-    }
     let mut set = Vec::new();
     for pair in &args.set {
         let Some((key, value)) = pair.split_once('=') else {
@@ -98,17 +89,14 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         };
         set.push((key.to_owned(), value.to_owned()));
     }
-    let workspace = ctx.workspace()?.clone();
+    let (workspace, projects, repos) = super::selected_projects(
+        ctx,
+        &args.select,
+        args.timeout,
+        args.checkout.as_deref(),
+        "cannot update from the templates",
+    )?;
     let root = workspace.root();
-    let listed = meta_repo::list_projects(root)?;
-    let projects = if args.select.narrows() {
-        let chosen = args.select.choose(&workspace, listed.projects)?;
-        args.select.keep_dirty(root, chosen)
-    } else {
-        listed.projects
-    };
-    let repos = TemplateRepos::new(Duration::from_secs(args.timeout))
-        .map_err(|e| CliError::context("cannot update from the templates", &e))?;
     let results = meta_template_update::update(
         &UpdateRequest {
             root,
