@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use meta_repo::ObjectId;
 use meta_workflow::GitError;
-use meta_workflow::git::{absolute_git_dir, git, rev_parse};
+use meta_workflow::git::{git, rev_parse};
 use serde::{Deserialize, Serialize};
 
 const JOURNAL: &str = "journal.json";
@@ -128,16 +128,13 @@ pub enum Pending {
 
 /// The folder of the journal: `<superproject git dir>/meta`.
 pub fn journal_dir(root: &Path) -> Result<PathBuf, JournalError> {
-    // The usual layout answers without running git: every command checks for a journal.
-    let dot_git = root.join(".git");
-    if dot_git.is_dir() {
-        return Ok(dot_git.join("meta"));
-    }
-    let git_dir = absolute_git_dir(root).map_err(|source| JournalError::Git {
-        path: crate::SUPERPROJECT.to_owned(),
-        source,
-    })?;
-    Ok(git_dir.join("meta"))
+    // Read as git reads it, without running git: every command checks for a journal.
+    crate::state::git_dir(root)
+        .map(|dir| dir.join("meta"))
+        .map_err(|source| JournalError::Git {
+            path: crate::SUPERPROJECT.to_owned(),
+            source,
+        })
 }
 
 /// Is an operation running or interrupted in the meta-repo at `root`? Cheap when none is: one

@@ -22,7 +22,6 @@
 //! `update-ref` from the old tip), so files are never touched; when NAME is checked out the
 //! index's gitlinks follow (the superproject must have nothing staged or modified).
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -316,10 +315,13 @@ pub fn plan_land(request: &LandRequest<'_>) -> Result<LandPlan, ChangeError> {
         }
     }
     let base = superproject_base(root, &topic, tip)?;
-    let pins = gitlinks(root, tip).map_err(git_error(SUPERPROJECT))?;
+    let mut trees = std::collections::HashMap::new();
+    let pins = crate::remote::gitlinks(root, tip, &mut trees).map_err(git_error(SUPERPROJECT))?;
     let before = match base {
-        Some(base) => gitlinks(root, base).map_err(git_error(SUPERPROJECT))?,
-        None => HashMap::new(),
+        Some(base) => {
+            crate::remote::gitlinks(root, base, &mut trees).map_err(git_error(SUPERPROJECT))?
+        }
+        None => std::collections::BTreeMap::new(),
     };
     let tracked = TrackedBranches::read(root);
     let mut work = Vec::new();
@@ -369,24 +371,6 @@ fn superproject_base(
         .output()
         .map_err(git_error(SUPERPROJECT))?;
     Ok(ObjectId::from_hex(String::from_utf8_lossy(&out.stdout).trim().as_bytes()).ok())
-}
-
-/// The gitlinks of a superproject commit, by path.
-fn gitlinks(root: &Path, commit: ObjectId) -> Result<HashMap<String, ObjectId>, GitError> {
-    let out = git(root)
-        .args(["ls-tree", "-r", "-z", &commit.to_string()])
-        .run()?;
-    Ok(out
-        .split('\0')
-        .filter_map(|entry| {
-            let (meta, path) = entry.split_once('\t')?;
-            let mut fields = meta.split(' ');
-            (fields.next()? == "160000").then_some(())?;
-            fields.next()?;
-            let id = ObjectId::from_hex(fields.next()?.as_bytes()).ok()?;
-            Some((path.to_owned(), id))
-        })
-        .collect())
 }
 
 fn land_project(
@@ -478,11 +462,7 @@ pub(crate) fn tip_landed(
 
 fn first_line(error: &GitError) -> String {
     match error {
-        GitError::Failed { stderr, .. } => stderr
-            .lines()
-            .map(str::trim)
-            .find(|l| l.starts_with("fatal:") || l.starts_with("error:"))
-            .or_else(|| stderr.lines().map(str::trim).find(|l| !l.is_empty()))
+        GitError::Failed { stderr, .. } => crate::remote::git_verdict(stderr)
             .unwrap_or("git failed")
             .to_owned(),
         other => other.to_string(),

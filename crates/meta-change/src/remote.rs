@@ -114,17 +114,22 @@ impl Remote {
 }
 
 /// Words for a failed ask of `remote`: git's `fatal:` line, or the time-out.
+/// git's own verdict in its error output (`fatal: …`), not the advice printed after it.
+pub(crate) fn git_verdict(stderr: &str) -> Option<&str> {
+    stderr
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("fatal:") || l.starts_with("error:"))
+        .or_else(|| stderr.lines().map(str::trim).find(|l| !l.is_empty()))
+}
+
 pub(crate) fn unverifiable_reason(remote: &str, error: &GitError) -> String {
     match error {
         GitError::Failed { stderr, .. } => {
-            // git's own verdict (`fatal: …`), not the advice printed after it.
-            let line = stderr
-                .lines()
-                .map(str::trim)
-                .find(|l| l.starts_with("fatal:") || l.starts_with("error:"))
-                .or_else(|| stderr.lines().map(str::trim).find(|l| !l.is_empty()))
-                .unwrap_or("the fetch failed");
-            format!("cannot ask the remote `{remote}`: {}", line.trim())
+            format!(
+                "cannot ask the remote `{remote}`: {}",
+                git_verdict(stderr).unwrap_or("the fetch failed")
+            )
         }
         GitError::TimedOut { seconds, .. } => {
             format!("the remote `{remote}` did not answer within {seconds} s")

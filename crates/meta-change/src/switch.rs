@@ -105,12 +105,6 @@ impl SwitchPlan {
         self.plan.calls().chain(&self.pops)
     }
 
-    /// Runs the plan; a failed checkout is undone with everything before it.
-    pub fn apply(&self) -> Result<(), Box<crate::ApplyError>> {
-        self.plan
-            .apply_undoing_failed(|step| step.call.args.first().is_some_and(|a| a == "switch"))
-    }
-
     /// Runs the pops; returns those that failed (their stash is kept).
     pub fn pop_stashes(&self) -> Vec<(GitCall, meta_workflow::GitError)> {
         self.pops
