@@ -1,6 +1,6 @@
 //! How errors of `meta-repo` (listing projects, reading their status) read to the user.
 
-use meta_repo::{ProjectsError, StatusError};
+use meta_repo::ProjectsError;
 
 use crate::error::CliError;
 
@@ -16,9 +16,4 @@ impl From<ProjectsError> for CliError {
         };
         CliError::context("cannot list the projects of this meta-repo", &error).with_hint(hint)
     }
-}
-
-/// One line: the error and its causes, `: `-joined (for a project's line or JSON field).
-pub fn describe_chain(error: &StatusError) -> String {
-    crate::error::describe_error(error)
 }

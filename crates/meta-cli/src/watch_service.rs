@@ -1,6 +1,8 @@
 //! The service of the built-in `watch` plugin (`meta daemon watch`, hidden): watches the
 //! meta-repo's tree with `meta-watch` and publishes each change to the daemon as
 //! `core:file:created|modified|deleted`, or one `core:file:overflow` when changes were lost.
+//! It also keeps the warm status of every project and publishes `core:repo:*` when a record
+//! changes; `meta status` asks it over `status.sock` (the loop lives in `meta-repo-watch`).
 //!
 //! It is an ordinary plugin service: the daemon's plugin host starts it with the plugin
 //! environment (so it publishes through `META_BUS_INGEST` like any plugin), supervises it,
@@ -11,8 +13,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use meta_events::Client;
-use meta_events::core::{self, FileChange};
-use meta_watch::{FileEvent, WatchOptions, Watcher};
+use meta_repo_watch::WarmError;
+use meta_repo_watch::service::{ServiceOptions, Sink};
+use meta_watch::WatchOptions;
 use meta_workspace::{Workspace, env};
 
 use crate::cli::Ctx;
@@ -26,7 +29,7 @@ pub const MANIFEST: &str = concat!(
     "version = \"",
     env!("CARGO_PKG_VERSION"),
     "\"\n",
-    "description = \"Watches the meta-repo's files and publishes core:file:created, modified, deleted and overflow events\"\n",
+    "description = \"Watches the meta-repo's files and repositories: publishes core:file:* and core:repo:* events, and keeps the warm status meta status reads\"\n",
     "[service]\n",
     "exec = [\"meta\", \"daemon\", \"watch\"]\n",
     "restart = \"on-failure\"\n",
@@ -35,7 +38,8 @@ pub const MANIFEST: &str = concat!(
 /// The `source` of the events it publishes.
 const SOURCE: &str = "/plugins/watch";
 
-/// Runs until the daemon stops it: each batch the watcher hands over is published in order.
+/// Runs until the daemon stops it: each batch the watcher hands over is published in order,
+/// and the warm status it keeps answers `meta status` (see `meta-repo-watch`).
 pub fn run(ctx: &Ctx<'_>) -> CliResult {
     let root = std::env::var_os(env::META_ROOT)
         .filter(|r| !r.is_empty())
@@ -54,43 +58,52 @@ pub fn run(ctx: &Ctx<'_>) -> CliResult {
     let mut options = WatchOptions::new(workspace.root());
     options.debounce = Duration::from_millis(config.debounce_ms);
     options.ignore.clone_from(&config.ignore);
-    let publisher = client.publisher()?;
-    let (watcher, batches) = Watcher::channel(options).map_err(|e| {
-        CliError::context("cannot watch the meta-repo", &e).with_hint(
+    options.max_pending = config.max_pending.max(1);
+    let mut sink = Publish {
+        publisher: client.publisher()?,
+        ctx,
+    };
+    let options = ServiceOptions {
+        watch: options,
+        socket: workspace.status_socket(),
+    };
+    match meta_repo_watch::service::run(options, &mut sink) {
+        Err(WarmError::Watch(e)) => Err(CliError::context("cannot watch the meta-repo", &e).with_hint(
             "`meta health` checks the inotify watch limit; `meta plugin disable watch` turns watching off",
-        )
-    })?;
-    ctx.ui.note(format!(
-        "watching {} folders under {}",
-        watcher.watched_dirs(),
-        workspace.root().display()
-    ));
-    for batch in batches {
-        for change in batch {
-            publisher.publish(&event_of(change))?;
-        }
+        )),
+        // The watcher's thread ended: it could not go on. The daemon restarts the service.
+        Err(e) => Err(CliError::context("the watch service stopped", &e)),
+        Ok(()) => Err(CliError::new("the file watcher stopped unexpectedly")),
     }
-    // The watcher's thread ended: it could not go on. The daemon restarts the service.
-    Err(CliError::new("the file watcher stopped unexpectedly"))
 }
 
-/// The `core:file:*` event for one change.
-fn event_of(change: FileEvent) -> meta_events::Event {
-    let (kind, change) = match change {
-        FileEvent::Created(c) => (FileChange::Created, c),
-        FileEvent::Modified(c) => (FileChange::Modified, c),
-        FileEvent::Deleted(c) => (FileChange::Deleted, c),
-        FileEvent::Overflow { reason } => {
-            return core::file_overflow(&reason).with_source(SOURCE);
-        }
-    };
-    core::file_event(kind, &change.path, change.project.as_deref(), change.is_dir)
-        .with_source(SOURCE)
+struct Publish<'a, 'b> {
+    publisher: meta_events::client::Publisher,
+    ctx: &'a Ctx<'b>,
+}
+
+impl Sink for Publish<'_, '_> {
+    fn publish(&mut self, event: meta_events::Event) -> Result<(), String> {
+        self.publisher
+            .publish(&event.with_source(SOURCE))
+            .map_err(|e| e.to_string())
+    }
+
+    fn note(&mut self, message: &str) {
+        self.ctx.ui.note(message);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use meta_repo_watch::service::file_event;
+    use meta_watch::FileEvent;
+
+    /// As the service publishes it.
+    fn stamped(event: Option<meta_events::Event>) -> meta_events::Event {
+        event.unwrap().with_source(SOURCE)
+    }
 
     #[test]
     fn the_manifest_is_valid_and_runs_meta_itself() {
@@ -105,20 +118,26 @@ mod tests {
 
     #[test]
     fn changes_become_core_file_events() {
-        let event = event_of(FileEvent::Created(meta_watch::FileChange {
+        let event = stamped(file_event(&FileEvent::Created(meta_watch::FileChange {
             path: "src/libs/a/x.txt".into(),
             project: Some("src/libs/a".into()),
             is_dir: false,
-        }));
+        })));
         assert_eq!(event.ty(), "core:file:created");
         assert_eq!(event.source.as_deref(), Some(SOURCE));
         assert_eq!(
             event.data.unwrap(),
             serde_json::json!({"path": "src/libs/a/x.txt", "project": "src/libs/a", "is_dir": false})
         );
-        let event = event_of(FileEvent::Overflow {
+        let event = stamped(file_event(&FileEvent::Overflow {
             reason: "the kernel's queue overflowed".into(),
-        });
+        }));
+        assert!(
+            file_event(&FileEvent::GitState {
+                repo: String::new()
+            })
+            .is_none()
+        );
         assert_eq!(event.ty(), "core:file:overflow");
         assert_eq!(
             event.data.unwrap()["reason"],

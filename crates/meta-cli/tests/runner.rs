@@ -18,6 +18,7 @@ mod plugin_services;
 mod plugins;
 mod project;
 mod push;
+mod repo_watch;
 mod scaffold;
 mod status;
 mod switch;

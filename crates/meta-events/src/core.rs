@@ -31,6 +31,16 @@ pub const CHANGE_ABANDONED: &str = "core:change:abandoned";
 pub const STATE_ENTER: &str = "core:state:enter";
 /// The bulk change announced by `core:state:enter` is over (done or undone).
 pub const STATE_LEAVE: &str = "core:state:leave";
+/// A repository's HEAD points at another commit (commit, checkout, reset, pull…).
+pub const REPO_HEAD_MOVED: &str = "core:repo:head-moved";
+/// A repository checked out another branch (or detached, or attached).
+pub const REPO_BRANCH_SWITCHED: &str = "core:repo:branch-switched";
+/// A project's `meta status --json` record changed.
+pub const REPO_STATUS_CHANGED: &str = "core:repo:status-changed";
+/// The superproject records another commit for a project.
+pub const REPO_PIN_CHANGED: &str = "core:repo:pin-changed";
+/// The watcher lost changes (an overflow): the repositories' state was read again from disk.
+pub const REPO_RESYNCED: &str = "core:repo:resynced";
 
 /// `source` of events the daemon emits or fills in.
 pub const DAEMON_SOURCE: &str = "/meta/daemon";
@@ -207,6 +217,52 @@ pub fn state_leave(name: &str, pid: u32) -> Event {
     core(STATE_LEAVE, json!({"name": name, "pid": pid}))
 }
 
+/// `core:repo:head-moved` `{project, from, to, branch}` (`project` null for the superproject;
+/// `from`/`to` null for an unborn branch).
+pub fn repo_head_moved(
+    project: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+    branch: Option<&str>,
+) -> Event {
+    core(
+        REPO_HEAD_MOVED,
+        json!({"project": project, "from": from, "to": to, "branch": branch}),
+    )
+}
+
+/// `core:repo:branch-switched` `{project, from, to}` (branch names, null when detached).
+pub fn repo_branch_switched(project: Option<&str>, from: Option<&str>, to: Option<&str>) -> Event {
+    core(
+        REPO_BRANCH_SWITCHED,
+        json!({"project": project, "from": from, "to": to}),
+    )
+}
+
+/// `core:repo:status-changed` `{project, changed, status}`: `status` is the whole record.
+pub fn repo_status_changed(project: &str, changed: &[&str], status: Value) -> Event {
+    core(
+        REPO_STATUS_CHANGED,
+        json!({"project": project, "changed": changed, "status": status}),
+    )
+}
+
+/// `core:repo:pin-changed` `{project, from, to}`: commits the superproject records.
+pub fn repo_pin_changed(project: &str, from: Option<&str>, to: Option<&str>) -> Event {
+    core(
+        REPO_PIN_CHANGED,
+        json!({"project": project, "from": from, "to": to}),
+    )
+}
+
+/// `core:repo:resynced` `{reason, projects}`: the state was read again after lost changes.
+pub fn repo_resynced(reason: &str, projects: usize) -> Event {
+    core(
+        REPO_RESYNCED,
+        json!({"reason": reason, "projects": projects}),
+    )
+}
+
 /// `core:file:overflow` `{reason}`: changes in a window were lost; rescan the tree.
 pub fn file_overflow(reason: &str) -> Event {
     core(FILE_OVERFLOW, json!({ "reason": reason }))
@@ -231,6 +287,11 @@ mod tests {
             FILE_MODIFIED,
             FILE_DELETED,
             FILE_OVERFLOW,
+            REPO_HEAD_MOVED,
+            REPO_BRANCH_SWITCHED,
+            REPO_STATUS_CHANGED,
+            REPO_PIN_CHANGED,
+            REPO_RESYNCED,
             PROJECT_ADDED,
             PROJECT_REMOVED,
             CHANGE_BRANCHED,

@@ -11,6 +11,7 @@
 mod error;
 pub mod health;
 mod project;
+mod record;
 mod select;
 mod status;
 
@@ -19,8 +20,9 @@ use std::path::Path;
 pub use error::{ProjectsError, StatusError};
 pub use gix::ObjectId;
 pub use project::{InvalidEntry, Project, Projects, group_of, list_projects};
+pub use record::{StatusRecord, describe_chain};
 pub use select::Selection;
-pub use status::{ProjectStatus, project_status, status_all};
+pub use status::{ProjectStatus, RepoHead, project_status, repo_head, status_all};
 
 /// Opens a repository (by its worktree or git dir) the way every read here does: honouring the
 /// user's and system git config (ignore files, `status.*`), never running `git` to find them.

@@ -165,6 +165,32 @@ pub fn project_status(root: &Path, project: &Project) -> Result<ProjectStatus, S
     Ok(status)
 }
 
+/// Where a repository's HEAD is: the commit (`None` on an unborn branch) and the branch
+/// (`None` when detached).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RepoHead {
+    pub head: Option<ObjectId>,
+    pub branch: Option<String>,
+}
+
+/// Reads the HEAD of the repository at `path` (a worktree or git dir), as `project_status`
+/// reads a project's; for the superproject, whose own status is not a project record.
+pub fn repo_head(path: &Path) -> Result<RepoHead, gix::Error> {
+    let repo = crate::open_repo(path)?;
+    let head = repo.head()?;
+    let branch = match &head.kind {
+        gix::head::Kind::Symbolic(reference) => {
+            Some(reference.name.shorten().to_str_lossy().into_owned())
+        }
+        gix::head::Kind::Unborn(name) => Some(name.shorten().to_str_lossy().into_owned()),
+        gix::head::Kind::Detached { .. } => None,
+    };
+    Ok(RepoHead {
+        head: head.id().map(gix::Id::detach),
+        branch,
+    })
+}
+
 /// The remote-tracking ref a branch follows (`branch.<name>.remote` + `.merge`), as git's
 /// `@{upstream}` resolves it; a `.` remote means a local branch.
 fn upstream_of(

@@ -1,7 +1,7 @@
 //! Debouncing: every change to one path within a window becomes at most one event, saying
 //! how the path changed between the window's start and its end.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use crate::{FileChange, FileEvent};
@@ -28,6 +28,10 @@ pub(crate) struct Coalescer {
     window_start: Option<Instant>,
     overflow: Option<String>,
     max_pending: usize,
+    /// Repositories whose git state changed in this window (root-relative, `""` the root's).
+    git: BTreeSet<String>,
+    /// Cookies seen in this window, in order: they close the window at once.
+    cookies: Vec<String>,
 }
 
 impl Coalescer {
@@ -38,7 +42,24 @@ impl Coalescer {
             window_start: None,
             overflow: None,
             max_pending,
+            git: BTreeSet::new(),
+            cookies: Vec::new(),
         }
+    }
+
+    /// Records that the git state (HEAD, refs, index…) of the repository at `repo` changed.
+    pub(crate) fn push_git(&mut self, repo: String, now: Instant) {
+        self.window_start.get_or_insert(now);
+        if self.overflow.is_none() {
+            self.git.insert(repo);
+        }
+    }
+
+    /// Records a cookie: the window closes now, so whoever waits for it learns that every
+    /// change read before it has been delivered. Kept through an overflow.
+    pub(crate) fn push_cookie(&mut self, name: String, now: Instant) {
+        self.window_start.get_or_insert(now);
+        self.cookies.push(name);
     }
 
     /// Records a change. Past `max_pending` distinct paths in one window the window turns
@@ -99,16 +120,36 @@ impl Coalescer {
         }
         self.order.clear();
         self.pending.clear();
+        self.git.clear();
     }
 
-    /// When the current window closes, if one is open.
+    /// When the current window closes, if one is open (at once when it holds a cookie).
     pub(crate) fn deadline(&self, debounce: Duration) -> Option<Instant> {
+        if !self.cookies.is_empty() {
+            return self.window_start;
+        }
         self.window_start.map(|start| start + debounce)
     }
 
-    /// Closes the window: its events in first-seen order, or the one overflow.
+    /// Closes the window: its file events in first-seen order (or the one overflow), then the
+    /// repositories whose git state changed, then the cookies.
     pub(crate) fn take(&mut self) -> Vec<FileEvent> {
         self.window_start = None;
+        let mut events = self.take_files();
+        events.extend(
+            std::mem::take(&mut self.git)
+                .into_iter()
+                .map(|repo| FileEvent::GitState { repo }),
+        );
+        events.extend(
+            std::mem::take(&mut self.cookies)
+                .into_iter()
+                .map(|name| FileEvent::Cookie { name }),
+        );
+        events
+    }
+
+    fn take_files(&mut self) -> Vec<FileEvent> {
         if let Some(reason) = self.overflow.take() {
             return vec![FileEvent::Overflow { reason }];
         }
@@ -146,6 +187,8 @@ mod tests {
                 FileEvent::Modified(c) => ("modified", c.path.as_str()),
                 FileEvent::Deleted(c) => ("deleted", c.path.as_str()),
                 FileEvent::Overflow { .. } => ("overflow", ""),
+                FileEvent::GitState { repo } => ("git", repo.as_str()),
+                FileEvent::Cookie { name } => ("cookie", name.as_str()),
             })
             .collect()
     }
@@ -216,5 +259,40 @@ mod tests {
         // The next window is normal again.
         c.push("after".to_owned(), Raw::Created, false, None, now);
         assert_eq!(kinds(&c.take()), [("created", "after")]);
+    }
+
+    #[test]
+    fn git_state_and_cookies_come_last_and_cookies_survive_an_overflow() {
+        let mut c = Coalescer::new(2);
+        let now = Instant::now();
+        c.push_git("src/a".to_owned(), now);
+        c.push("src/a/x".to_owned(), Raw::Created, false, None, now);
+        c.push_git(String::new(), now);
+        c.push_git("src/a".to_owned(), now);
+        assert_eq!(
+            c.deadline(Duration::from_millis(50)),
+            Some(now + Duration::from_millis(50))
+        );
+        c.push_cookie("meta-cookie-1".to_owned(), now);
+        // A cookie closes the window at once.
+        assert_eq!(c.deadline(Duration::from_millis(50)), Some(now));
+        assert_eq!(
+            kinds(&c.take()),
+            [
+                ("created", "src/a/x"),
+                ("git", ""),
+                ("git", "src/a"),
+                ("cookie", "meta-cookie-1")
+            ]
+        );
+        for i in 0..5 {
+            c.push(format!("f{i}"), Raw::Created, false, None, now);
+        }
+        c.push_git("src/a".to_owned(), now);
+        c.push_cookie("meta-cookie-2".to_owned(), now);
+        assert_eq!(
+            kinds(&c.take()),
+            [("overflow", ""), ("cookie", "meta-cookie-2")]
+        );
     }
 }

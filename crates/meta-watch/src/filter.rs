@@ -23,6 +23,9 @@ pub(crate) struct Filter {
     repos: HashMap<String, Gitignore>,
     /// Repository roots below the root: where projects start.
     nested: HashSet<String>,
+    /// Root-relative repository roots (`""` for the root) → their git dir (`.git`, or where a
+    /// `.git` file points, such as `.git/modules/<name>` for an absorbed submodule).
+    git_dirs: HashMap<String, PathBuf>,
 }
 
 impl Filter {
@@ -49,6 +52,7 @@ impl Filter {
             gitignores: HashMap::new(),
             repos: HashMap::new(),
             nested: HashSet::new(),
+            git_dirs: HashMap::new(),
         })
     }
 
@@ -71,9 +75,13 @@ impl Filter {
             // `info/exclude` patterns are relative to the worktree root, not the git dir. An
             // unreadable file is skipped, as git skips it.
             let mut builder = GitignoreBuilder::new(&abs);
-            if let Some(dir) = git_dir {
+            if let Some(dir) = &git_dir {
                 let _ = builder.add(dir.join("info/exclude"));
             }
+            match git_dir {
+                Some(dir) => self.git_dirs.insert(rel.to_owned(), dir),
+                None => self.git_dirs.remove(rel),
+            };
             let exclude = builder.build().unwrap_or_else(|_| Gitignore::empty());
             self.repos.insert(rel.to_owned(), exclude);
             if !rel.is_empty() {
@@ -88,6 +96,19 @@ impl Filter {
         self.gitignores.retain(|key, _| !below(key));
         self.repos.retain(|key, _| !below(key));
         self.nested.retain(|key| !below(key));
+        self.git_dirs.retain(|key, _| !below(key));
+    }
+
+    /// Forgets that `rel` is a repository (its `.git` went away).
+    pub(crate) fn forget_repo(&mut self, rel: &str) {
+        self.repos.remove(rel);
+        self.nested.remove(rel);
+        self.git_dirs.remove(rel);
+    }
+
+    /// Every repository found so far with its git dir.
+    pub(crate) fn git_dirs(&self) -> impl Iterator<Item = (&String, &PathBuf)> {
+        self.git_dirs.iter()
     }
 
     /// Rereads `<rel>/.gitignore` (after it changed).

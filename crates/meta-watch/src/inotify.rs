@@ -15,7 +15,26 @@ use rustix::io::Errno;
 
 use crate::coalesce::{Coalescer, Raw};
 use crate::filter::{self, Filter};
-use crate::{FileEvent, WatchError, WatchOptions, max_user_watches, walk_dirs};
+use crate::{
+    COOKIE_PREFIX, FileEvent, WatchError, WatchOptions, git_watch_dirs, max_user_watches, walk_dirs,
+};
+
+/// The files directly in a git dir whose change can change what `git status` says. Lock files
+/// are skipped: git renames them onto these names when it is done.
+const GIT_STATE_FILES: &[&str] = &[
+    "HEAD",
+    "index",
+    "packed-refs",
+    "config",
+    "MERGE_HEAD",
+    "CHERRY_PICK_HEAD",
+    "REVERT_HEAD",
+    "BISECT_LOG",
+    "rebase-merge",
+    "rebase-apply",
+    "sequencer",
+    "shallow",
+];
 
 /// Only what changes a tree; no open/close/access noise. Symlinks are not followed, and
 /// events for files unlinked while open are not reported after the unlink.
@@ -70,8 +89,12 @@ impl Watcher {
             rescan: false,
             rules_changed: BTreeSet::new(),
             watched: Arc::clone(&watched),
+            git_wds: HashMap::new(),
+            git_watched: HashMap::new(),
+            repos_changed: false,
         };
         state.watch_tree("", None)?;
+        state.sync_git_watches()?;
         let wake = Arc::new(wake);
         let thread_wake = Arc::clone(&wake);
         let thread = std::thread::Builder::new()
@@ -125,6 +148,20 @@ struct State {
     /// folders below them that were skipped may now need a watch.
     rules_changed: BTreeSet<String>,
     watched: Arc<AtomicUsize>,
+    /// Watches in git dirs: wd → the repository and the folder inside its git dir.
+    git_wds: HashMap<i32, GitWatch>,
+    /// Repository (root-relative) → its git dir and the watches placed in it.
+    git_watched: HashMap<String, (std::path::PathBuf, Vec<i32>)>,
+    /// A `.git` came, went or changed: the git-dir watches must follow.
+    repos_changed: bool,
+}
+
+/// Where a git-dir watch sits.
+#[derive(Clone)]
+struct GitWatch {
+    repo: String,
+    /// `""` for the git dir itself, `info`, or `refs…`.
+    sub: String,
 }
 
 /// One event read from the kernel, owned so the reader's buffer can be reused.
@@ -174,8 +211,14 @@ impl State {
                     self.rules_changed.clear();
                     // Errors here were already turned into this window's overflow.
                     let _ = self.watch_tree("", None);
+                    self.repos_changed = true;
                 }
                 self.watch_newly_visible();
+                if std::mem::take(&mut self.repos_changed)
+                    && let Err(error) = self.sync_git_watches()
+                {
+                    self.coalescer.overflow(error.to_string());
+                }
             }
             let due = self
                 .coalescer
@@ -222,11 +265,21 @@ impl State {
         }
         if mask.contains(ReadFlags::IGNORED) {
             // The kernel dropped the watch (folder deleted or unmounted).
+            if self.git_wds.remove(&event.wd).is_some() {
+                self.watched.store(self.watch_count(), Ordering::Relaxed);
+                return;
+            }
             if let Some(dir) = self.wds.remove(&event.wd)
                 && self.dirs.get(&dir) == Some(&event.wd)
             {
                 self.dirs.remove(&dir);
-                self.watched.store(self.dirs.len(), Ordering::Relaxed);
+                self.watched.store(self.watch_count(), Ordering::Relaxed);
+            }
+            return;
+        }
+        if let Some(watch) = self.git_wds.get(&event.wd).cloned() {
+            if let Some(name) = event.name {
+                self.handle_git(&watch, mask, &name, now);
             }
             return;
         }
@@ -238,10 +291,16 @@ impl State {
         let is_dir = mask.contains(ReadFlags::ISDIR);
         let appeared = mask.intersects(ReadFlags::CREATE | ReadFlags::MOVED_TO);
         let vanished = mask.intersects(ReadFlags::DELETE | ReadFlags::MOVED_FROM);
-        if name == ".git" && (appeared || vanished) {
-            // A repository was made (or unmade) here: its rules and project change.
-            self.filter.learn_dir(&dir);
+        if name == ".git" {
+            // A repository was made, unmade or pointed elsewhere here (a `.git` file is
+            // created empty, then written): its rules, project and git dir change.
+            if vanished {
+                self.filter.forget_repo(&dir);
+            } else {
+                self.filter.learn_dir(&dir);
+            }
             self.rules_changed.insert(dir.clone());
+            self.repos_changed = true;
         }
         if name == ".gitignore" {
             self.filter.reload_gitignore(&dir);
@@ -320,7 +379,7 @@ impl State {
                 }
             },
         );
-        self.watched.store(self.dirs.len(), Ordering::Relaxed);
+        self.watched.store(self.watch_count(), Ordering::Relaxed);
         if let Some(now) = report_at {
             for (rel, is_dir) in found {
                 let project = self.filter.project_of(&rel);
@@ -380,6 +439,148 @@ impl State {
                 let _ = inotify::remove_watch(&self.fd, wd);
             }
         }
-        self.watched.store(self.dirs.len(), Ordering::Relaxed);
+        self.watched.store(self.watch_count(), Ordering::Relaxed);
+    }
+
+    fn watch_count(&self) -> usize {
+        self.dirs.len() + self.git_wds.len()
+    }
+
+    /// A change in a git dir: git state of its repository, a cookie, or a new folder to watch.
+    fn handle_git(&mut self, watch: &GitWatch, mask: ReadFlags, name: &str, now: Instant) {
+        // Git's own lock files, always lowercase `.lock`.
+        if name.as_bytes().ends_with(b".lock") {
+            return;
+        }
+        let appeared = mask.intersects(ReadFlags::CREATE | ReadFlags::MOVED_TO);
+        let is_dir = mask.contains(ReadFlags::ISDIR);
+        let sub = filter::join(&watch.sub, name);
+        match watch.sub.as_str() {
+            "" if name.starts_with(COOKIE_PREFIX) => {
+                if appeared {
+                    self.coalescer.push_cookie(name.to_owned(), now);
+                }
+                return;
+            }
+            "" if name == "info" => {
+                if appeared && is_dir {
+                    self.add_git_watches(&watch.repo, &sub, false);
+                }
+            }
+            "" if GIT_STATE_FILES.contains(&name) => {}
+            "info" if name == "exclude" => {
+                // The repository's ignore rules changed: untracked counts may too.
+                self.filter.learn_dir(&watch.repo);
+                self.rules_changed.insert(watch.repo.clone());
+            }
+            "" | "info" => return,
+            // Below refs/: a new folder is watched with whatever was made in it meanwhile.
+            _ => {
+                if appeared && is_dir {
+                    self.add_git_watches(&watch.repo, &sub, true);
+                }
+            }
+        }
+        self.coalescer.push_git(watch.repo.clone(), now);
+    }
+
+    /// Watches the git dir of every repository the filter knows, and drops the watches of
+    /// repositories that went away (or whose `.git` points elsewhere now).
+    fn sync_git_watches(&mut self) -> Result<(), WatchError> {
+        let wanted: HashMap<String, std::path::PathBuf> = self
+            .filter
+            .git_dirs()
+            .map(|(repo, dir)| (repo.clone(), dir.clone()))
+            .collect();
+        let stale: Vec<String> = self
+            .git_watched
+            .iter()
+            .filter(|(repo, (dir, _))| wanted.get(*repo) != Some(dir))
+            .map(|(repo, _)| repo.clone())
+            .collect();
+        for repo in stale {
+            if let Some((_, wds)) = self.git_watched.remove(&repo) {
+                for wd in wds {
+                    if self.git_wds.remove(&wd).is_some() {
+                        let _ = inotify::remove_watch(&self.fd, wd);
+                    }
+                }
+            }
+        }
+        let mut result = Ok(());
+        for (repo, git_dir) in wanted {
+            if self.git_watched.contains_key(&repo) {
+                continue;
+            }
+            self.git_watched
+                .insert(repo.clone(), (git_dir.clone(), Vec::new()));
+            for dir in git_watch_dirs(&git_dir) {
+                let sub = dir
+                    .strip_prefix(&git_dir)
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                if let Err(error) = self.add_git_watch(&repo, sub, &dir) {
+                    result = Err(error);
+                }
+            }
+        }
+        self.watched.store(self.watch_count(), Ordering::Relaxed);
+        result
+    }
+
+    /// Watches `sub` (a folder in `repo`'s git dir), and with `below` every folder under it.
+    fn add_git_watches(&mut self, repo: &str, sub: &str, below: bool) {
+        let Some((git_dir, _)) = self.git_watched.get(repo) else {
+            return;
+        };
+        let git_dir = git_dir.clone();
+        let mut stack = vec![sub.to_owned()];
+        while let Some(sub) = stack.pop() {
+            let path = git_dir.join(&sub);
+            if below && let Ok(entries) = std::fs::read_dir(&path) {
+                for entry in entries.flatten() {
+                    if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                        stack.push(filter::join(&sub, &entry.file_name().to_string_lossy()));
+                    }
+                }
+            }
+            if let Err(error) = self.add_git_watch(repo, sub, &path) {
+                self.coalescer.overflow(error.to_string());
+            }
+        }
+        self.watched.store(self.watch_count(), Ordering::Relaxed);
+    }
+
+    fn add_git_watch(
+        &mut self,
+        repo: &str,
+        sub: String,
+        path: &std::path::Path,
+    ) -> Result<(), WatchError> {
+        match inotify::add_watch(&self.fd, path, MASK) {
+            Ok(wd) => {
+                self.git_wds.insert(
+                    wd,
+                    GitWatch {
+                        repo: repo.to_owned(),
+                        sub,
+                    },
+                );
+                if let Some((_, wds)) = self.git_watched.get_mut(repo) {
+                    wds.push(wd);
+                }
+                Ok(())
+            }
+            Err(Errno::NOSPC) => Err(WatchError::Limit {
+                path: path.to_path_buf(),
+                limit: max_user_watches(),
+            }),
+            // Gone before we got to it (a ref folder pruned, a repository removed).
+            Err(Errno::NOENT | Errno::NOTDIR) => Ok(()),
+            Err(error) => Err(WatchError::Watch {
+                path: path.to_path_buf(),
+                source: error.into(),
+            }),
+        }
     }
 }

@@ -8,6 +8,14 @@
 //! window saw more paths than the bound, a folder could not be watched — it says so with one
 //! [`FileEvent::Overflow`] for that window, never by silently dropping changes.
 //!
+//! It also follows the git state of every repository in the tree (the root's and each
+//! project's, absorbed git dirs under `.git/modules/` included): changes to HEAD, refs,
+//! packed-refs, the index, config, `info/exclude` and the merge/rebase markers come as one
+//! [`FileEvent::GitState`] per repository and window, from watches on the git dir, its `refs/`
+//! and `info/` (never on objects or logs). A `meta-cookie-…` file created in a git dir closes
+//! the window at once and comes last as a [`FileEvent::Cookie`], so a consumer knows every
+//! earlier change has reached it.
+//!
 //! It is built directly on Linux inotify (through rustix): one watch per folder it does not
 //! skip, only the events it needs (no open/close noise), and a large read buffer. It does not
 //! publish anything; the daemon turns its events into `core:file:*`.
@@ -46,6 +54,9 @@ mod unsupported {
         }
     }
 }
+
+/// Cookie files start with this (created by whoever needs a barrier, in a watched git dir).
+pub const COOKIE_PREFIX: &str = "meta-cookie-";
 
 /// How to watch a tree.
 #[derive(Debug, Clone)]
@@ -92,24 +103,40 @@ pub enum FileEvent {
     Overflow {
         reason: String,
     },
+    /// The git state of the repository at `repo` (root-relative, `""` for the root's) changed:
+    /// its HEAD, refs, packed-refs, index, config, `info/exclude` or a merge/rebase marker.
+    /// Git's own files are never reported as file changes.
+    GitState {
+        repo: String,
+    },
+    /// A file named `meta-cookie-…` appeared in a watched git dir: every change the watcher
+    /// read before it is in this batch or an earlier one (DESIGN.md section 10).
+    Cookie {
+        name: String,
+    },
 }
 
 impl FileEvent {
-    /// `created`, `modified`, `deleted` or `overflow`: the last part of the event type.
+    /// `created`, `modified`, `deleted`, `overflow` (the last part of the `core:file:*` type),
+    /// `git-state` or `cookie`.
     pub fn kind(&self) -> &'static str {
         match self {
             FileEvent::Created(_) => "created",
             FileEvent::Modified(_) => "modified",
             FileEvent::Deleted(_) => "deleted",
             FileEvent::Overflow { .. } => "overflow",
+            FileEvent::GitState { .. } => "git-state",
+            FileEvent::Cookie { .. } => "cookie",
         }
     }
 
-    /// The change, for every kind but `Overflow`.
+    /// The change, for the file kinds (created, modified, deleted).
     pub fn change(&self) -> Option<&FileChange> {
         match self {
             FileEvent::Created(c) | FileEvent::Modified(c) | FileEvent::Deleted(c) => Some(c),
-            FileEvent::Overflow { .. } => None,
+            FileEvent::Overflow { .. } | FileEvent::GitState { .. } | FileEvent::Cookie { .. } => {
+                None
+            }
         }
     }
 }
@@ -150,7 +177,34 @@ pub fn count_watched_dirs(root: &Path, ignore: &[String]) -> Result<usize, Watch
         count += 1;
         Ok(())
     })?;
+    count += filter
+        .git_dirs()
+        .map(|(_, git_dir)| git_watch_dirs(git_dir).len())
+        .sum::<usize>();
     Ok(count)
+}
+
+/// The folders of a git dir that are watched: the git dir itself (HEAD, index, packed-refs,
+/// config, markers, cookies), `info/` (exclude) and `refs/` with everything below it.
+fn git_watch_dirs(git_dir: &Path) -> Vec<PathBuf> {
+    let mut dirs = vec![git_dir.to_path_buf()];
+    let info = git_dir.join("info");
+    if info.is_dir() {
+        dirs.push(info);
+    }
+    let mut stack = vec![git_dir.join("refs")];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        dirs.push(dir);
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(entry.path());
+            }
+        }
+    }
+    dirs
 }
 
 /// The kernel's limit on inotify watches per user (`fs.inotify.max_user_watches`), if known.
@@ -211,12 +265,12 @@ mod tests {
             std::fs::create_dir_all(root.join(d)).unwrap();
         }
         std::fs::write(root.join(".gitignore"), "c/\n").unwrap();
-        // root, a, a/b, a/target, a/target/x
-        assert_eq!(count_watched_dirs(root, &[]).unwrap(), 5);
+        // root, a, a/b, a/target, a/target/x, and the root's git dir
+        assert_eq!(count_watched_dirs(root, &[]).unwrap(), 6);
         // minus a/target and a/target/x
         assert_eq!(
             count_watched_dirs(root, &["target/".to_owned()]).unwrap(),
-            3
+            4
         );
         assert!(max_user_watches().is_some_and(|n| n > 0));
     }

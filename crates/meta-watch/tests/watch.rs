@@ -152,7 +152,14 @@ fn meta_repo_projects_and_ignore_rules() {
         Some(nested.path.as_str())
     );
     assert_eq!(find(&events, "created", "sentinel.txt").project, None);
-    for event in &events {
+    // The commit in the project is its git state, not files under `.git`.
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, FileEvent::GitState { repo } if *repo == project)),
+        "{events:#?}"
+    );
+    for event in events.iter().filter(|e| e.change().is_some()) {
         let path = &event.change().unwrap().path;
         assert!(!path.split('/').any(|p| p == ".git"), "{event:?}");
         assert!(!skipped.contains(path), "{event:?}");
@@ -295,4 +302,99 @@ fn a_kernel_queue_overflow_is_reported_and_watches_are_restored() {
     assert!(matches!(overflows[0], FileEvent::Overflow { reason } if reason.contains("queue")));
     std::fs::write(root.join("late/x.txt"), "x").unwrap();
     collect_until(&rx, |e| has(e, "created", "late/x.txt"));
+}
+
+fn has_git(events: &[FileEvent], repo: &str) -> bool {
+    events
+        .iter()
+        .any(|e| matches!(e, FileEvent::GitState { repo: r } if r == repo))
+}
+
+#[test]
+fn git_state_of_every_repository_and_cookies() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = meta_test::MetaRepo::build(dir.path(), 4).unwrap();
+    let root = repo.root().to_path_buf();
+    let project = repo.projects()[0].path.clone();
+    // The fixture's projects are absorbed: their git dirs live under `.git/modules/`.
+    assert!(root.join(&project).join(".git").is_file());
+    let (watcher, rx) = Watcher::channel(options(&root)).unwrap();
+    let before = watcher.watched_dirs();
+    assert_eq!(
+        before,
+        meta_watch::count_watched_dirs(&root, &[]).unwrap(),
+        "the count `meta health` checks is what the watcher places"
+    );
+
+    repo.git_in(&project)
+        .args(["checkout", "-q", "-b", "topic"])
+        .run()
+        .unwrap();
+    let events = collect_until(&rx, |e| has_git(e, &project));
+    assert!(
+        events.iter().all(|e| e.change().is_none()),
+        "nothing under a git dir is a file event: {events:#?}"
+    );
+
+    // A new folder below refs/ is watched from then on.
+    repo.git_in(&project)
+        .args(["branch", "feature/deep"])
+        .run()
+        .unwrap();
+    collect_until(&rx, |e| has_git(e, &project));
+    repo.git_in(&project)
+        .args(["branch", "feature/deeper"])
+        .run()
+        .unwrap();
+    collect_until(&rx, |e| has_git(e, &project));
+
+    // The superproject's own git state.
+    repo.git_in("")
+        .args(["commit", "-q", "--allow-empty", "-m", "empty"])
+        .run()
+        .unwrap();
+    collect_until(&rx, |e| has_git(e, ""));
+
+    // A cookie closes the window at once and comes after what was read before it.
+    std::fs::write(root.join(&project).join("edit.txt"), "x").unwrap();
+    std::fs::write(root.join(".git/meta-cookie-7"), "").unwrap();
+    let started = Instant::now();
+    let events = collect_until(&rx, |e| {
+        e.iter()
+            .any(|e| matches!(e, FileEvent::Cookie { name } if name == "meta-cookie-7"))
+    });
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "a cookie is not debounced"
+    );
+    let cookie = events
+        .iter()
+        .position(|e| matches!(e, FileEvent::Cookie { .. }))
+        .unwrap();
+    let edit = events
+        .iter()
+        .position(|e| e.change().is_some_and(|c| c.path.ends_with("edit.txt")))
+        .unwrap();
+    assert!(edit < cookie, "{events:#?}");
+    std::fs::remove_file(root.join(".git/meta-cookie-7")).unwrap();
+
+    // A project whose `.git` goes away loses its git-dir watches; back, it has them again.
+    let dot_git = root.join(&project).join(".git");
+    let gitfile = std::fs::read(&dot_git).unwrap();
+    std::fs::remove_file(&dot_git).unwrap();
+    std::fs::write(root.join("sentinel-1"), "").unwrap();
+    collect_until(&rx, |e| has(e, "created", "sentinel-1"));
+    assert!(
+        watcher.watched_dirs() < before,
+        "{}",
+        watcher.watched_dirs()
+    );
+    std::fs::write(&dot_git, gitfile).unwrap();
+    std::fs::write(root.join("sentinel-2"), "").unwrap();
+    collect_until(&rx, |e| has(e, "created", "sentinel-2"));
+    repo.git_in(&project)
+        .args(["checkout", "-q", "-b", "again"])
+        .run()
+        .unwrap();
+    collect_until(&rx, |e| has_git(e, &project));
 }

@@ -117,6 +117,9 @@ pub struct WatchConfig {
     pub debounce_ms: u64,
     /// Ignore patterns (gitignore syntax) applied on top of every `.gitignore`.
     pub ignore: Vec<String>,
+    /// More distinct paths than this changed in one debounce window become one
+    /// `core:file:overflow` (and a `core:repo:resynced`) instead of one event each.
+    pub max_pending: usize,
 }
 
 impl Default for WatchConfig {
@@ -124,6 +127,7 @@ impl Default for WatchConfig {
         Self {
             debounce_ms: 50,
             ignore: vec!["target/".to_owned(), "node_modules/".to_owned()],
+            max_pending: 100_000,
         }
     }
 }

@@ -130,6 +130,11 @@ impl Workspace {
         runtime_dir_for(&self.root)
     }
 
+    /// The watch service's status socket: where `meta status` asks for the warm status.
+    pub fn status_socket(&self) -> PathBuf {
+        self.runtime_dir().join("status.sock")
+    }
+
     /// The daemon's ipc endpoints, derived from the runtime folder (so every process agrees on
     /// them without asking anyone).
     pub fn bus_endpoints(&self) -> BusEndpoints {

@@ -1,11 +1,19 @@
-//! `meta status [--json] [--dirty] [--group G] [PATTERN…]`: one line per project, grouped by the `src/`
-//! groups, then plugins and the event system.
+//! `meta status [--json] [--cold] [--watch] [--dirty] [--group G] [PATTERN…]`: one line per
+//! project, grouped by the `src/` groups, then plugins and the event system. With a daemon, the
+//! records come warm from its watch service (current as of the question, DESIGN.md section
+//! 10); `--cold` reads every project now; `--watch` keeps the view live (`watch.rs`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use meta_repo::{Project, ProjectStatus, StatusError};
+mod watch;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use meta_repo::StatusRecord;
+use meta_repo_watch::client::AskError;
 use meta_workspace::Workspace;
 use serde::Serialize;
 
@@ -24,29 +32,97 @@ pub struct Args {
     /// Print JSON (the contract in DESIGN.md) instead of text.
     #[arg(long)]
     json: bool,
+    /// Read every project now, even when the daemon keeps a warm status.
+    #[arg(long)]
+    cold: bool,
+    /// Only the daemon's warm status: fail instead of reading every project when it has none.
+    #[arg(long, conflicts_with = "cold")]
+    warm: bool,
+    /// Keep the view on screen, redrawn as the repositories change (Ctrl-C quits).
+    #[arg(long, conflicts_with = "json")]
+    watch: bool,
     #[command(flatten)]
     select: SelectArgs,
 }
 
+/// How long `meta status` waits for the daemon's warm answer before reading cold.
+const WARM_TIMEOUT: Duration = Duration::from_secs(5);
+
 pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
+    if args.watch {
+        return watch::run(ctx, &args);
+    }
     let workspace = ctx.workspace()?.clone();
+    let rows = records(ctx, &workspace, &args)?;
+    report(ctx, &workspace, &args, &rows)
+}
+
+/// The chosen projects' records: the daemon's warm ones when it keeps them, else read now.
+pub(super) fn records(
+    ctx: &Ctx<'_>,
+    workspace: &Workspace,
+    args: &Args,
+) -> CliResult<Vec<StatusRecord>> {
     let root = workspace.root();
     let projects = meta_repo::list_projects(root)?;
-    let chosen = args.select.choose(&workspace, projects.projects)?;
-    let rows = crate::select::with_status(root, &args.select.selection(), chosen);
-    let failed = rows.iter().filter(|(_, status)| status.is_err()).count();
-    let events = events_summary(&workspace);
+    let chosen = args.select.choose(workspace, projects.projects)?;
+    if !args.cold {
+        match meta_repo_watch::client::ask(&workspace.status_socket(), WARM_TIMEOUT) {
+            Ok(warm) => {
+                let mut by_path: HashMap<String, StatusRecord> =
+                    warm.into_iter().map(|r| (r.path.clone(), r)).collect();
+                let picked: Option<Vec<StatusRecord>> =
+                    chosen.iter().map(|p| by_path.remove(&p.path)).collect();
+                // The project list moved between the two reads: the cold path is exact.
+                if let Some(picked) = picked {
+                    return Ok(picked
+                        .into_iter()
+                        .filter(|r| !args.select.dirty || r.is_dirty() || r.error.is_some())
+                        .collect());
+                }
+            }
+            Err(error) if args.warm => {
+                return Err(CliError::context("there is no warm status", &error).with_hint(
+                    "the daemon's `watch` service keeps it: `meta daemon start`, and `meta plugin enable watch` if it is disabled",
+                ));
+            }
+            Err(AskError::NotRunning) => {}
+            Err(error) => ctx.ui.warn(format!(
+                "{}; reading every project now",
+                crate::error::describe_error(&error)
+            )),
+        }
+        if args.warm {
+            return Err(CliError::new(
+                "the warm status and the project list disagree (a project was added or removed just now)",
+            )
+            .with_hint("run `meta status` again"));
+        }
+    }
+    Ok(
+        crate::select::with_status(root, &args.select.selection(), chosen)
+            .iter()
+            .map(|(p, s)| StatusRecord::new(p, s))
+            .collect(),
+    )
+}
+
+fn report(ctx: &Ctx<'_>, workspace: &Workspace, args: &Args, rows: &[StatusRecord]) -> CliResult {
+    let root = workspace.root();
+    let failed = rows.iter().filter(|r| r.error.is_some()).count();
+    let events = events_summary(workspace);
 
     if args.json {
         let report = Report {
             root: root.display().to_string(),
-            projects: rows.iter().map(|(p, s)| ProjectJson::new(p, s)).collect(),
-            plugins: plugins_summary(&ctx.ui, &workspace),
+            projects: rows,
+            plugins: plugins_summary(&ctx.ui, workspace),
             events: events.as_ref().ok().cloned(),
         };
         ctx.ui.print_json(&report)?;
     } else {
-        print_text(ctx, &workspace, &rows, &args, events.as_ref().ok())?;
+        let text = render_text(&ctx.ui, workspace, rows, args, events.as_ref().ok());
+        ctx.ui.print(text)?;
     }
     if let Err(error) = events {
         return Err(
@@ -60,10 +136,8 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
             "could not read the status of {failed} project{}",
             if failed == 1 { "" } else { "s" }
         ));
-        for (_, status) in &rows {
-            if let Err(e) = status {
-                error = error.with_cause(crate::repo_error::describe_chain(e));
-            }
+        for message in rows.iter().filter_map(|r| r.error.as_ref()) {
+            error = error.with_cause(message.clone());
         }
         return Err(error.with_hint(
             "run `git status` in the project to see what git says, and `meta health` for the whole tree",
@@ -73,84 +147,23 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
 }
 
 #[derive(Serialize)]
-struct Report {
+struct Report<'a> {
     root: String,
-    projects: Vec<ProjectJson>,
+    /// One record per project (DESIGN.md section 2; `meta_repo::StatusRecord`).
+    projects: &'a [StatusRecord],
     plugins: Vec<PluginEntry>,
     /// `null` only when the event log cannot be read (then the command fails after printing).
     events: Option<EventSystemStatus>,
 }
 
-/// One project in `meta status --json` (DESIGN.md section 2; fields may be added, never renamed).
-#[derive(Serialize)]
-struct ProjectJson {
-    path: String,
-    name: String,
-    group: Option<String>,
-    url: Option<String>,
-    initialized: bool,
-    pinned: Option<String>,
-    head: Option<String>,
-    on_pin: bool,
-    branch: Option<String>,
-    detached: bool,
-    staged: usize,
-    modified: usize,
-    untracked: usize,
-    ahead: Option<usize>,
-    behind: Option<usize>,
-    upstream: Option<String>,
-    /// Added: paths in conflict (also counted in `staged` and `modified`, as git shows them).
-    conflicted: usize,
-    /// Added: the superproject's index holds conflicting pins (a merge stopped on this
-    /// gitlink; `git submodule status` shows `U`), so `pinned` is null.
-    pin_conflicted: bool,
-    /// Added: why the status could not be read (the other fields then say "not initialised").
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
-
-impl ProjectJson {
-    fn new(project: &Project, status: &Result<ProjectStatus, StatusError>) -> Self {
-        let (status, error) = match status {
-            Ok(status) => (status.clone(), None),
-            Err(e) => (
-                ProjectStatus::default(),
-                Some(crate::repo_error::describe_chain(e)),
-            ),
-        };
-        Self {
-            path: project.path.clone(),
-            name: project.name.clone(),
-            group: project.group.clone(),
-            url: project.url().map(str::to_owned),
-            initialized: status.initialized,
-            pinned: project.pinned.map(|id| id.to_string()),
-            head: status.head.map(|id| id.to_string()),
-            on_pin: status.on_pin,
-            branch: status.branch,
-            detached: status.detached,
-            staged: status.staged,
-            modified: status.modified,
-            untracked: status.untracked,
-            ahead: status.ahead,
-            behind: status.behind,
-            upstream: status.upstream,
-            conflicted: status.conflicted,
-            pin_conflicted: project.pin_conflicted,
-            error,
-        }
-    }
-}
-
-fn print_text(
-    ctx: &Ctx<'_>,
+/// The text view: projects by group, the legend, plugins and the event system.
+pub(super) fn render_text(
+    ui: &crate::ui::Ui,
     workspace: &Workspace,
-    rows: &[(Project, Result<ProjectStatus, StatusError>)],
+    rows: &[StatusRecord],
     args: &Args,
     events: Option<&EventSystemStatus>,
-) -> CliResult<()> {
-    let ui = &ctx.ui;
+) -> String {
     let mut out = String::new();
     if rows.is_empty() {
         let what = if args.select.narrows() {
@@ -166,7 +179,7 @@ fn print_text(
     let order = &workspace.config().metarepo.groups;
     let mut grouped: BTreeMap<(usize, String), Vec<usize>> = BTreeMap::new();
     for (i, row) in rows.iter().enumerate() {
-        let key = match &row.0.group {
+        let key = match &row.group {
             Some(g) => (
                 order.iter().position(|o| o == g).unwrap_or(order.len()),
                 g.clone(),
@@ -177,10 +190,10 @@ fn print_text(
     }
     let name_width = rows
         .iter()
-        .map(|(p, _)| p.name.chars().count())
+        .map(|r| r.name.chars().count())
         .max()
         .unwrap_or(0);
-    let lines: Vec<Vec<Cell>> = rows.iter().map(|(p, s)| cells(p, s)).collect();
+    let lines: Vec<Vec<Cell>> = rows.iter().map(cells).collect();
     let branch_width = lines
         .iter()
         .map(|l| l[0].text.chars().count())
@@ -196,7 +209,7 @@ fn print_text(
         out.push_str(&ui.paint(styles::HEADER, group));
         out.push('\n');
         for &i in members {
-            let project = &rows[i].0;
+            let project = &rows[i];
             let cells = &lines[i];
             let mut line = format!(
                 "  {}",
@@ -221,7 +234,7 @@ fn print_text(
         }
     }
     if !rows.is_empty() {
-        let pin_conflict = if rows.iter().any(|(p, _)| p.pin_conflicted) {
+        let pin_conflict = if rows.iter().any(|r| r.pin_conflicted) {
             "  U pin in conflict"
         } else {
             ""
@@ -278,7 +291,7 @@ fn print_text(
                 .unwrap_or_default(),
         );
     }
-    ui.print(out)
+    out
 }
 
 /// A piece of a status line: its plain text (for widths) and how it is painted.
@@ -311,15 +324,16 @@ impl Cell {
 }
 
 /// The cells of a project's line: checkout, pin marker, changes, tracking.
-fn cells(project: &Project, status: &Result<ProjectStatus, StatusError>) -> Vec<Cell> {
-    let Ok(status) = status else {
+fn cells(status: &StatusRecord) -> Vec<Cell> {
+    let project = status;
+    if status.error.is_some() {
         return vec![
             Cell::styled("unreadable", styles::ERROR),
             Cell::styled("?", styles::ERROR),
             Cell::plain(""),
             Cell::plain(""),
         ];
-    };
+    }
     if !status.initialized {
         let why = if project.pinned.is_none() {
             "not initialised, no pin"
@@ -333,15 +347,12 @@ fn cells(project: &Project, status: &Result<ProjectStatus, StatusError>) -> Vec<
             Cell::plain(""),
         ];
     }
-    let short = |id: Option<meta_repo::ObjectId>| {
-        id.map_or_else(
-            || "unborn".to_owned(),
-            |id| id.to_hex_with_len(7).to_string(),
-        )
-    };
     let checkout = match &status.branch {
         Some(branch) => Cell::plain(branch.clone()),
-        None => Cell::styled(format!("detached {}", short(status.head)), styles::WARN),
+        None => Cell::styled(
+            format!("detached {}", short(status.head.as_deref())),
+            styles::WARN,
+        ),
     };
     let pin = if project.pin_conflicted {
         Cell::styled("U", styles::ERROR)
@@ -389,6 +400,11 @@ fn cells(project: &Project, status: &Result<ProjectStatus, StatusError>) -> Vec<
         (None, _, _) => Cell::plain(""),
     };
     vec![checkout, pin, changes, tracking]
+}
+
+/// A commit's first seven hex digits, or `unborn`.
+fn short(id: Option<&str>) -> &str {
+    id.map_or("unborn", |id| id.get(..7).unwrap_or(id))
 }
 
 /// `painted` padded to `width` columns, counting only the visible `text`.
