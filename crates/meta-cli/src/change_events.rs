@@ -98,3 +98,28 @@ pub fn emit_state_leave(ui: &Ui, workspace: &Workspace, name: &str) {
         &format!("`meta {name}` is over"),
     );
 }
+
+/// `core:state:enter` now and `core:state:leave` when dropped, so the leave is sent however
+/// the bulk change ends (done, refused half-way, or an error returned with `?`).
+pub struct BulkChange<'a> {
+    ui: &'a Ui,
+    workspace: &'a Workspace,
+    name: &'static str,
+}
+
+impl<'a> BulkChange<'a> {
+    pub fn enter(ui: &'a Ui, workspace: &'a Workspace, name: &'static str) -> Self {
+        emit_state_enter(ui, workspace, name);
+        Self {
+            ui,
+            workspace,
+            name,
+        }
+    }
+}
+
+impl Drop for BulkChange<'_> {
+    fn drop(&mut self) {
+        emit_state_leave(self.ui, self.workspace, self.name);
+    }
+}

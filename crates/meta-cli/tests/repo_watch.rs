@@ -431,3 +431,37 @@ fn status_watch_without_a_daemon_says_what_to_do() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("no warm status"), "{}", stderr(&out));
 }
+
+#[test]
+fn bulk_commands_announce_themselves_even_when_they_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = MetaRepo::build(dir.path(), 4).unwrap();
+    let root = repo.root();
+    // A command failing in every project still brackets its run.
+    let out = crate::common::meta_git(root)
+        .args(["exec", "--", "false"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = crate::common::meta_git(root)
+        .args(["branch", "watched-topic"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let states: Vec<(String, String)> = logged_events(root, "core:state:")
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap().to_owned(),
+                e["data"]["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let pair = |name: &str| {
+        vec![
+            ("core:state:enter".to_owned(), name.to_owned()),
+            ("core:state:leave".to_owned(), name.to_owned()),
+        ]
+    };
+    assert_eq!(states, [pair("exec"), pair("branch")].concat());
+}

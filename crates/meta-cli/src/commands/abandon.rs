@@ -105,10 +105,12 @@ pub fn run(ctx: &mut Ctx<'_>, mut args: Args) -> CliResult {
         return Ok(ExitCode::SUCCESS);
     }
     let request = serde_json::json!({"name": name, "force": args.force, "undo": args.undo});
+    let bulk = crate::change_events::BulkChange::enter(&ctx.ui, &workspace, "abandon");
     plan.apply_journaled(root, "abandon", &name, request, |step| {
         step.call.args.first().is_some_and(|a| a == "switch")
     })
     .map_err(|e| journaled_error(&what, e))?;
+    drop(bulk);
     if args.undo {
         ctx.ui.println(format!("brought topic `{name}` back:"))?;
     } else {

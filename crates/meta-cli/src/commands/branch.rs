@@ -147,9 +147,11 @@ pub fn run(ctx: &mut Ctx<'_>, mut args: Args) -> CliResult {
         let request = serde_json::json!({
             "name": name, "projects": paths, "from": args.from, "reset": args.reset,
         });
+        let bulk = crate::change_events::BulkChange::enter(&ctx.ui, &workspace, "branch");
         plan.plan
             .apply_journaled(root, "branch", &name, request, |_| false)
             .map_err(|e| journaled_error(&what, e))?;
+        drop(bulk);
         let joined: Vec<&str> = plan.projects.iter().map(|p| p.path.as_str()).collect();
         crate::change_events::emit_branched(&ctx.ui, &workspace, &plan.topic, &joined);
     }

@@ -91,6 +91,8 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     let mut outcomes: Vec<Option<ExecOutcome>> = Vec::new();
     outcomes.resize_with(projects.len(), || None);
     let mut write_error: Option<std::io::Error> = None;
+    // A command in every project is a bulk change to whoever follows the repositories.
+    let bulk = crate::change_events::BulkChange::enter(&ctx.ui, &workspace, "exec");
     meta_workflow::exec(&run, &projects, |i, outcome| {
         if !args.json && write_error.is_none() {
             // Shown as soon as it and all before it are done: output streams in order.
@@ -100,6 +102,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         }
         outcomes[i] = Some(outcome);
     });
+    drop(bulk);
     if let Some(error) = write_error {
         return Err(error.into());
     }

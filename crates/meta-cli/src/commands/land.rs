@@ -176,7 +176,9 @@ fn land(
     }
 
     let commit = if plan.moves().next().is_some() {
+        let bulk = crate::change_events::BulkChange::enter(&ctx.ui, workspace, "land");
         let commit = plan.apply().map_err(|e| change_error(what, e))?;
+        drop(bulk);
         *wrote = true;
         let moved: Vec<(&str, String, String)> = plan
             .moves()

@@ -47,11 +47,13 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     let plan = meta_change::plan_prune(root, &listed.projects, Duration::from_secs(args.timeout))
         .map_err(|e| change_error(what, e))?;
     if !args.dry_run && !plan.abandons.is_empty() {
+        let bulk = crate::change_events::BulkChange::enter(&ctx.ui, &workspace, "prune");
         plan.plan()
             .apply_journaled(root, "prune", "", serde_json::json!({}), |step| {
                 step.call.args.first().is_some_and(|a| a == "switch")
             })
             .map_err(|e| journaled_error(what, e))?;
+        drop(bulk);
         for abandoned in &plan.abandons {
             crate::change_events::emit_abandoned(&ctx.ui, &workspace, &abandoned.topic);
         }
