@@ -70,7 +70,8 @@ def greet(args):
 
 
 def serve():
-    """The service: answers each `hello:greeted` with `hello:answered`."""
+    """The service: answers each `hello:greeted` with `hello:answered`, and tells of each
+    branch switch in the meta-repo with `hello:noticed`."""
     zmq = import_zmq()
 
     ctx = zmq.Context()
@@ -78,9 +79,16 @@ def serve():
     sub.connect(env("META_BUS_EVENTS"))
     # Topics are the event type followed by `:`, so this never matches `hello:greetedx`.
     sub.setsockopt(zmq.SUBSCRIBE, b"hello:greeted:")
+    # The daemon follows every repository: `{project, from, to}`, project null for the
+    # meta-repo itself, a branch null when detached.
+    sub.setsockopt(zmq.SUBSCRIBE, b"core:repo:branch-switched:")
     while True:
         _topic, body = sub.recv_multipart()
         event = json.loads(body)
+        if event["type"] == "core:repo:branch-switched":
+            data = event.get("data") or {}
+            publish(ctx, "hello:noticed", {"project": data.get("project"), "branch": data.get("to")})
+            continue
         name = (event.get("data") or {}).get("name", "world")
         publish(ctx, "hello:answered", {"to": name, "sequence": event.get("sequence")})
 

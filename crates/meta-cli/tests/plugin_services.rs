@@ -97,6 +97,25 @@ impl Repo {
         out
     }
 
+    /// Makes the meta-repo a git repository (before the daemon starts, so it is followed).
+    fn git_init(&self) {
+        meta_test::git(&self.root)
+            .args(["init", "-q", "-b", "main"])
+            .run()
+            .unwrap();
+    }
+
+    /// `git checkout -b NAME` in the meta-repo, once the watcher follows it.
+    fn switch_branch(&self, name: &str) {
+        wait_until("the watcher to be up", || {
+            self.service_log("watch").contains("watching")
+        });
+        meta_test::git(&self.root)
+            .args(["checkout", "-q", "-b", name])
+            .run()
+            .unwrap();
+    }
+
     fn start_daemon(&self) -> DaemonGuard {
         self.ok(&["daemon", "start"]);
         DaemonGuard {
@@ -672,6 +691,7 @@ fn the_rust_example_greets_and_its_service_answers() {
     .unwrap();
     std::fs::copy(hello_rs_binary(), plugin.join("hello-rs")).unwrap();
     repo.install(&plugin);
+    repo.git_init();
 
     // Without a daemon the command still logs its greeting.
     let out = repo.ok(&["hello-rs", "Bob"]);
@@ -703,6 +723,15 @@ fn the_rust_example_greets_and_its_service_answers() {
         json!({"to": "Ada", "greeting": greeting.sequence.unwrap()})
     );
     assert!(repo.service_log("hello-rs").contains("answering greetings"));
+    // It reacts to what happens to the repositories.
+    repo.switch_branch("noticed-by-rust");
+    let noticed = repo.wait_event("the branch switch noticed", |e| {
+        e.ty() == "hello-rs:noticed"
+    });
+    assert_eq!(
+        noticed.data.unwrap(),
+        json!({"project": null, "branch": "noticed-by-rust"})
+    );
     // Its help comes from the plugin.
     let out = repo.ok(&["help", "hello-rs"]);
     assert!(stdout(&out).starts_with("Usage: meta hello-rs"));
@@ -731,6 +760,7 @@ fn the_python_example_service_answers_greetings() {
     repo.path = Some(venv_path());
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hello-python");
     repo.install(&example);
+    repo.git_init();
     let _daemon = repo.start_daemon();
     let service = repo.wait_service("hello-py", "running");
     repo.wait_subscribers(1);
@@ -747,6 +777,13 @@ fn the_python_example_service_answers_greetings() {
     assert_eq!(
         answer.data.unwrap(),
         json!({"to": "Ada", "sequence": greeting.sequence.map(meta_events::format_sequence)})
+    );
+    // It reacts to what happens to the repositories.
+    repo.switch_branch("noticed-by-python");
+    let noticed = repo.wait_event("the branch switch noticed", |e| e.ty() == "hello:noticed");
+    assert_eq!(
+        noticed.data.unwrap(),
+        json!({"project": null, "branch": "noticed-by-python"})
     );
     // Still the same process: answering did not crash it.
     assert_eq!(repo.service("hello-py")["pid"], service["pid"]);

@@ -91,15 +91,25 @@ fn serve() -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// Answers greetings until something fails.
+/// Answers greetings, and notices branch switches, until something fails.
 fn answer(env: &Env) -> Result<(), SdkError> {
     let publisher = env.publisher()?;
-    let mut greetings = env.subscribe(&["hello-rs:greeted"])?;
+    // The daemon follows every repository of the meta-repo: `core:repo:branch-switched` says
+    // `{project, from, to}` (project null for the meta-repo itself; branch null when detached).
+    let mut greetings = env.subscribe(&["hello-rs:greeted", "core:repo:branch-switched"])?;
     eprintln!("hello-rs: answering greetings");
     loop {
         let Some(event) = greetings.recv(None)? else {
             continue;
         };
+        if event.ty() == "core:repo:branch-switched" {
+            let data = event.data.clone().unwrap_or_default();
+            publisher.publish(
+                "hello-rs:noticed",
+                json!({ "project": data["project"], "branch": data["to"] }),
+            )?;
+            continue;
+        }
         let who = event
             .data
             .as_ref()

@@ -92,5 +92,8 @@ fn its_manifest_is_valid() {
     assert_eq!(manifest.commands[0].exec, ["./hello-rs", "greet"]);
     let service = manifest.service.unwrap();
     assert_eq!(service.exec, ["./hello-rs", "serve"]);
-    assert_eq!(service.subscribe, ["hello-rs:greeted"]);
+    assert_eq!(
+        service.subscribe,
+        ["hello-rs:greeted", "core:repo:branch-switched"]
+    );
 }
