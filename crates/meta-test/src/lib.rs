@@ -14,6 +14,7 @@
 //! every failure is a [`FixtureError`] naming the git command and its stderr.
 
 mod git;
+mod large;
 mod metarepo;
 mod remote;
 mod snapshot;

@@ -50,7 +50,7 @@ pub enum State {
 
 impl State {
     /// The states `make-metarepo` cycles through, by `i % 7` (1-based `i`).
-    const CYCLE: [State; 7] = [
+    pub(crate) const CYCLE: [State; 7] = [
         State::CleanOnBranch,
         State::DetachedAtPin,
         State::Modified,
@@ -186,6 +186,15 @@ impl MetaRepo {
             remotes,
             projects,
         })
+    }
+
+    /// Assembles a fixture built elsewhere in this crate (the shared-object builder).
+    pub(crate) fn from_parts(root: PathBuf, remotes: PathBuf, projects: Vec<Project>) -> Self {
+        Self {
+            root,
+            remotes,
+            projects,
+        }
     }
 
     /// A small fixture with every state of [`build`](Self::build) (9 projects) and one project
@@ -502,18 +511,18 @@ fn apply_state(root: &Path, project: &Project) -> Result<()> {
 }
 
 /// `file://` URL of a local path (absolute, so it starts `file:///`).
-fn file_url(path: &Path) -> String {
+pub(crate) fn file_url(path: &Path) -> String {
     format!("file://{}", path.display())
 }
 
-fn write(path: &Path, contents: &str) -> Result<()> {
+pub(crate) fn write(path: &Path, contents: &str) -> Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(io_error(parent))?;
     }
     std::fs::write(path, contents).map_err(io_error(path))
 }
 
-fn append(path: &Path, text: &str) -> Result<()> {
+pub(crate) fn append(path: &Path, text: &str) -> Result<()> {
     let mut file = std::fs::OpenOptions::new()
         .append(true)
         .open(path)

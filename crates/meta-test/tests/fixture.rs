@@ -13,9 +13,46 @@ fn porcelain(repo: &MetaRepo, path: &str) -> String {
 fn standard_fixture_has_every_state() {
     let dir = tempfile::tempdir().unwrap();
     let repo = MetaRepo::build(dir.path(), 9).unwrap();
+    assert_every_state(&repo);
+}
+
+/// The large-fixture builder leaves projects in the same states, as git sees them, and lays
+/// them out as `git submodule update` does (absorbed git dirs, relative links).
+#[test]
+fn shared_fixture_has_every_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = MetaRepo::build_shared(dir.path(), 9).unwrap();
+    assert_every_state(&repo);
+    let p = &repo.projects()[0];
+    let dot_git = std::fs::read_to_string(repo.root().join(&p.path).join(".git")).unwrap();
+    assert_eq!(
+        dot_git,
+        "gitdir: ../../../.git/modules/src/data_model/repo001\n"
+    );
+    let top = repo
+        .git_in(&p.path)
+        .args(["rev-parse", "--show-toplevel", "--absolute-git-dir"])
+        .run()
+        .unwrap();
+    let root = repo.root().canonicalize().unwrap();
+    assert_eq!(
+        top,
+        format!(
+            "{}\n{}\n",
+            root.join(&p.path).display(),
+            root.join(".git/modules").join(&p.submodule_name).display()
+        )
+    );
+}
+
+fn assert_every_state(repo: &MetaRepo) {
     assert!(repo.root().join("meta/metarepo.toml").is_file());
     assert_eq!(repo.projects().len(), 9);
-    let submodule_status = repo.git().args(["submodule", "status"]).run().unwrap();
+    let submodule_status = repo
+        .git()
+        .args(["submodule", "status"])
+        .run()
+        .expect("git submodule status runs in the fixture");
     for p in repo.projects() {
         let line = submodule_status
             .lines()
@@ -30,7 +67,7 @@ fn standard_fixture_has_every_state() {
         if p.state == State::Uninitialized {
             continue;
         }
-        let status = porcelain(&repo, &p.path);
+        let status = porcelain(repo, &p.path);
         let expected = match p.state {
             State::CleanOnBranch => "## main...origin/main\n",
             State::DetachedAtPin | State::OffPin => "## HEAD (no branch)\n",
