@@ -9,10 +9,10 @@ use std::process::ExitCode;
 
 mod watch;
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::time::Duration;
 
-use meta_repo::StatusRecord;
+use meta_repo::{Project, StatusRecord};
 use meta_repo_watch::client::AskError;
 use meta_workspace::Workspace;
 use serde::Serialize;
@@ -64,22 +64,23 @@ pub(super) fn records(
     args: &Args,
 ) -> CliResult<Vec<StatusRecord>> {
     let root = workspace.root();
-    let projects = meta_repo::list_projects(root)?;
-    let chosen = args.select.choose(workspace, projects.projects)?;
     if !args.cold {
         match meta_repo_watch::client::ask(&workspace.status_socket(), WARM_TIMEOUT) {
             Ok(warm) => {
-                let mut by_path: HashMap<String, StatusRecord> =
-                    warm.into_iter().map(|r| (r.path.clone(), r)).collect();
-                let picked: Option<Vec<StatusRecord>> =
-                    chosen.iter().map(|p| by_path.remove(&p.path)).collect();
-                // The project list moved between the two reads: the cold path is exact.
-                if let Some(picked) = picked {
-                    return Ok(picked
-                        .into_iter()
-                        .filter(|r| !args.select.dirty || r.is_dirty() || r.error.is_some())
-                        .collect());
-                }
+                // The service's project list is as current as its records: no need to read
+                // `.gitmodules` and the index again (the larger part of a warm answer's cost).
+                let described: Vec<Project> = warm.iter().map(described_by).collect();
+                let chosen: HashSet<String> = args
+                    .select
+                    .choose(workspace, described)?
+                    .into_iter()
+                    .map(|p| p.path)
+                    .collect();
+                return Ok(warm
+                    .into_iter()
+                    .filter(|r| chosen.contains(&r.path))
+                    .filter(|r| !args.select.dirty || r.is_dirty() || r.error.is_some())
+                    .collect());
             }
             Err(error) if args.warm => {
                 return Err(CliError::context("there is no warm status", &error).with_hint(
@@ -92,13 +93,9 @@ pub(super) fn records(
                 crate::error::describe_error(&error)
             )),
         }
-        if args.warm {
-            return Err(CliError::new(
-                "the warm status and the project list disagree (a project was added or removed just now)",
-            )
-            .with_hint("run `meta status` again"));
-        }
     }
+    let projects = meta_repo::list_projects(root)?;
+    let chosen = args.select.choose(workspace, projects.projects)?;
     Ok(
         crate::select::with_status(root, &args.select.selection(), chosen)
             .iter()
@@ -154,6 +151,21 @@ struct Report<'a> {
     plugins: Vec<PluginEntry>,
     /// `null` only when the event log cannot be read (then the command fails after printing).
     events: Option<EventSystemStatus>,
+}
+
+/// What selection needs to know of a project (path, name, group), from its record.
+fn described_by(record: &StatusRecord) -> Project {
+    Project {
+        path: record.path.clone(),
+        name: record.name.clone(),
+        group: record.group.clone(),
+        submodule_name: None,
+        gitmodules_url: record.url.clone(),
+        config_url: None,
+        pinned: None,
+        pin_conflicted: record.pin_conflicted,
+        active: record.initialized,
+    }
 }
 
 /// The text view: projects by group, the legend, plugins and the event system.
