@@ -67,6 +67,7 @@ pub fn run(ctx: &Ctx<'_>) -> CliResult {
         watch: options,
         socket: workspace.status_socket(),
     };
+    remove_socket_when_stopped(options.socket.clone());
     match meta_repo_watch::service::run(options, &mut sink) {
         Err(WarmError::Watch(e)) => Err(CliError::context("cannot watch the meta-repo", &e).with_hint(
             "`meta health` checks the inotify watch limit; `meta plugin disable watch` turns watching off",
@@ -75,6 +76,23 @@ pub fn run(ctx: &Ctx<'_>) -> CliResult {
         Err(e) => Err(CliError::context("the watch service stopped", &e)),
         Ok(()) => Err(CliError::new("the file watcher stopped unexpectedly")),
     }
+}
+
+/// The daemon stops its services with SIGTERM: the status socket goes with the service, so no
+/// stale socket file is left in the runtime folder.
+fn remove_socket_when_stopped(socket: PathBuf) {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGTERM, SIGINT]) else {
+        return;
+    };
+    let _ = std::thread::Builder::new()
+        .name("meta-watch-signals".to_owned())
+        .spawn(move || {
+            if signals.forever().next().is_some() {
+                let _ = std::fs::remove_file(&socket);
+                std::process::exit(0);
+            }
+        });
 }
 
 struct Publish<'a, 'b> {

@@ -294,7 +294,7 @@ fn warm_status_equals_cold_after_random_git_operations_and_events_say_what_chang
 fn a_change_made_just_before_status_is_always_in_the_answer() {
     let dir = tempfile::tempdir().unwrap();
     // A long debounce: only the cookie can make the answer this fresh.
-    let (repo, _daemon) = watched_metarepo(dir.path(), 3, "debounce_ms = 2000");
+    let (repo, daemon) = watched_metarepo(dir.path(), 3, "debounce_ms = 2000");
     let root = repo.root().to_path_buf();
     let project = repo.projects()[0].path.clone();
     let untracked_at_start = status_projects(&root, "--cold");
@@ -313,6 +313,19 @@ fn a_change_made_just_before_status_is_always_in_the_answer() {
         let untracked = &report["projects"][0]["untracked"];
         assert_eq!(untracked, &Value::from(start + i), "run {i}: {report:#}");
     }
+    // The cookies are gone, and so is the socket once the daemon stops.
+    let socket = meta_workspace::Workspace::open(&root)
+        .unwrap()
+        .status_socket();
+    assert!(socket.exists());
+    drop(daemon);
+    wait_until("the status socket to be removed", || !socket.exists());
+    let cookies: Vec<_> = std::fs::read_dir(root.join(".git"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("meta-cookie-"))
+        .collect();
+    assert!(cookies.is_empty(), "{cookies:?}");
 }
 
 #[test]

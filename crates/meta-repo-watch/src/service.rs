@@ -62,6 +62,7 @@ pub fn run(options: ServiceOptions, sink: &mut dyn Sink) -> Result<(), WarmError
     let git_dir = git_dir_of(&root);
     let listener = bind(&options.socket)?;
     let _socket = RemoveOnDrop(options.socket.clone());
+    remove_stale_cookies(&git_dir);
     spawn_acceptor(listener, git_dir.clone(), tx)?;
     sink.note(&format!(
         "watching {} folders and {} projects under {}",
@@ -177,6 +178,22 @@ fn git_dir_of(root: &Path) -> PathBuf {
         return root.join(target.trim());
     }
     dot_git
+}
+
+/// Cookies a killed service left behind (only one service serves a meta-repo: `bind` saw to it).
+fn remove_stale_cookies(git_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(git_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(COOKIE_PREFIX)
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 fn remove_cookie(git_dir: &Path, cookie: &str) {

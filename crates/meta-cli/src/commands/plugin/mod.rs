@@ -61,10 +61,18 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
 pub(crate) fn list_entries(
     workspace: &meta_workspace::Workspace,
 ) -> CliResult<(Vec<ListEntry>, Vec<String>)> {
+    list_entries_with(workspace, Services::ask(workspace))
+}
+
+/// [`list_entries`] with service states already asked (`meta status` reads them from the
+/// daemon's one status answer).
+pub(crate) fn list_entries_with(
+    workspace: &meta_workspace::Workspace,
+    services: Services,
+) -> CliResult<(Vec<ListEntry>, Vec<String>)> {
     let manager = crate::plugins::manager(workspace);
     let catalog = manager.catalog()?;
     let lock = manager.lock()?;
-    let services = Services::ask(workspace);
     let entries = catalog
         .plugins
         .iter()
@@ -108,6 +116,32 @@ impl Services {
             Reply::NoAnswer(why) => Self {
                 by_name: BTreeMap::new(),
                 unknown: Some(why),
+                answered: false,
+            },
+        }
+    }
+
+    /// From the daemon's own status (whose `components` hold the plugin host's report), so
+    /// one question answers both the event system's and the services' state.
+    pub(crate) fn from_daemon_status(status: &meta_events::status::DaemonStatus) -> Self {
+        let report = status
+            .components
+            .get(meta_plugin_host::COMPONENT)
+            .and_then(|v| serde_json::from_value::<meta_plugin_host::HostStatus>(v.clone()).ok());
+        match (status.running, report) {
+            (false, _) => Self {
+                by_name: BTreeMap::new(),
+                unknown: None,
+                answered: false,
+            },
+            (true, Some(report)) => Self {
+                by_name: report.services,
+                unknown: None,
+                answered: true,
+            },
+            (true, None) => Self {
+                by_name: BTreeMap::new(),
+                unknown: Some("the daemon runs but did not answer".to_owned()),
                 answered: false,
             },
         }

@@ -107,18 +107,25 @@ pub(super) fn records(
 fn report(ctx: &Ctx<'_>, workspace: &Workspace, args: &Args, rows: &[StatusRecord]) -> CliResult {
     let root = workspace.root();
     let failed = rows.iter().filter(|r| r.error.is_some()).count();
-    let events = events_summary(workspace);
+    let (plugins, events) = summaries(&ctx.ui, workspace);
 
     if args.json {
         let report = Report {
             root: root.display().to_string(),
             projects: rows,
-            plugins: plugins_summary(&ctx.ui, workspace),
+            plugins,
             events: events.as_ref().ok().cloned(),
         };
         ctx.ui.print_json(&report)?;
     } else {
-        let text = render_text(&ctx.ui, workspace, rows, args, events.as_ref().ok());
+        let text = render_text(
+            &ctx.ui,
+            workspace,
+            rows,
+            args,
+            &plugins,
+            events.as_ref().ok(),
+        );
         ctx.ui.print(text)?;
     }
     if let Err(error) = events {
@@ -174,6 +181,7 @@ pub(super) fn render_text(
     workspace: &Workspace,
     rows: &[StatusRecord],
     args: &Args,
+    plugins: &[PluginEntry],
     events: Option<&EventSystemStatus>,
 ) -> String {
     let mut out = String::new();
@@ -261,7 +269,6 @@ pub(super) fn render_text(
         out.push('\n');
     }
 
-    let plugins = plugins_summary(ui, workspace);
     let listed: Vec<String> = plugins
         .iter()
         .map(|p| match (p.enabled, p.service_state()) {
@@ -427,11 +434,36 @@ fn pad(painted: &str, text: &str, width: usize) -> String {
 
 // ---- Plugins and events --------------------------------------------------------------------
 
+/// The `plugins` and `events` sections, from one question to the daemon when one runs (its
+/// status holds the plugin host's report), read from `.meta/` otherwise.
+pub(super) fn summaries(
+    ui: &crate::ui::Ui,
+    workspace: &Workspace,
+) -> (Vec<PluginEntry>, Result<EventSystemStatus, LogError>) {
+    match meta_events::status::daemon_status(workspace, meta_events::status::STATUS_TIMEOUT) {
+        Ok(status) => {
+            let services = super::plugin::Services::from_daemon_status(&status);
+            (
+                plugins_summary(ui, workspace, services),
+                Ok((&status).into()),
+            )
+        }
+        Err(error) => (
+            plugins_summary(ui, workspace, super::plugin::Services::ask(workspace)),
+            Err(error),
+        ),
+    }
+}
+
 /// The `plugins` section: `meta plugin list --json`'s entries (manifests, and service states
 /// from the running daemon; no plugin runs). A catalog that cannot be read is a warning here,
 /// not a failed status.
-fn plugins_summary(ui: &crate::ui::Ui, workspace: &Workspace) -> Vec<PluginEntry> {
-    match super::plugin::list_entries(workspace) {
+fn plugins_summary(
+    ui: &crate::ui::Ui,
+    workspace: &Workspace,
+    services: super::plugin::Services,
+) -> Vec<PluginEntry> {
+    match super::plugin::list_entries_with(workspace, services) {
         Ok((entries, problems)) => {
             for problem in problems {
                 ui.warn(problem);
@@ -443,10 +475,4 @@ fn plugins_summary(ui: &crate::ui::Ui, workspace: &Workspace) -> Vec<PluginEntry
             Vec::new()
         }
     }
-}
-
-/// The `events` section: the event crate's own report (asked of the daemon when one runs,
-/// read from `.meta/` otherwise; never waits longer than its status timeout).
-fn events_summary(workspace: &Workspace) -> Result<EventSystemStatus, LogError> {
-    meta_events::status::event_system_status(workspace, meta_events::status::STATUS_TIMEOUT)
 }

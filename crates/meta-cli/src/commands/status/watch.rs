@@ -15,7 +15,7 @@ use meta_repo::StatusRecord;
 use serde_json::Value;
 use signal_hook::consts::{SIGINT, SIGTERM};
 
-use super::{Args, cells, events_summary, records, render_text};
+use super::{Args, cells, records, render_text, summaries};
 use crate::cli::Ctx;
 use crate::error::{CliError, CliResult};
 
@@ -44,7 +44,7 @@ pub(super) fn run(ctx: &mut Ctx<'_>, args: &Args) -> CliResult {
     let mut out = std::io::stdout().lock();
     let draw = |out: &mut dyn Write, busy: &BTreeMap<u64, String>| -> CliResult<()> {
         let rows = records(ctx, &workspace, args)?;
-        let events = events_summary(&workspace);
+        let (plugins, events) = summaries(&ctx.ui, &workspace);
         let mut text = String::new();
         if terminal {
             // Home and clear: the view replaces the last one.
@@ -55,6 +55,7 @@ pub(super) fn run(ctx: &mut Ctx<'_>, args: &Args) -> CliResult {
             &workspace,
             &rows,
             args,
+            &plugins,
             events.as_ref().ok(),
         ));
         if terminal {
