@@ -88,9 +88,10 @@ fn remove_socket_when_stopped(socket: PathBuf) {
     let _ = std::thread::Builder::new()
         .name("meta-watch-signals".to_owned())
         .spawn(move || {
-            if signals.forever().next().is_some() {
+            if let Some(signal) = signals.forever().next() {
                 let _ = std::fs::remove_file(&socket);
-                std::process::exit(0);
+                // Then end as the signal would have ended it without a handler.
+                let _ = signal_hook::low_level::emulate_default_handler(signal);
             }
         });
 }
