@@ -72,6 +72,8 @@ fn run() -> Result<bool> {
     // Warm against cold, in turns so they share the machine's mood.
     let mut warm = Vec::new();
     let mut cold = Vec::new();
+    // What starting `meta` costs on this machine right now, for scale.
+    let mut help = Vec::new();
     // The records must be byte-identical; the report's `events` section holds the daemon's
     // uptime, which moves between two runs.
     let projects = |out: Vec<u8>| -> Result<String> {
@@ -87,11 +89,13 @@ fn run() -> Result<bool> {
     let identical = warm_out == cold_out;
     for round in 0..30 {
         warm.push(time(&root, &["status", "--json"])?);
+        help.push(time(&root, &["--help"])?);
         if round % 3 == 0 {
             cold.push(time(&root, &["status", "--json", "--cold"])?);
         }
     }
     let warm_median = median(&mut warm);
+    let help_median = median(&mut help);
     let cold_median = median(&mut cold);
     let warm_ok = warm_median <= Duration::from_millis(10) && identical;
     ok &= warm_ok;
@@ -102,6 +106,10 @@ fn run() -> Result<bool> {
         ms(warm[warm.len() - 1]),
         warm.len(),
         verdict(warm_median <= Duration::from_millis(10))
+    );
+    println!(
+        "meta --help (start-up)    median {:>7.2} ms  (same rounds, for scale)",
+        ms(help_median)
     );
     println!(
         "cold meta status --json   median {:>7.2} ms  ({} runs); warm/cold = {:.3}",

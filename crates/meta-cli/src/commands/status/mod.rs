@@ -53,8 +53,18 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         return watch::run(ctx, &args);
     }
     let workspace = ctx.workspace()?.clone();
-    let rows = records(ctx, &workspace, &args)?;
-    report(ctx, &workspace, &args, &rows)
+    let ctx: &Ctx<'_> = ctx;
+    // The daemon's status and the records are asked at once: both mostly wait on a socket.
+    let ui = ctx.ui.clone();
+    let (rows, summaries) = std::thread::scope(|scope| {
+        let asked = scope.spawn(|| summaries(&ui, &workspace));
+        let rows = records(ctx, &workspace, &args);
+        let summaries = asked
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (rows, summaries)
+    });
+    report(ctx, &workspace, &args, &rows?, summaries)
 }
 
 /// The chosen projects' records: the daemon's warm ones when it keeps them, else read now.
@@ -104,10 +114,15 @@ pub(super) fn records(
     )
 }
 
-fn report(ctx: &Ctx<'_>, workspace: &Workspace, args: &Args, rows: &[StatusRecord]) -> CliResult {
+fn report(
+    ctx: &Ctx<'_>,
+    workspace: &Workspace,
+    args: &Args,
+    rows: &[StatusRecord],
+    (plugins, events): (Vec<PluginEntry>, Result<EventSystemStatus, LogError>),
+) -> CliResult {
     let root = workspace.root();
     let failed = rows.iter().filter(|r| r.error.is_some()).count();
-    let (plugins, events) = summaries(&ctx.ui, workspace);
 
     if args.json {
         let report = Report {
