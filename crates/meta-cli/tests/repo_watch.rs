@@ -368,6 +368,16 @@ fn projects_added_and_removed_while_running_and_an_overflow_resyncs() {
     let after = assert_warm_is_cold(&root, "git rm of a project");
     assert!(!after.contains_key("src/extra/added"));
 
+    // A `.gitmodules` broken by hand: the warm status refuses rather than answer from a stale
+    // list, and comes back when the file is fixed.
+    let gitmodules = std::fs::read(root.join(".gitmodules")).unwrap();
+    std::fs::write(root.join(".gitmodules"), "[submodule \"x\"\n\tpath = \n").unwrap();
+    let out = meta(&root).args(["status", "--warm"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stderr(&out).contains("no warm status"), "{}", stderr(&out));
+    std::fs::write(root.join(".gitmodules"), gitmodules).unwrap();
+    assert_warm_is_cold(&root, "fixing .gitmodules");
+
     // More paths in one window than `max_pending`: the watcher gives up on the window, and
     // the warm status is read again from disk.
     let project = repo.projects()[0].path.clone();

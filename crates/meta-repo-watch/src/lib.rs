@@ -18,8 +18,6 @@ pub use warm::WarmStatus;
 #[derive(Debug, thiserror::Error)]
 pub enum WarmError {
     #[error(transparent)]
-    Projects(#[from] meta_repo::ProjectsError),
-    #[error(transparent)]
     Watch(#[from] meta_watch::WatchError),
     #[error("cannot listen on `{}`", path.display())]
     Listen {

@@ -58,7 +58,7 @@ pub fn run(options: ServiceOptions, sink: &mut dyn Sink) -> Result<(), WarmError
     let watcher = Watcher::start(options.watch, move |batch| {
         let _ = batches.send(Input::Batch(batch));
     })?;
-    let mut warm = WarmStatus::new(&root)?;
+    let mut warm = WarmStatus::new(&root);
     let git_dir = git_dir_of(&root);
     let listener = bind(&options.socket)?;
     let _socket = RemoveOnDrop(options.socket.clone());
@@ -67,7 +67,7 @@ pub fn run(options: ServiceOptions, sink: &mut dyn Sink) -> Result<(), WarmError
     sink.note(&format!(
         "watching {} folders and {} projects under {}",
         watcher.watched_dirs(),
-        warm.records().len(),
+        warm.len(),
         root.display()
     ));
 
@@ -96,7 +96,7 @@ pub fn run(options: ServiceOptions, sink: &mut dyn Sink) -> Result<(), WarmError
                 let mut still = Vec::new();
                 for (cookie, stream, asked) in waiting.drain(..) {
                     if cookies.remove(&cookie) {
-                        answer(stream, Ok(warm.records()));
+                        answer(stream, warm.records());
                         remove_cookie(&git_dir, &cookie);
                     } else {
                         still.push((cookie, stream, asked));
@@ -115,7 +115,7 @@ pub fn run(options: ServiceOptions, sink: &mut dyn Sink) -> Result<(), WarmError
             Ok(Input::Question { cookie, stream }) => {
                 if let Some(i) = early.iter().position(|c| *c == cookie) {
                     early.remove(i);
-                    answer(stream, Ok(warm.records()));
+                    answer(stream, warm.records());
                     remove_cookie(&git_dir, &cookie);
                 } else {
                     waiting.push((cookie, stream, Instant::now()));
@@ -303,7 +303,7 @@ struct Answer<'a> {
     error: Option<String>,
 }
 
-fn answer(stream: UnixStream, result: Result<&[StatusRecord], String>) {
+fn answer(stream: UnixStream, result: Result<&[StatusRecord], impl Into<String>>) {
     let answer = match result {
         Ok(records) => Answer {
             ok: true,
@@ -313,7 +313,7 @@ fn answer(stream: UnixStream, result: Result<&[StatusRecord], String>) {
         Err(error) => Answer {
             ok: false,
             records: None,
-            error: Some(error),
+            error: Some(error.into()),
         },
     };
     let mut out = BufWriter::with_capacity(256 * 1024, stream);

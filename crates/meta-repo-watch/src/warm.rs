@@ -10,8 +10,6 @@ use meta_events::core;
 use meta_repo::{Project, ProjectStatus, RepoHead, StatusRecord};
 use meta_watch::FileEvent;
 
-use crate::WarmError;
-
 /// Every project's record, in `meta status` order, and what is known to be stale.
 pub struct WarmStatus {
     root: PathBuf,
@@ -26,12 +24,19 @@ pub struct WarmStatus {
     superproject_dirty: bool,
     /// Changes were lost (the watcher overflowed): why, until the resync is done.
     lost: Option<String>,
+    /// Why the projects cannot be listed right now (a broken `.gitmodules`…): questions are
+    /// refused, so `meta status` reads cold and reports the error itself.
+    unlisted: Option<String>,
 }
 
 impl WarmStatus {
-    /// Reads every project's status (in parallel), as a cold `meta status` does.
-    pub fn new(root: &Path) -> Result<Self, WarmError> {
-        let projects = meta_repo::list_projects(root)?.projects;
+    /// Reads every project's status (in parallel), as a cold `meta status` does. Projects
+    /// that cannot be listed leave it empty and refusing questions until they can.
+    pub fn new(root: &Path) -> Self {
+        let (projects, unlisted) = match meta_repo::list_projects(root) {
+            Ok(listed) => (listed.projects, None),
+            Err(error) => (Vec::new(), Some(meta_repo::describe_chain(&error))),
+        };
         let statuses = meta_repo::status_all(root, &projects, None);
         let records = projects
             .iter()
@@ -48,9 +53,10 @@ impl WarmStatus {
             superproject: meta_repo::repo_head(root).unwrap_or_default(),
             superproject_dirty: false,
             lost: None,
+            unlisted,
         };
         warm.index();
-        Ok(warm)
+        warm
     }
 
     fn index(&mut self) {
@@ -62,9 +68,21 @@ impl WarmStatus {
             .collect();
     }
 
-    /// The records, in project order.
-    pub fn records(&self) -> &[StatusRecord] {
-        &self.records
+    /// The records, in project order; or why they cannot be trusted now.
+    pub fn records(&self) -> Result<&[StatusRecord], &str> {
+        match &self.unlisted {
+            Some(why) => Err(why),
+            None => Ok(&self.records),
+        }
+    }
+
+    /// How many projects are followed.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
     }
 
     /// Takes in one batch of the watcher's changes: marks what is stale. Returns the cookies
@@ -203,11 +221,16 @@ impl WarmStatus {
         events: &mut Vec<Event>,
         old_records: &mut HashMap<String, StatusRecord>,
     ) {
-        // Unreadable while git rewrites it: the rename that ends the write brings another change.
-        let Ok(listed) = meta_repo::list_projects(&self.root) else {
-            return;
+        // Unreadable (a `.gitmodules` being edited by hand…): questions are refused until the
+        // change that fixes it comes.
+        let listed = match meta_repo::list_projects(&self.root) {
+            Ok(listed) => listed.projects,
+            Err(error) => {
+                self.unlisted = Some(meta_repo::describe_chain(&error));
+                return;
+            }
         };
-        let listed = listed.projects;
+        self.unlisted = None;
         if listed == self.projects {
             return;
         }
