@@ -110,16 +110,9 @@ pub fn describe_io(error: &std::io::Error) -> String {
     describe(error)
 }
 
-/// Any error and its causes, `: `-joined.
+/// Any error and its causes, `: `-joined (as status records and health findings say it).
 pub fn describe_error(error: &(dyn StdError + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    meta_repo::describe_chain(error)
 }
 
 /// An error's message without the `(os error 2)` suffix std adds to I/O errors: the words

@@ -85,7 +85,7 @@ pub fn findings(
             Err(error) => {
                 found.push(Finding::Unreadable {
                     path,
-                    error: error_chain(error),
+                    error: crate::describe_chain(error),
                 });
                 continue;
             }
@@ -114,7 +114,7 @@ pub fn findings(
                     }),
                     Err(error) => found.push(Finding::Unreadable {
                         path,
-                        error: error_chain(&error),
+                        error: crate::describe_chain(&error),
                     }),
                 }
             }
@@ -172,13 +172,3 @@ pub fn commits_only_head_holds(root: &Path, project: &Project) -> Result<usize, 
     Ok(count)
 }
 
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
