@@ -127,7 +127,7 @@ pub fn project_status(root: &Path, project: &Project) -> Result<ProjectStatus, S
     })?;
     status.initialized = true;
 
-    let head = repo.head().map_err(error("HEAD"))?;
+    let mut head = repo.head().map_err(error("HEAD"))?;
     let branch_ref = match &head.kind {
         gix::head::Kind::Symbolic(reference) => Some(reference.name.clone()),
         gix::head::Kind::Unborn(name) => Some(name.clone()),
@@ -161,7 +161,7 @@ pub fn project_status(root: &Path, project: &Project) -> Result<ProjectStatus, S
         }
     }
 
-    count_changes(&repo, &mut status).map_err(error("the worktree status"))?;
+    count_changes(&repo, &mut head, &mut status).map_err(error("the worktree status"))?;
     Ok(status)
 }
 
@@ -226,9 +226,20 @@ fn count_only_in(
 }
 
 /// Counts index and worktree changes the way `git status --porcelain=v1` lists them.
-fn count_changes(repo: &gix::Repository, status: &mut ProjectStatus) -> Result<(), gix::Error> {
+fn count_changes(
+    repo: &gix::Repository,
+    head: &mut gix::Head<'_>,
+    status: &mut ProjectStatus,
+) -> Result<(), gix::Error> {
     let index = repo.index_or_empty()?;
-    let mut staged = staged_paths(repo, &index)?;
+    // `HEAD^{tree}` from the HEAD already read (`head_tree_id_or_empty` would read it again:
+    // a file, its ref and `packed-refs` per project, which adds up over thousands).
+    let head_tree = if head.is_unborn() {
+        repo.empty_tree().id
+    } else {
+        head.peel_to_commit()?.tree_id()?.detach()
+    };
+    let mut staged = staged_paths(repo, head_tree, &index)?;
 
     // `status.showUntrackedFiles` and the file system's capabilities, as `git status` has them.
     let mut options = None;
@@ -273,9 +284,9 @@ fn count_changes(repo: &gix::Repository, status: &mut ProjectStatus) -> Result<(
 /// (`status.renames`, then `diff.renames`, on by default), each listed once by its new path.
 fn staged_paths(
     repo: &gix::Repository,
+    head_tree: ObjectId,
     index: &gix::index::State,
 ) -> Result<HashSet<BString>, gix::Error> {
-    let head_tree = repo.head_tree_id_or_empty()?.detach();
     // The index's cached tree, when valid for every entry and equal to HEAD's tree, proves
     // there is nothing staged without reading a single object (git trusts it the same way).
     if let Some(cached) = index.tree()

@@ -158,6 +158,40 @@ fn every_field_matches_git() {
     );
 }
 
+/// The large-fixture layout (git dirs absorbed under `.git/modules/`, objects borrowed through
+/// alternates, pins from one `update-index`) reads as git reads it, field by field.
+#[test]
+fn shared_fixture_matches_git() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = MetaRepo::build_shared(dir.path(), 16).unwrap();
+    let root = repo.root();
+    let listed = list_projects(root).unwrap();
+    assert_eq!(listed.projects.len(), 16);
+    let statuses = status_all(root, &listed.projects, None);
+    let path_refs: Vec<&str> = listed.projects.iter().map(|p| p.path.as_str()).collect();
+    let truths = git_truth(root, &path_refs).unwrap();
+    for ((project, status), truth) in listed.projects.iter().zip(statuses).zip(&truths) {
+        let status = status.unwrap();
+        let ours = meta_test::GitTruth {
+            path: project.path.clone(),
+            initialized: status.initialized,
+            pinned: hex(project.pinned),
+            head: hex(status.head),
+            on_pin: status.on_pin,
+            branch: status.branch.clone(),
+            detached: status.detached,
+            staged: status.staged,
+            modified: status.modified,
+            untracked: status.untracked,
+            conflicted: status.conflicted,
+            upstream: status.upstream.clone(),
+            ahead: status.ahead,
+            behind: status.behind,
+        };
+        assert_eq!(&ours, truth, "{}", project.path);
+    }
+}
+
 #[test]
 fn status_writes_nothing_anywhere() {
     let dir = tempfile::tempdir().unwrap();

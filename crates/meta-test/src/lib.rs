@@ -6,7 +6,8 @@
 //! untracked, ahead, off the pin, staged, not initialised). [`MetaRepo`] then has one builder per
 //! awkward case (no upstream, a `.gitmodules` entry without a checkout, nested submodules, a
 //! merge conflict, a moved submodule, a URL that differs from `.git/config`, work in a detached
-//! HEAD).
+//! HEAD). [`MetaRepo::build_shared`] makes the same spread of states at 1,000 or 5,000
+//! projects in seconds (one seed history shared through alternates), for the scale benchmark.
 //!
 //! [`git_truth`] asks git itself what it thinks of each project, for tests to compare with.
 //!
