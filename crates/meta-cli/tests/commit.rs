@@ -234,9 +234,25 @@ fn commits_in_each_project_then_records_exactly_the_moved_pins() {
         data["projects"][0]["commit"],
         f.head(&f.dir("repo001")).as_str()
     );
-    let bulk = logged_events(root, "core:state:");
-    assert_eq!(bulk.len(), 2, "{bulk:?}");
-    assert_eq!(bulk[0]["data"]["name"], "commit");
+    // `meta branch` (which made the topic) and `meta commit` each bracket their work.
+    let bulk: Vec<(String, String)> = logged_events(root, "core:state:")
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap().to_owned(),
+                e["data"]["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let named = |ty: &str, name: &str| (ty.to_owned(), name.to_owned());
+    assert_eq!(
+        bulk[bulk.len() - 2..],
+        [
+            named("core:state:enter", "commit"),
+            named("core:state:leave", "commit")
+        ],
+        "{bulk:?}"
+    );
 
     // Commits made with git on the topic branch join the next one; nothing else does.
     let repo002 = f.dir("repo002");

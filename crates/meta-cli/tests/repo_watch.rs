@@ -331,7 +331,9 @@ fn a_change_made_just_before_status_is_always_in_the_answer() {
 #[test]
 fn projects_added_and_removed_while_running_and_an_overflow_resyncs() {
     let dir = tempfile::tempdir().unwrap();
-    let (repo, _daemon) = watched_metarepo(dir.path(), 4, "max_pending = 50");
+    // A long window, so the 200 files below surely fall in one (the cookie makes every answer
+    // fresh regardless).
+    let (repo, _daemon) = watched_metarepo(dir.path(), 4, "debounce_ms = 500\nmax_pending = 50");
     let root = repo.root().to_path_buf();
     let before = assert_warm_is_cold(&root, "start");
 

@@ -171,4 +171,3 @@ pub fn commits_only_head_holds(root: &Path, project: &Project) -> Result<usize, 
     }
     Ok(count)
 }
-
