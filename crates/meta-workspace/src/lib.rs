@@ -12,7 +12,7 @@ pub mod toml_text;
 
 use std::path::{Path, PathBuf};
 
-pub use config::{Config, ConfigError, Durability};
+pub use config::{BridgeConfig, Config, ConfigError, Durability};
 pub use layout::runtime_dir_for;
 
 /// Path of the config file relative to the root; its presence marks a meta-repo.
