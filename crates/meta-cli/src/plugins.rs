@@ -17,10 +17,16 @@ use crate::registry::PluginCommand;
 
 /// Plugins compiled into `meta`, listed here and nowhere else so the CLI and `meta daemon run`
 /// (the same binary) agree on them: `watch`, the file watcher (a service publishing
-/// `core:file:*`; see `watch_service.rs`).
-pub static BUILTIN_PLUGINS: &[BuiltinPlugin] = &[BuiltinPlugin {
-    manifest: crate::watch_service::MANIFEST,
-}];
+/// `core:file:*`; see `watch_service.rs`) and `bridge`, the NATS JetStream bridge (a service
+/// running `meta-bridge`, only while `[bridge] enabled = true`; see `commands/bridge/`).
+pub static BUILTIN_PLUGINS: &[BuiltinPlugin] = &[
+    BuiltinPlugin {
+        manifest: crate::watch_service::MANIFEST,
+    },
+    BuiltinPlugin {
+        manifest: crate::commands::bridge::MANIFEST,
+    },
+];
 
 /// The command surface of DESIGN.md section 2. Plugins may not take these names even before the
 /// command lands here, so no plugin is installed today that a later `meta` would shadow.

@@ -1,0 +1,190 @@
+//! Export: the log is the outbox, the cursor moves only past what the server acknowledged.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::{self, context::PublishAckFuture, context::PublishErrorKind};
+use meta_bridge::{Settings, subject, wire};
+use meta_events::log::{LogCursor, line_sequence};
+
+use crate::session::{SharedState, write_state};
+use crate::{BridgeError, PushReport, WINDOW};
+
+/// How often the cursor file is rewritten while events flow (and always when caught up).
+const CURSOR_EVERY: Duration = Duration::from_millis(250);
+/// Polling the log for new lines: quick right after traffic, slow when idle.
+const POLL_MIN: Duration = Duration::from_millis(2);
+const POLL_MAX: Duration = Duration::from_millis(200);
+
+/// A line read from the log, on its way out.
+struct InFlight {
+    sequence: u64,
+    ack: Option<PublishAckFuture>,
+}
+
+struct Exporter<'a> {
+    js: &'a jetstream::Context,
+    settings: &'a Settings,
+    shared: &'a SharedState,
+    reader: LogCursor,
+    /// Lines up to here were read.
+    read: u64,
+    /// Lines up to here were acknowledged or needed nothing.
+    cursor: u64,
+    persist: bool,
+    persisted: u64,
+    persisted_at: Instant,
+    inflight: VecDeque<InFlight>,
+    report: PushReport,
+}
+
+impl<'a> Exporter<'a> {
+    fn new(
+        js: &'a jetstream::Context,
+        settings: &'a Settings,
+        shared: &'a SharedState,
+        since: Option<u64>,
+    ) -> Result<Self, BridgeError> {
+        let (cursor, persist) = match since {
+            Some(since) => (since.saturating_sub(1), false),
+            None => (settings.files.cursor()?, true),
+        };
+        Ok(Self {
+            js,
+            settings,
+            shared,
+            reader: LogCursor::from_sequence(&settings.events_dir, cursor + 1),
+            read: cursor,
+            cursor,
+            persist,
+            persisted: cursor,
+            persisted_at: Instant::now(),
+            inflight: VecDeque::with_capacity(WINDOW),
+            report: PushReport {
+                cursor,
+                ..PushReport::default()
+            },
+        })
+    }
+
+    /// Reads and sends what the log holds beyond what was read; true if anything was read.
+    async fn pump(&mut self) -> Result<bool, BridgeError> {
+        let mut any = false;
+        while let Some(line) = self.reader.next_line()? {
+            let Some(sequence) = line_sequence(line) else {
+                continue;
+            };
+            if sequence <= self.read {
+                continue;
+            }
+            self.read = sequence;
+            any = true;
+            let outgoing = wire::outgoing(line, &self.settings.node)
+                .ok()
+                .filter(|out| self.settings.export.admits(&out.ty));
+            let ack = match outgoing {
+                None => None,
+                Some(out) => self.send(out).await?,
+            };
+            self.inflight.push_back(InFlight { sequence, ack });
+            if self.inflight.len() >= WINDOW {
+                self.settle_one().await?;
+            }
+        }
+        while !self.inflight.is_empty() {
+            self.settle_one().await?;
+        }
+        self.save_cursor(true)?;
+        Ok(any)
+    }
+
+    async fn send(&mut self, out: wire::Outgoing) -> Result<Option<PublishAckFuture>, BridgeError> {
+        let node = &self.settings.node;
+        let publish = jetstream::message::PublishMessage::build()
+            .payload(bytes::Bytes::from(out.payload))
+            .header("Content-Type", meta_bridge::CONTENT_TYPE)
+            .header(meta_bridge::ORIGIN_HEADER, node.as_str())
+            .message_id(&out.msg_id);
+        let subject = subject::subject(&self.settings.scope, node, &out.ty);
+        match self.js.send_publish(subject, publish).await {
+            Ok(ack) => Ok(Some(ack)),
+            Err(error) if error.kind() == PublishErrorKind::MaxPayloadExceeded => {
+                tracing::warn!(%error, id = %out.msg_id, "event too large for the server; skipped");
+                self.report.skipped_oversize += 1;
+                let mut shared = self.shared.borrow_mut();
+                shared.state.skipped_oversize += 1;
+                shared.dirty = true;
+                Ok(None)
+            }
+            Err(error) => Err(BridgeError::Publish {
+                reason: error.to_string(),
+            }),
+        }
+    }
+
+    async fn settle_one(&mut self) -> Result<(), BridgeError> {
+        let Some(front) = self.inflight.pop_front() else {
+            return Ok(());
+        };
+        if let Some(ack) = front.ack {
+            ack.await.map_err(|e| BridgeError::Publish {
+                reason: e.to_string(),
+            })?;
+            self.report.exported += 1;
+            let mut shared = self.shared.borrow_mut();
+            shared.state.exported += 1;
+            shared.dirty = true;
+        }
+        self.cursor = front.sequence;
+        self.report.cursor = front.sequence;
+        self.save_cursor(false)
+    }
+
+    fn save_cursor(&mut self, now: bool) -> Result<(), BridgeError> {
+        if !self.persist || self.cursor == self.persisted {
+            return Ok(());
+        }
+        if now || self.persisted_at.elapsed() >= CURSOR_EVERY {
+            self.settings.files.set_cursor(self.cursor)?;
+            self.persisted = self.cursor;
+            self.persisted_at = Instant::now();
+        }
+        Ok(())
+    }
+}
+
+/// Follows the log forever; returns the error that stopped it.
+pub(crate) async fn follow(
+    js: &jetstream::Context,
+    settings: &Settings,
+    shared: &SharedState,
+) -> BridgeError {
+    let mut exporter = match Exporter::new(js, settings, shared, None) {
+        Ok(exporter) => exporter,
+        Err(error) => return error,
+    };
+    let mut poll = POLL_MIN;
+    loop {
+        match exporter.pump().await {
+            Ok(true) => {
+                poll = POLL_MIN;
+                write_state(settings, shared);
+            }
+            Ok(false) => poll = (poll * 2).min(POLL_MAX),
+            Err(error) => return error,
+        }
+        tokio::time::sleep(poll).await;
+    }
+}
+
+/// Sends everything up to the end of the log as it is now, then returns.
+pub(crate) async fn drain(
+    js: &jetstream::Context,
+    settings: &Settings,
+    shared: &SharedState,
+    since: Option<u64>,
+) -> Result<PushReport, BridgeError> {
+    let mut exporter = Exporter::new(js, settings, shared, since)?;
+    exporter.pump().await?;
+    Ok(exporter.report)
+}

@@ -1,0 +1,3 @@
+//! The bridge budgets (DESIGN.md section 6) against a loopback nats-server: the measurement
+//! lands in the next commit.
+fn main() {}
