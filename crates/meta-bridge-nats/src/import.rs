@@ -14,6 +14,9 @@ use crate::session::SharedState;
 const BATCH: usize = 256;
 /// How long the daemon gets to log a batch.
 const DAEMON_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the server waits for an acknowledgement before it delivers a message again (a
+/// bridge that died between the daemon's logging and its acknowledgement).
+const ACK_WAIT: Duration = Duration::from_secs(10);
 /// Abandoned nodes' consumers go away by themselves.
 const INACTIVE: Duration = Duration::from_secs(30 * 86_400);
 
@@ -56,7 +59,7 @@ async fn run(
                 durable_name: Some(settings.durable.clone()),
                 deliver_policy,
                 ack_policy: jetstream::consumer::AckPolicy::Explicit,
-                ack_wait: Duration::from_secs(30),
+                ack_wait: ACK_WAIT,
                 max_ack_pending: 10_000,
                 filter_subject: meta_bridge::subject::scope_filter(&settings.scope),
                 inactive_threshold: INACTIVE,

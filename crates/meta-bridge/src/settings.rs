@@ -149,7 +149,9 @@ impl Settings {
             import_start,
             provision: config.provision,
             stream_max_age: duration(&config.stream_max_age, 14 * 86_400),
-            duplicate_window: duration(&config.duplicate_window, 600),
+            // The server refuses a window longer than the stream keeps messages.
+            duplicate_window: duration(&config.duplicate_window, 600)
+                .min(duration(&config.stream_max_age, 14 * 86_400)),
             auth,
             tls_ca: file(env::META_BRIDGE_TLS_CA)?,
             files,
