@@ -68,6 +68,36 @@ fn status(root: &Path) -> Value {
     serde_json::from_slice(&out.stdout).expect("JSON")
 }
 
+/// `meta health --json`'s `bridge` check: (status, message).
+fn health_bridge(root: &Path) -> (String, String) {
+    let out = meta(root)
+        .args(["health", "--json"])
+        .output()
+        .expect("meta runs");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let check = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "bridge")
+        .cloned()
+        .expect("a bridge check while the bridge is on");
+    (
+        check["status"].as_str().unwrap().to_owned(),
+        check["message"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// `meta events tail PREFIX --json FLAG` lines.
+fn tail_count(root: &Path, prefix: &str, flag: &str) -> usize {
+    let out = meta(root)
+        .args(["events", "tail", prefix, "--json", flag])
+        .output()
+        .expect("meta runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    stdout(&out).lines().count()
+}
+
 fn wait_state(root: &Path, state: &str) {
     wait_until(&format!("bridge state {state}"), || {
         status(root)["state"] == state
@@ -200,6 +230,17 @@ fn fan_in_a_thousand_events_arrive_once_with_ids_sources_and_a_contiguous_sequen
     wait_count(b.path(), "acme:build:done", 1000);
     assert_imported_from(a.path(), b.path(), "acme:build:done", "a");
     assert_log_sound(b.path());
+    // Where the bridge shows: tail by origin, the daemon's status, health.
+    assert_eq!(tail_count(b.path(), "acme:build:done", "--remote"), 1000);
+    assert_eq!(tail_count(b.path(), "acme:build:done", "--local"), 0);
+    assert_eq!(tail_count(a.path(), "acme:build:done", "--local"), 1000);
+    let out = meta(b.path())
+        .args(["daemon", "status", "--json"])
+        .output()
+        .unwrap();
+    let daemon: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(daemon["bridge"]["state"], "connected", "{daemon}");
+    assert_eq!(health_bridge(b.path()).0, "pass");
     // A imported none of its own, and B exported none of A's: the stream holds A's 1000 (and
     // each daemon's plugin events).
     assert!(log(a.path()).iter().all(|e| e["metaorigin"] != "a"));
@@ -261,6 +302,9 @@ fn server_down_the_local_bus_goes_on_and_everything_arrives_after_restart() {
     assert!(started.elapsed() < Duration::from_secs(10));
     wait_state(a.path(), "disconnected");
     assert!(status(a.path())["export_backlog"].as_u64().unwrap() >= 1000);
+    let (level, message) = health_bridge(a.path());
+    assert_eq!(level, "warn", "{message}");
+    assert!(message.contains("not connected"), "{message}");
     server.restart();
     wait_count(b.path(), "acme:deploy:done", 1000);
     assert_imported_from(a.path(), b.path(), "acme:deploy:done", "a");
@@ -582,6 +626,7 @@ fn a_retention_gap_is_recorded_as_meta_bridge_gap() {
     assert!(gap["data"]["missing"].as_u64().unwrap() >= 5, "{gap}");
     assert!(of_type(&events, "acme:gap:lost").is_empty());
     assert_eq!(status(b.path())["gaps"], 1);
+    assert_eq!(health_bridge(b.path()).0, "warn");
 }
 
 #[test]

@@ -43,10 +43,14 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
             projects: rows.iter().map(|(p, s)| ProjectJson::new(p, s)).collect(),
             plugins: plugins_summary(&ctx.ui, &workspace),
             events: events.as_ref().ok().cloned(),
+            bridge: bridge_summary(&workspace),
         };
         ctx.ui.print_json(&report)?;
     } else {
         print_text(ctx, &workspace, &rows, &args, events.as_ref().ok())?;
+        if let Some(bridge) = bridge_summary(&workspace) {
+            ctx.ui.print(bridge.one_line(ctx))?;
+        }
     }
     if let Err(error) = events {
         return Err(
@@ -79,6 +83,17 @@ struct Report {
     plugins: Vec<PluginEntry>,
     /// `null` only when the event log cannot be read (then the command fails after printing).
     events: Option<EventSystemStatus>,
+    /// `meta bridge status --json`, when `[bridge] enabled = true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bridge: Option<super::bridge::BridgeReport>,
+}
+
+/// The bridge's state when it is on (`None` when off or unreadable: `meta bridge status` says why).
+fn bridge_summary(workspace: &Workspace) -> Option<super::bridge::BridgeReport> {
+    if !workspace.config().bridge.enabled {
+        return None;
+    }
+    super::bridge::BridgeReport::of(workspace).ok()
 }
 
 /// One project in `meta status --json` (DESIGN.md section 2; fields may be added, never renamed).

@@ -141,3 +141,18 @@ pub(crate) fn push_error(answer: &Value) -> CliError {
         .with_cause(text("error").to_owned())
         .with_hint(hint)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_manifest_is_valid_and_runs_meta_bridge_service() {
+        let manifest =
+            meta_plugin::Manifest::parse(MANIFEST, std::path::Path::new("builtin")).unwrap();
+        assert_eq!(manifest.name, "bridge");
+        let service = manifest.service.unwrap();
+        assert_eq!(service.exec, ["meta", "bridge", "service"]);
+        assert!(manifest.commands.is_empty());
+    }
+}

@@ -104,6 +104,35 @@ impl BridgeReport {
         })
     }
 
+    /// One line for `meta status` and `meta daemon status`.
+    pub fn one_line(&self, ctx: &Ctx<'_>) -> String {
+        use std::fmt::Write as _;
+        let ui = &ctx.ui;
+        let style = match self.state.as_str() {
+            "connected" => styles::OK,
+            "error" => styles::ERROR,
+            _ => styles::DIM,
+        };
+        let mut line = format!(
+            "{} {} as {} to {}; export backlog {}",
+            ui.paint(styles::EMPHASIS, "bridge:"),
+            ui.paint(style, &self.state),
+            self.node.as_deref().unwrap_or("?"),
+            self.servers.join(", "),
+            self.export_backlog
+        );
+        if self.gaps > 0 {
+            let _ = write!(line, "; {} gaps", self.gaps);
+        }
+        if self.state != "connected"
+            && let Some(error) = &self.last_error
+        {
+            let _ = write!(line, " ({error})");
+        }
+        line.push('\n');
+        line
+    }
+
     /// A few lines for people.
     pub fn render(&self, ctx: &Ctx<'_>) -> String {
         use std::fmt::Write as _;
