@@ -12,9 +12,11 @@ use crate::{BridgeError, PushReport, WINDOW};
 
 /// How often the cursor file is rewritten while events flow (and always when caught up).
 const CURSOR_EVERY: Duration = Duration::from_millis(250);
-/// Polling the log for new lines: quick right after traffic, slow when idle.
+/// Looking at the log for new lines: quick right after traffic; when idle, only when the daemon
+/// publishes something (see [`wake_on_publish`]) or, for lines appended without a daemon, now
+/// and then.
 const POLL_MIN: Duration = Duration::from_millis(2);
-const POLL_MAX: Duration = Duration::from_millis(200);
+const POLL_MAX: Duration = Duration::from_secs(5);
 
 /// A line read from the log, on its way out.
 struct InFlight {
@@ -158,6 +160,7 @@ pub(crate) async fn follow(
     js: &jetstream::Context,
     settings: &Settings,
     shared: &SharedState,
+    wake: &tokio::sync::Notify,
 ) -> BridgeError {
     let mut exporter = match Exporter::new(js, settings, shared, None) {
         Ok(exporter) => exporter,
@@ -173,7 +176,10 @@ pub(crate) async fn follow(
             Ok(false) => poll = (poll * 2).min(POLL_MAX),
             Err(error) => return error,
         }
-        tokio::time::sleep(poll).await;
+        tokio::select! {
+            () = wake.notified() => {}
+            () = tokio::time::sleep(poll) => {}
+        }
     }
 }
 
@@ -187,4 +193,32 @@ pub(crate) async fn drain(
     let mut exporter = Exporter::new(js, settings, shared, since)?;
     exporter.pump().await?;
     Ok(exporter.report)
+}
+
+/// A thread subscribed to the daemon's bus that wakes the exporter whenever an event is
+/// published (everything the daemon logs is published right after), so an idle bridge sleeps
+/// instead of polling the log. It lives as long as the service; the subscription reconnects by
+/// itself when the daemon restarts.
+pub(crate) fn wake_on_publish(settings: &Settings) -> std::sync::Arc<tokio::sync::Notify> {
+    let notify = std::sync::Arc::new(tokio::sync::Notify::new());
+    let wake = std::sync::Arc::clone(&notify);
+    let client = meta_events::Client::new(settings.bus.clone());
+    let spawned = std::thread::Builder::new()
+        .name("bridge-wake".to_owned())
+        .spawn(move || {
+            let Ok(mut subscription) = client.subscribe(&[""]) else {
+                return;
+            };
+            loop {
+                match subscription.recv_ref(None) {
+                    Ok(Some(_)) => wake.notify_one(),
+                    Ok(None) => {}
+                    Err(_) => return,
+                }
+            }
+        });
+    if let Err(error) = spawned {
+        tracing::warn!(%error, "cannot start the wake-up thread; the log is polled instead");
+    }
+    notify
 }

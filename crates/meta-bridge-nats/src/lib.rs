@@ -26,7 +26,7 @@ use meta_workspace::{ConfigError, Workspace};
 pub use session::run_service;
 
 /// Publishes in flight at most.
-pub const WINDOW: usize = 256;
+pub const WINDOW: usize = 512;
 
 /// Why the bridge stopped or could not do what it was asked.
 #[derive(Debug, thiserror::Error)]

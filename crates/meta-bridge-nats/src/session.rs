@@ -165,11 +165,12 @@ async fn service(settings: &Settings) -> Result<(), BridgeError> {
         .borrow_mut()
         .set_state(BridgeState::DISCONNECTED, None);
     let writer = state_writer(settings, Rc::clone(&shared));
+    let wake = export::wake_on_publish(settings);
     let work = async {
         let mut delay = RETRY_FIRST;
         loop {
             let started = Instant::now();
-            let error = session(settings, &shared).await;
+            let error = session(settings, &shared, &wake).await;
             let auth = error.is_auth();
             tracing::warn!(%error, "bridge session ended");
             let kind = if auth {
@@ -213,7 +214,11 @@ pub(crate) fn write_state(settings: &Settings, shared: &SharedState) {
 }
 
 /// One connection: returns the error that ended it.
-async fn session(settings: &Settings, shared: &SharedState) -> BridgeError {
+async fn session(
+    settings: &Settings,
+    shared: &SharedState,
+    wake: &tokio::sync::Notify,
+) -> BridgeError {
     let violation = Arc::new(Mutex::new(None));
     let client = match connect(settings, Arc::clone(&violation)).await {
         Ok(client) => client,
@@ -227,7 +232,7 @@ async fn session(settings: &Settings, shared: &SharedState) -> BridgeError {
     shared.borrow_mut().set_state(BridgeState::CONNECTED, None);
     write_state(settings, shared);
     let error = tokio::select! {
-        error = export::follow(&js, settings, shared) => error,
+        error = export::follow(&js, settings, shared, wake) => error,
         error = import::follow(&stream, settings, shared) => error,
     };
     drop(client);

@@ -25,23 +25,44 @@ pub enum NotExported {
     Unreadable,
 }
 
-/// The wire form of a local log line, or why it has none.
+/// The attributes export needs, read without copying the rest of the line.
+#[derive(serde::Deserialize)]
+struct Head<'a> {
+    #[serde(rename = "type", borrow)]
+    ty: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    source: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    id: std::borrow::Cow<'a, str>,
+    metaorigin: Option<serde::de::IgnoredAny>,
+}
+
+/// The wire form of a local log line, or why it has none: the line as logged with
+/// `"metaorigin":"<node>"` added as its last attribute (the line is a compact JSON object, so the
+/// attribute goes before its closing brace; node names need no escaping).
 pub fn outgoing(line: &[u8], node: &str) -> Result<Outgoing, NotExported> {
-    let mut event: Map<String, Value> =
-        serde_json::from_slice(line).map_err(|_| NotExported::Unreadable)?;
-    if event.contains_key(ORIGIN_EXT) {
+    let head: Head<'_> = serde_json::from_slice(line).map_err(|_| NotExported::Unreadable)?;
+    if head.metaorigin.is_some() {
         return Err(NotExported::Imported);
     }
-    let text = |key: &str| event.get(key).and_then(Value::as_str).map(str::to_owned);
-    let (Some(ty), Some(source), Some(id)) = (text("type"), text("source"), text("id")) else {
+    let body = line.trim_ascii_end();
+    let Some(open) = body.strip_suffix(b"}") else {
         return Err(NotExported::Unreadable);
     };
-    event.insert(ORIGIN_EXT.to_owned(), Value::String(node.to_owned()));
-    let payload = serde_json::to_vec(&event).map_err(|_| NotExported::Unreadable)?;
+    let mut payload = Vec::with_capacity(body.len() + ORIGIN_EXT.len() + node.len() + 8);
+    payload.extend_from_slice(open);
+    if open.trim_ascii_end() != b"{" {
+        payload.push(b',');
+    }
+    payload.extend_from_slice(b"\"");
+    payload.extend_from_slice(ORIGIN_EXT.as_bytes());
+    payload.extend_from_slice(b"\":\"");
+    payload.extend_from_slice(node.as_bytes());
+    payload.extend_from_slice(b"\"}");
     Ok(Outgoing {
-        ty,
+        ty: head.ty.into_owned(),
         payload,
-        msg_id: msg_id(node, &source, &id),
+        msg_id: msg_id(node, &head.source, &head.id),
     })
 }
 
@@ -137,6 +158,12 @@ mod tests {
         let imported = serde_json::to_vec(&back.event).unwrap();
         assert_eq!(outgoing(&imported, "b"), Err(NotExported::Imported));
         assert_eq!(outgoing(b"{", "a"), Err(NotExported::Unreadable));
+        // Only a top-level `metaorigin` makes an event foreign; the wire form stays valid JSON.
+        let nested = br#"{"id":"1","source":"/s","type":"a:b","data":{"metaorigin":"x"}}"#;
+        let out = outgoing(nested, "n").unwrap();
+        let value: Value = serde_json::from_slice(&out.payload).unwrap();
+        assert_eq!(value["metaorigin"], "n");
+        assert_eq!(value["data"]["metaorigin"], "x");
     }
 
     #[test]

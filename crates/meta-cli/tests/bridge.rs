@@ -188,6 +188,20 @@ fn assert_log_sound(root: &Path) {
     }
 }
 
+/// The local events of `root`'s log the default filter exports.
+fn exportable(root: &Path) -> u64 {
+    log(root)
+        .iter()
+        .filter(|e| e.get("metaorigin").is_none())
+        .filter(|e| {
+            let t = e["type"].as_str().unwrap();
+            !["core:system:", "core:file:", "meta:"]
+                .iter()
+                .any(|p| t.starts_with(p))
+        })
+        .count() as u64
+}
+
 /// A's events as B imported them: same ids and sources, origin `a`, the origin's sequence kept.
 fn assert_imported_from(a: &Path, b: &Path, prefix: &str, origin: &str) {
     let a_events = log(a);
@@ -247,13 +261,9 @@ fn fan_in_a_thousand_events_arrive_once_with_ids_sources_and_a_contiguous_sequen
     wait_until("A's backlog drains", || {
         status(a.path())["export_backlog"] == 0
     });
-    let plugin_events = of_type(&log(a.path()), "core:plugin:")
-        .iter()
-        .chain(of_type(&log(b.path()), "core:plugin:").iter())
-        .filter(|e| e.get("metaorigin").is_none())
-        .count() as u64;
+    let exportable = exportable(a.path()) + exportable(b.path());
     wait_until("the stream count settles", || {
-        server.stream_messages("META_T") == Some(1000 + plugin_events)
+        server.stream_messages("META_T") == Some(exportable)
     });
 }
 
@@ -442,21 +452,7 @@ fn a_mesh_of_three_nodes_logs_each_event_once_and_never_loops() {
         assert_log_sound(dir.path());
     }
     // Nothing was exported twice: the stream holds what the three produced.
-    let local_exports: u64 = nodes
-        .iter()
-        .map(|(_, d)| {
-            log(d.path())
-                .iter()
-                .filter(|e| e.get("metaorigin").is_none())
-                .filter(|e| {
-                    let t = e["type"].as_str().unwrap();
-                    !t.starts_with("core:system:")
-                        && !t.starts_with("core:file:")
-                        && !t.starts_with("meta:")
-                })
-                .count() as u64
-        })
-        .sum();
+    let local_exports: u64 = nodes.iter().map(|(_, d)| exportable(d.path())).sum();
     assert_eq!(server.stream_messages("META_T"), Some(local_exports));
 }
 
