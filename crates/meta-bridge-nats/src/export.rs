@@ -47,10 +47,13 @@ impl<'a> Exporter<'a> {
         shared: &'a SharedState,
         since: Option<u64>,
     ) -> Result<Self, BridgeError> {
-        let (cursor, persist) = match since {
+        let (mut cursor, persist) = match since {
             Some(since) => (since.saturating_sub(1), false),
             None => (settings.files.cursor()?, true),
         };
+        if persist && cursor > 0 {
+            cursor = record_export_gap(settings, shared, cursor)?;
+        }
         Ok(Self {
             js,
             settings,
@@ -78,6 +81,10 @@ impl<'a> Exporter<'a> {
             };
             if sequence <= self.read {
                 continue;
+            }
+            if self.persist && self.read > 0 && sequence > self.read + 1 {
+                // The log's sequence is contiguous: retention removed these before we read them.
+                emit_gap(self.settings, self.shared, self.read + 1, sequence - 1);
             }
             self.read = sequence;
             any = true;
@@ -153,6 +160,49 @@ impl<'a> Exporter<'a> {
         }
         Ok(())
     }
+}
+
+/// The log's retention removed events after `cursor` that were never exported (the cap of
+/// `[bridge].max_backlog_bytes` was reached): records `meta:bridge:gap` and returns the cursor
+/// moved past them.
+fn record_export_gap(
+    settings: &Settings,
+    shared: &SharedState,
+    cursor: u64,
+) -> Result<u64, BridgeError> {
+    let oldest = meta_events::log::list_segments(&settings.events_dir)?
+        .first()
+        .map_or(0, |s| s.first);
+    if oldest <= cursor + 1 {
+        return Ok(cursor);
+    }
+    let (from, to) = (cursor + 1, oldest - 1);
+    emit_gap(settings, shared, from, to);
+    settings.files.set_cursor(to)?;
+    Ok(to)
+}
+
+/// Logs `meta:bridge:gap` for local events `from..=to` that were removed unexported.
+fn emit_gap(settings: &Settings, shared: &SharedState, from: u64, to: u64) {
+    tracing::warn!(from, to, "the log dropped events before they were exported");
+    let event = meta_events::Event::new(
+        meta_bridge::GAP_TYPE,
+        Some(serde_json::json!({
+            "direction": "export",
+            "from_sequence": from,
+            "to_sequence": to,
+            "missing": to - from + 1,
+        })),
+    )
+    .map(|e| e.with_source(meta_bridge::SOURCE));
+    if let (Ok(event), Ok(workspace)) = (event, meta_workspace::Workspace::open(&settings.root))
+        && let Err(error) = meta_events::emit(&workspace, event)
+    {
+        tracing::warn!(%error, "cannot log the export gap");
+    }
+    let mut shared = shared.borrow_mut();
+    shared.state.gaps += 1;
+    shared.dirty = true;
 }
 
 /// Follows the log forever; returns the error that stopped it.

@@ -68,6 +68,8 @@ pub struct Settings {
     pub tls_ca: Option<PathBuf>,
     pub files: BridgeFiles,
     pub events_dir: PathBuf,
+    /// The meta-repo's root.
+    pub root: PathBuf,
     /// The daemon's endpoints (imports go through its control socket).
     pub bus: meta_workspace::BusEndpoints,
 }
@@ -156,6 +158,7 @@ impl Settings {
             tls_ca: file(env::META_BRIDGE_TLS_CA)?,
             files,
             events_dir: workspace.events_dir(),
+            root: workspace.root().to_path_buf(),
             bus: workspace.bus_endpoints(),
         })
     }

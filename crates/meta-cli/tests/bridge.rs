@@ -707,3 +707,69 @@ fn the_bridge_table_is_checked_like_every_other_key() {
         "{err}"
     );
 }
+
+/// A down server for a while, a log that rotates every few events and keeps one segment:
+/// returns (A, B) once A published 100 `acme:rotate:n` while the server was down and it is up
+/// again.
+fn rotate_while_down(
+    server: &mut NatsServer,
+    bridge_extra: &str,
+) -> (tempfile::TempDir, tempfile::TempDir, [DaemonGuard; 2]) {
+    let small_log = "[events]\nlog_max_bytes = 2000\nlog_keep = 1";
+    let a = machine("a", &server.url(), &format!("{bridge_extra}\n{small_log}"));
+    let b = machine("b", &server.url(), "");
+    let guards = [start_daemon(a.path(), &[]), start_daemon(b.path(), &[])];
+    wait_state(a.path(), "connected");
+    wait_state(b.path(), "connected");
+    wait_until("A's first export", || {
+        status(a.path())["export_backlog"] == 0
+    });
+    server.stop();
+    publish(a.path(), "acme:rotate:n", 100);
+    wait_count(a.path(), "acme:rotate:n", 1);
+    server.restart();
+    (a, b, guards)
+}
+
+#[test]
+fn the_log_keeps_segments_the_exporter_has_not_passed() {
+    let Some(mut server) = NatsServer::start() else {
+        return;
+    };
+    let (a, b, _guards) = rotate_while_down(&mut server, "");
+    wait_count(b.path(), "acme:rotate:n", 100);
+    // A's log has rotated those segments away since; B holds each of them once, in order.
+    let b_log = log(b.path());
+    let order: Vec<i64> = of_type(&b_log, "acme:rotate:n")
+        .iter()
+        .map(|e| e["data"]["i"].as_i64().unwrap())
+        .collect();
+    assert_eq!(order, (0..100).collect::<Vec<_>>());
+    assert_log_sound(b.path());
+    // Once exported, the kept segments go at the next rotation.
+    publish(a.path(), "acme:rotate:after", 30);
+    wait_count(b.path(), "acme:rotate:after", 30);
+    let segments = std::fs::read_dir(a.path().join(".meta/events"))
+        .unwrap()
+        .count();
+    assert!(segments < 10, "{segments} segments kept (100 events took about 15)");
+}
+
+#[test]
+fn past_the_backlog_cap_the_log_drops_segments_and_records_an_export_gap() {
+    let Some(mut server) = NatsServer::start() else {
+        return;
+    };
+    let (a, b, _guards) = rotate_while_down(&mut server, "max_backlog_bytes = 1");
+    // The exporter finds the gap when its session starts again.
+    wait_count(a.path(), "meta:bridge:gap", 1);
+    let events = log(a.path());
+    let gap = of_type(&events, "meta:bridge:gap")[0];
+    assert_eq!(gap["data"]["direction"], "export", "{gap}");
+    assert!(gap["data"]["missing"].as_u64().unwrap() > 0, "{gap}");
+    publish(a.path(), "acme:rotate:after", 1);
+    wait_count(b.path(), "acme:rotate:after", 1);
+    assert!(of_type(&log(b.path()), "acme:rotate:n").len() < 100);
+    assert_log_sound(b.path());
+    assert_eq!(health_bridge(a.path()).0, "warn");
+}

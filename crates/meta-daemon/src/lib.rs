@@ -211,7 +211,11 @@ impl Daemon {
         // else by now; until ours is written, there is none.
         state::remove(&run_dir);
         let config = &workspace.config().events;
-        let log = LogWriter::open(&workspace.events_dir(), LogConfig::from(config))?;
+        let mut log = LogWriter::open(&workspace.events_dir(), LogConfig::from(config))?;
+        let bridge = &workspace.config().bridge;
+        if bridge.enabled {
+            log.retain_for(workspace.bridge_cursor_path(), bridge.max_backlog_bytes);
+        }
         if log.repaired_bytes() > 0 {
             tracing::warn!(
                 bytes = log.repaired_bytes(),

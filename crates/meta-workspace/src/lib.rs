@@ -115,6 +115,12 @@ impl Workspace {
         self.state_dir().join("events")
     }
 
+    /// `.meta/bridge/export.cursor`: the last local sequence the bridge exported; the log keeps
+    /// what lies after it (up to `[bridge].max_backlog_bytes`).
+    pub fn bridge_cursor_path(&self) -> PathBuf {
+        self.state_dir().join("bridge").join("export.cursor")
+    }
+
     /// `.meta/run/`: the daemon lock, log lock and state file.
     pub fn run_dir(&self) -> PathBuf {
         self.state_dir().join("run")
