@@ -752,7 +752,10 @@ fn the_log_keeps_segments_the_exporter_has_not_passed() {
     let segments = std::fs::read_dir(a.path().join(".meta/events"))
         .unwrap()
         .count();
-    assert!(segments < 10, "{segments} segments kept (100 events took about 15)");
+    assert!(
+        segments < 10,
+        "{segments} segments kept (100 events took about 15)"
+    );
 }
 
 #[test]

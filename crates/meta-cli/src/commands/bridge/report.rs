@@ -50,9 +50,15 @@ impl BridgeReport {
             .ok()
             .and_then(|s| s.last_sequence)
             .unwrap_or(0);
-        let node = std::env::var(env::META_BRIDGE_NODE)
-            .ok()
+        let last = files.state().unwrap_or_default();
+        // The service's own name first (its environment may differ from this command's).
+        let node = Some(last.node.clone())
             .filter(|n| !n.is_empty())
+            .or_else(|| {
+                std::env::var(env::META_BRIDGE_NODE)
+                    .ok()
+                    .filter(|n| !n.is_empty())
+            })
             .or_else(|| {
                 std::fs::read_to_string(files.node_path())
                     .ok()
@@ -67,7 +73,6 @@ impl BridgeReport {
         } else {
             "none"
         };
-        let last = files.state().unwrap_or_default();
         let alive = last.pid.filter(|pid| is_alive(*pid));
         let (state, last_error) = if !config.enabled {
             ("disabled".to_owned(), last.last_error.clone())
