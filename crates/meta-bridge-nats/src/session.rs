@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -42,12 +43,20 @@ impl Shared {
     }
 }
 
-/// Connects with the settings' credentials; a permissions violation reported later by the
-/// server is kept in `violation`.
-async fn connect(
-    settings: &Settings,
-    violation: Arc<Mutex<Option<String>>>,
-) -> Result<async_nats::Client, BridgeError> {
+/// What the client's event callback (on its own task) tells the session.
+#[derive(Default)]
+struct Link {
+    /// A server error (a permissions violation) seen since the last look.
+    violation: Mutex<Option<String>>,
+    /// The connection is lost (the client reconnects by itself meanwhile).
+    down: AtomicBool,
+}
+
+/// How often the session looks at [`Link::down`].
+const LINK_EVERY: Duration = Duration::from_secs(2);
+
+/// Connects with the settings' credentials; what the server says later lands in `link`.
+async fn connect(settings: &Settings, link: Arc<Link>) -> Result<async_nats::Client, BridgeError> {
     let mut options = match &settings.auth {
         Auth::None => async_nats::ConnectOptions::new(),
         Auth::Token(token) => async_nats::ConnectOptions::new().token(token.clone()),
@@ -71,13 +80,18 @@ async fn connect(
         .name(format!("meta-bridge {}", settings.node))
         .connection_timeout(Duration::from_secs(5))
         .event_callback(move |event| {
-            let violation = Arc::clone(&violation);
+            let link = Arc::clone(&link);
             async move {
-                if let async_nats::Event::ServerError(error) = event {
-                    let text = error.to_string();
-                    if let Ok(mut slot) = violation.lock() {
-                        *slot = Some(text);
+                match event {
+                    async_nats::Event::ServerError(error) => {
+                        let text = error.to_string();
+                        if let Ok(mut slot) = link.violation.lock() {
+                            *slot = Some(text);
+                        }
                     }
+                    async_nats::Event::Disconnected => link.down.store(true, Ordering::SeqCst),
+                    async_nats::Event::Connected => link.down.store(false, Ordering::SeqCst),
+                    _ => {}
                 }
             }
         });
@@ -219,7 +233,7 @@ async fn session(
     shared: &SharedState,
     wake: &tokio::sync::Notify,
 ) -> BridgeError {
-    let violation = Arc::new(Mutex::new(None));
+    let violation = Arc::new(Link::default());
     let client = match connect(settings, Arc::clone(&violation)).await {
         Ok(client) => client,
         Err(error) => return error,
@@ -234,14 +248,39 @@ async fn session(
     let error = tokio::select! {
         error = export::follow(&js, settings, shared, wake) => error,
         error = import::follow(&stream, settings, shared) => error,
+        never = watch_link(settings, shared, &violation) => match never {},
     };
     drop(client);
     with_violation(error, &violation)
 }
 
+enum Never {}
+
+/// Shows a lost connection in the state at once, not only when a publish or the consumer
+/// notices (an idle bridge would stay `connected` for a while); back to `connected` when the
+/// client is in again.
+async fn watch_link(settings: &Settings, shared: &SharedState, link: &Link) -> Never {
+    loop {
+        tokio::time::sleep(LINK_EVERY).await;
+        let down = link.down.load(Ordering::SeqCst);
+        let state = shared.borrow().state.state.clone();
+        if down && state == BridgeState::CONNECTED {
+            let server = settings.urls.join(", ");
+            shared.borrow_mut().set_state(
+                BridgeState::DISCONNECTED,
+                Some(format!("lost the connection to {server}; reconnecting")),
+            );
+            write_state(settings, shared);
+        } else if !down && state == BridgeState::DISCONNECTED {
+            shared.borrow_mut().set_state(BridgeState::CONNECTED, None);
+            write_state(settings, shared);
+        }
+    }
+}
+
 /// A publish that timed out because the server refused the subject is a permissions error.
-fn with_violation(error: BridgeError, violation: &Arc<Mutex<Option<String>>>) -> BridgeError {
-    let seen = violation.lock().ok().and_then(|mut v| v.take());
+fn with_violation(error: BridgeError, violation: &Link) -> BridgeError {
+    let seen = violation.violation.lock().ok().and_then(|mut v| v.take());
     match seen {
         Some(text) if !error.is_auth() => BridgeError::Auth {
             reason: format!("{text} (then: {error})"),
@@ -261,7 +300,7 @@ pub(crate) async fn push(
         dirty: false,
     }));
     let work = async {
-        let violation = Arc::new(Mutex::new(None));
+        let violation = Arc::new(Link::default());
         let client = connect(settings, Arc::clone(&violation)).await?;
         let js = context(client);
         stream(&js, settings)

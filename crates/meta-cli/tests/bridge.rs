@@ -311,6 +311,8 @@ fn server_down_the_local_bus_goes_on_and_everything_arrives_after_restart() {
     wait_count(a.path(), "acme:deploy:done", 1000);
     assert!(started.elapsed() < Duration::from_secs(10));
     wait_state(a.path(), "disconnected");
+    // B, idle, notices too.
+    wait_state(b.path(), "disconnected");
     assert!(status(a.path())["export_backlog"].as_u64().unwrap() >= 1000);
     let (level, message) = health_bridge(a.path());
     assert_eq!(level, "warn", "{message}");
