@@ -778,3 +778,117 @@ fn past_the_backlog_cap_the_log_drops_segments_and_records_an_export_gap() {
     assert_log_sound(b.path());
     assert_eq!(health_bridge(a.path()).0, "warn");
 }
+
+/// A CA and a server certificate for 127.0.0.1 in `dir` (openssl): (ca.pem, server.pem, server.key).
+fn tls_files(dir: &Path) -> Option<(std::path::PathBuf, std::path::PathBuf, std::path::PathBuf)> {
+    let run = |args: &[&str]| {
+        std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").ok()?;
+    let made = run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=meta test CA",
+    ]) && run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]) && run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+    ]);
+    made.then(|| {
+        (
+            dir.join("ca.pem"),
+            dir.join("server.pem"),
+            dir.join("server.key"),
+        )
+    })
+}
+
+#[test]
+fn tls_with_the_ca_from_the_environment_carries_events() {
+    let certs = tempfile::tempdir().unwrap();
+    let Some((ca, cert, key)) = tls_files(certs.path()) else {
+        // openssl is part of the CI image; without it there is no certificate to test with.
+        assert!(
+            std::env::var("CI").is_err(),
+            "openssl is needed to make test certificates"
+        );
+        return;
+    };
+    let config = format!(
+        "tls {{ cert_file: \"{}\", key_file: \"{}\" }}\n",
+        cert.display(),
+        key.display()
+    );
+    let Some(server) = NatsServer::start_with(Some(&config)) else {
+        return;
+    };
+    let url = format!("tls://127.0.0.1:{}", server.port);
+    let a = machine("a", &url, "");
+    let b = machine("b", &url, "");
+    let ca_env = [("META_BRIDGE_TLS_CA", ca.to_str().unwrap())];
+    let _da = start_daemon(a.path(), &ca_env);
+    let _db = start_daemon(b.path(), &ca_env);
+    wait_state(a.path(), "connected");
+    wait_state(b.path(), "connected");
+    publish(a.path(), "acme:secure:event", 10);
+    wait_count(b.path(), "acme:secure:event", 10);
+    assert_imported_from(a.path(), b.path(), "acme:secure:event", "a");
+    // Without the CA the server's certificate is not trusted: refused, never sent in clear.
+    let c = machine("c", &url, "");
+    let _dc = start_daemon(c.path(), &[]);
+    wait_until("c fails to connect", || {
+        let s = status(c.path());
+        s["service_pid"].is_u64()
+            && s["state"] == "disconnected"
+            && s["last_error"]
+                .as_str()
+                .is_some_and(|e| e.contains("cannot reach the NATS server"))
+    });
+    let error = status(c.path())["last_error"]
+        .as_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(
+        error.contains("tls") || error.contains("certificate"),
+        "{error}"
+    );
+}
