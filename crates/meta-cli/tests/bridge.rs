@@ -498,11 +498,20 @@ fn assert_error_without_spinning_or_leaking(root: &Path, secret: &str) {
     let report = status(root);
     assert!(report["last_error"].as_str().is_some(), "{report}");
     let out = meta(root).args(["bridge", "status"]).output().unwrap();
-    for text in [
-        report.to_string(),
-        stdout(&out),
-        std::fs::read_to_string(root.join(".meta/bridge/state.json")).unwrap(),
-    ] {
+    let mut texts = vec![report.to_string(), stdout(&out), stderr(&out)];
+    // Every file the daemon and the bridge write (state, logs of the daemon and its services).
+    let mut dirs = vec![root.join(".meta")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().filter_map(Result::ok) {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                texts.push(String::from_utf8_lossy(&bytes).into_owned());
+            }
+        }
+    }
+    for text in texts {
         assert!(!text.contains(secret), "the secret leaked: {text}");
     }
 }
