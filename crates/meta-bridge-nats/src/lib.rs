@@ -45,6 +45,10 @@ pub enum BridgeError {
     Connect { urls: String, reason: String },
     #[error("the NATS server refused the login: {reason}")]
     Auth { reason: String },
+    #[error(
+        "TLS with the NATS server failed (is META_BRIDGE_TLS_CA the CA that signed its certificate?): {reason}"
+    )]
+    Tls { reason: String },
     #[error("cannot set up the stream `{stream}`: {reason}")]
     Stream { stream: String, reason: String },
     #[error("publishing failed: {reason}")]
@@ -56,11 +60,12 @@ pub enum BridgeError {
 }
 
 impl BridgeError {
-    /// Errors that retrying soon will not fix (credentials, permissions): the service waits long
+    /// Errors that retrying soon will not fix (credentials, permissions, an untrusted
+    /// certificate): state `error`, and the service waits long
     /// between attempts instead of spinning.
     pub fn is_auth(&self) -> bool {
         match self {
-            BridgeError::Auth { .. } => true,
+            BridgeError::Auth { .. } | BridgeError::Tls { .. } => true,
             BridgeError::Publish { reason }
             | BridgeError::Stream { reason, .. }
             | BridgeError::Import { reason } => {

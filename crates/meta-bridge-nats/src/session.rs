@@ -114,6 +114,9 @@ async fn connect(settings: &Settings, link: Arc<Link>) -> Result<async_nats::Cli
             K::AuthorizationViolation | K::Authentication => BridgeError::Auth {
                 reason: e.to_string(),
             },
+            K::Tls => BridgeError::Tls {
+                reason: e.to_string(),
+            },
             _ => BridgeError::Connect {
                 urls: urls.clone(),
                 reason: e.to_string(),

@@ -100,6 +100,9 @@ fn usage() -> ExitCode {
 }
 
 fn kind(error: &BridgeError) -> &'static str {
+    if matches!(error, BridgeError::Tls { .. }) {
+        return "tls";
+    }
     if error.is_auth() {
         return "auth";
     }

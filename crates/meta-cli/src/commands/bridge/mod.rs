@@ -124,6 +124,10 @@ pub(crate) fn push_error(answer: &Value) -> CliError {
             "the NATS server refused the bridge".to_owned(),
             "check META_BRIDGE_CREDS, META_BRIDGE_USER/META_BRIDGE_PASSWORD or META_BRIDGE_TOKEN, and that this node may publish `meta.<scope>.<node>.>`",
         ),
+        "tls" => (
+            "the NATS server's certificate is not trusted".to_owned(),
+            "set META_BRIDGE_TLS_CA to the PEM file of the CA that signed it",
+        ),
         "connect" => (
             "cannot reach the NATS server".to_owned(),
             "check [bridge].url in meta/metarepo.toml and that the server runs",
