@@ -55,8 +55,12 @@ pub enum BridgeError {
     Publish { reason: String },
     #[error("importing failed: {reason}")]
     Import { reason: String },
-    #[error("{left} events were still not exported after {}s", timeout.as_secs_f64())]
-    Timeout { left: u64, timeout: Duration },
+    #[error("{left} events were still not exported after {}s{}", timeout.as_secs_f64(), last_error.as_ref().map(|e| format!(" (last attempt: {e})")).unwrap_or_default())]
+    Timeout {
+        left: u64,
+        timeout: Duration,
+        last_error: Option<String>,
+    },
 }
 
 impl BridgeError {

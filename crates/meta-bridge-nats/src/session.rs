@@ -302,7 +302,7 @@ pub(crate) async fn push(
         state: BridgeState::default(),
         dirty: false,
     }));
-    let work = async {
+    let attempt = || async {
         let violation = Arc::new(Link::default());
         let client = connect(settings, Arc::clone(&violation)).await?;
         let js = context(client);
@@ -312,6 +312,24 @@ pub(crate) async fn push(
         export::drain(&js, settings, &shared, since)
             .await
             .map_err(|e| with_violation(e, &violation))
+    };
+    // A server that is restarting gets the whole timeout: failures that may pass are retried
+    // (what went out stays out: the cursor moved), refusals end at once.
+    let last_error = RefCell::new(None);
+    let work = async {
+        let mut delay = RETRY_FIRST;
+        loop {
+            match attempt().await {
+                Ok(report) => return Ok(report),
+                Err(error) if error.is_auth() => return Err(error),
+                Err(error) => {
+                    tracing::debug!(%error, "push attempt failed; retrying");
+                    *last_error.borrow_mut() = Some(error.to_string());
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(RETRY_CAP);
+                }
+            }
+        }
     };
     if let Ok(result) = tokio::time::timeout(timeout, work).await {
         return result;
@@ -328,5 +346,6 @@ pub(crate) async fn push(
     Err(BridgeError::Timeout {
         left: last.saturating_sub(cursor),
         timeout,
+        last_error: last_error.into_inner(),
     })
 }

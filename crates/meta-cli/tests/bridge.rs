@@ -696,6 +696,10 @@ fn bridge_push_without_a_daemon_exports_everything_or_fails_loudly() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("error:") && err.contains("hint:"), "{err}");
+    // It kept trying for the whole timeout (a restarting server gets that long), then said
+    // what is left and why.
+    assert!(err.contains("1 events are not exported yet"), "{err}");
+    assert!(err.contains("last attempt"), "{err}");
     // The event stays in the log for the next push.
     assert_eq!(status(a.path())["export_backlog"], 1);
     server.restart();
