@@ -9,7 +9,7 @@ use meta_plugin::Catalog;
 use meta_workspace::{Workspace, env};
 
 use crate::error::{CliError, CliResult};
-use crate::plugins::{self, BUILTIN_PLUGINS, RESERVED};
+use crate::plugins::{self, RESERVED};
 use crate::registry::{Origin, Registry};
 use crate::ui::{ColorChoice, Ui};
 
@@ -281,7 +281,7 @@ fn load_plugins(
             return Err(error.to_string());
         }
     };
-    let catalog = Catalog::load(&workspace, BUILTIN_PLUGINS);
+    let catalog = Catalog::load(&workspace, plugins::builtins(workspace.config()));
     let conflicts = registry.add_plugin_commands(&catalog, &RESERVED);
     if report {
         for problem in &catalog.problems {

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `meta` binary. One test binary (this file) with a module per area
 //! keeps link time down.
 
+mod bridge;
 mod change;
 mod commit;
 mod common;

@@ -46,6 +46,7 @@
 
 mod component;
 mod fds;
+mod import;
 mod memory;
 
 use std::io;
@@ -180,6 +181,8 @@ pub struct Daemon {
     signal_ids: Vec<signal_hook::SigId>,
     started: Instant,
     version: String,
+    /// Events from other machines already logged (the `import` op).
+    imports: import::Imports,
     _lock: LockGuard,
 }
 
@@ -208,7 +211,11 @@ impl Daemon {
         // else by now; until ours is written, there is none.
         state::remove(&run_dir);
         let config = &workspace.config().events;
-        let log = LogWriter::open(&workspace.events_dir(), LogConfig::from(config))?;
+        let mut log = LogWriter::open(&workspace.events_dir(), LogConfig::from(config))?;
+        let bridge = &workspace.config().bridge;
+        if bridge.enabled {
+            log.retain_for(workspace.bridge_cursor_path(), bridge.max_backlog_bytes);
+        }
         if log.repaired_bytes() > 0 {
             tracing::warn!(
                 bytes = log.repaired_bytes(),
@@ -319,6 +326,7 @@ impl Daemon {
             signal_ids,
             started: Instant::now(),
             version: options.version,
+            imports: import::Imports::default(),
             _lock: lock,
         };
         let state = DaemonState {
@@ -542,6 +550,7 @@ impl Daemon {
                 (value, false)
             }
             "stop" => (json!({"ok": true, "stopping": true}), true),
+            "import" => (self.import(&request), false),
             _ => {
                 let mut components = std::mem::take(&mut self.components);
                 let result = components
@@ -573,6 +582,38 @@ impl Daemon {
                 }
             }
         }
+    }
+
+    /// `{"op": "import", "events": [...]}` from the bridge: logs the events not yet logged (a
+    /// new local `sequence` each) and answers once they are written, so the bridge acknowledges
+    /// them to the server only then.
+    fn import(&mut self, request: &Value) -> Value {
+        let log_dir = self.pipeline.log_dir().to_path_buf();
+        let accepted = match self.imports.accept(&log_dir, request) {
+            Ok(accepted) => accepted,
+            Err(error) => return json!({"ok": false, "error": error}),
+        };
+        // What is already in the batch goes first, so the batch holds only these events.
+        self.pipeline.commit(&mut self.sockets);
+        let rejected = self.pipeline.rejected;
+        for line in &accepted.lines {
+            self.pipeline.accept(line);
+        }
+        let published = self.pipeline.published;
+        self.pipeline.commit(&mut self.sockets);
+        let imported = self.pipeline.published - published;
+        if imported == 0 && !accepted.lines.is_empty() {
+            for line in &accepted.lines {
+                self.imports.forget(line);
+            }
+            return json!({"ok": false, "error": "the events could not be logged"});
+        }
+        json!({
+            "ok": true,
+            "imported": imported,
+            "duplicates": accepted.duplicates,
+            "invalid": accepted.invalid + (self.pipeline.rejected - rejected),
+        })
     }
 
     /// The report a control `status` request gets.

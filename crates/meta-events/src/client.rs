@@ -281,9 +281,20 @@ pub fn emit(workspace: &Workspace, mut event: Event) -> Result<Emitted, EmitErro
     let run_dir = workspace.run_dir();
     let events_dir = workspace.events_dir();
     let config = LogConfig::from(&workspace.config().events);
+    // The bridge's retention guard applies to embedded appends too (CI: `meta bridge push`).
+    let bridge = &workspace.config().bridge;
+    let retain = bridge
+        .enabled
+        .then(|| (workspace.bridge_cursor_path(), bridge.max_backlog_bytes));
     match lock::lock_for_emit(&run_dir)? {
         EmitLock::Embedded { daemon, log } => {
-            let emitted = append(&events_dir, config, json.as_bytes(), Route::Embedded)?;
+            let emitted = append(
+                &events_dir,
+                config,
+                retain.clone(),
+                json.as_bytes(),
+                Route::Embedded,
+            )?;
             drop((log, daemon));
             Ok(emitted)
         }
@@ -308,7 +319,13 @@ pub fn emit(workspace: &Workspace, mut event: Event) -> Result<Emitted, EmitErro
                         found.route = Route::Daemon;
                         return Ok(found);
                     }
-                    let emitted = append(&events_dir, config, json.as_bytes(), Route::Fallback)?;
+                    let emitted = append(
+                        &events_dir,
+                        config,
+                        retain.clone(),
+                        json.as_bytes(),
+                        Route::Fallback,
+                    )?;
                     drop((log, daemon));
                     return Ok(emitted);
                 }
@@ -348,10 +365,14 @@ fn find_line(cursor: &mut LogCursor, needle: &[u8]) -> Result<Option<Emitted>, L
 fn append(
     events_dir: &std::path::Path,
     config: LogConfig,
+    retain: Option<(std::path::PathBuf, u64)>,
     json: &[u8],
     route: Route,
 ) -> Result<Emitted, EmitError> {
     let mut writer = LogWriter::open(events_dir, config)?;
+    if let Some((cursor_file, max_bytes)) = retain {
+        writer.retain_for(cursor_file, max_bytes);
+    }
     let sequence = writer.next_sequence();
     let mut time = [0u8; crate::time::LEN];
     let fill = Fill {

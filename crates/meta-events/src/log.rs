@@ -359,6 +359,16 @@ pub struct LogWriter {
     segments: VecDeque<PathBuf>,
     repaired: u64,
     syncer: Option<Syncer>,
+    /// Segments an exporter has not passed are kept beyond `keep` (see [`LogWriter::retain_for`]).
+    retain: Option<Retain>,
+}
+
+/// The bridge's retention guard: the exporter's cursor file and how many bytes of segments past
+/// `keep` may wait for it.
+#[derive(Debug, Clone)]
+struct Retain {
+    cursor_file: PathBuf,
+    max_bytes: u64,
 }
 
 impl std::fmt::Debug for LogWriter {
@@ -408,7 +418,50 @@ impl LogWriter {
             segments: listed,
             repaired,
             syncer,
+            retain: None,
         })
+    }
+
+    /// Keeps segments holding events after the sequence written in `cursor_file` (the bridge's
+    /// export cursor: the last event the server has) even past `keep`, up to `max_bytes` more;
+    /// beyond that they go as before and the exporter records the gap (DESIGN.md section 11).
+    pub fn retain_for(&mut self, cursor_file: PathBuf, max_bytes: u64) {
+        self.retain = Some(Retain {
+            cursor_file,
+            max_bytes,
+        });
+    }
+
+    /// Should the oldest segment wait for the exporter? `extra` segments are already past `keep`.
+    fn retained(&self, extra: usize) -> bool {
+        let Some(retain) = &self.retain else {
+            return false;
+        };
+        let cursor: u64 = std::fs::read_to_string(&retain.cursor_file)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or(0);
+        // The oldest segment ends where the next one starts.
+        let Some(next_first) = self
+            .segments
+            .get(1)
+            .and_then(|p| p.file_name())
+            .and_then(|n| n.to_str())
+            .and_then(parse_segment_name)
+        else {
+            return false;
+        };
+        if cursor + 1 >= next_first {
+            return false;
+        }
+        let waiting: u64 = self
+            .segments
+            .iter()
+            .take(extra)
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum();
+        waiting <= retain.max_bytes
     }
 
     /// The sequence the next appended event gets.
@@ -515,6 +568,9 @@ impl LogWriter {
         self.size = 0;
         self.segments.push_back(path);
         while self.segments.len() > self.config.keep {
+            if self.retained(self.segments.len() - self.config.keep) {
+                break;
+            }
             if let Some(old) = self.segments.pop_front() {
                 match std::fs::remove_file(&old) {
                     Ok(()) => {}

@@ -22,6 +22,9 @@ pub struct Config {
     pub events: EventsConfig,
     #[serde(default)]
     pub watch: WatchConfig,
+    /// `[bridge]`: the team's bus through NATS JetStream (DESIGN.md section 11).
+    #[serde(default)]
+    pub bridge: BridgeConfig,
     /// `[plugins.<name>]` tables, by plugin name.
     #[serde(default)]
     pub plugins: BTreeMap<String, PluginConfig>,
@@ -132,6 +135,86 @@ impl Default for WatchConfig {
     }
 }
 
+/// `[bridge]` (DESIGN.md section 11). Committed, so it names servers and rules, never secrets:
+/// credentials come from the environment only.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BridgeConfig {
+    pub enabled: bool,
+    /// Server URLs, `nats://` or `tls://`, tried in turn.
+    pub url: Vec<String>,
+    /// `[a-z0-9_-]{1,32}`: subjects `meta.<scope>.…`, stream `META_<SCOPE>`.
+    pub scope: String,
+    /// Type prefixes exported (the subscription rule: `""` is everything), then the denied ones.
+    pub export: Vec<String>,
+    pub export_deny: Vec<String>,
+    pub import: Vec<String>,
+    pub import_deny: Vec<String>,
+    /// Where a new machine starts importing: `"new"`, `"all"` or a duration like `"24h"`.
+    pub import_start: String,
+    /// Create the stream and this machine's durable consumer when missing.
+    pub provision: bool,
+    pub stream_max_age: String,
+    pub duplicate_window: String,
+    /// Log segments the exporter has not passed are kept up to this many bytes beyond
+    /// `[events].log_keep`; past it they go and a `meta:bridge:gap` event says what was skipped.
+    pub max_backlog_bytes: u64,
+}
+
+impl Default for BridgeConfig {
+    fn default() -> Self {
+        let strings = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        Self {
+            enabled: false,
+            url: strings(&["nats://127.0.0.1:4222"]),
+            scope: "meta".to_owned(),
+            export: strings(&[""]),
+            export_deny: strings(&["core:file:", "core:system:", "meta:"]),
+            import: strings(&[""]),
+            import_deny: strings(&["core:file:", "core:system:", "meta:"]),
+            import_start: "new".to_owned(),
+            provision: true,
+            stream_max_age: "14d".to_owned(),
+            duplicate_window: "10m".to_owned(),
+            max_backlog_bytes: 1024 * 1024 * 1024,
+        }
+    }
+}
+
+/// The rule `[bridge].scope` follows.
+pub const SCOPE_RULE: &str = "1 to 32 of `a-z`, `0-9`, `_` and `-`";
+
+/// Is `scope` a valid `[bridge].scope` (it becomes a subject token and part of a stream name)?
+pub fn is_valid_scope(scope: &str) -> bool {
+    (1..=32).contains(&scope.len())
+        && scope
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+/// Parses a duration like `500ms`, `30s`, `10m`, `24h` or `14d` (one number, one unit).
+pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().ok()?;
+    let millis = match unit {
+        "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    Some(std::time::Duration::from_millis(
+        number.checked_mul(millis)?,
+    ))
+}
+
+/// What `parse_duration` accepts, for error messages.
+pub const DURATION_RULE: &str =
+    "a whole number and a unit: `ms`, `s`, `m`, `h` or `d` (like `30s`, `10m`, `14d`)";
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PluginConfig {
@@ -193,6 +276,7 @@ impl Config {
             },
             events: EventsConfig::default(),
             watch: WatchConfig::default(),
+            bridge: BridgeConfig::default(),
             plugins: BTreeMap::new(),
         }
     }
@@ -230,6 +314,11 @@ impl Config {
 
     /// Is the plugin `name` enabled? Plugins without a table are enabled by default.
     pub fn plugin_enabled(&self, name: &str) -> bool {
+        // The built-in `bridge` plugin follows `[bridge] enabled` (off by default): it talks to a
+        // server, so it runs only when the meta-repo asks for it.
+        if name == "bridge" && !self.bridge.enabled {
+            return false;
+        }
         self.plugins.get(name).is_none_or(|p| p.enabled)
     }
 
@@ -338,6 +427,95 @@ impl Config {
                     );
                 }
                 Ok(_) => {}
+            }
+        }
+        self.validate_bridge(&fail)
+    }
+
+    /// `[bridge]`: each key checked, as the others are, even while the bridge is off (so turning
+    /// it on never reveals an old mistake).
+    fn validate_bridge(
+        &self,
+        fail: &dyn Fn(&str, String) -> Result<(), ConfigError>,
+    ) -> Result<(), ConfigError> {
+        let bridge = &self.bridge;
+        if !is_valid_scope(&bridge.scope) {
+            return fail(
+                "bridge.scope",
+                format!("`{}` is not a valid scope ({SCOPE_RULE})", bridge.scope),
+            );
+        }
+        if bridge.enabled && bridge.url.is_empty() {
+            return fail(
+                "bridge.url",
+                "names no server; give at least one, like [\"nats://127.0.0.1:4222\"]".to_owned(),
+            );
+        }
+        for url in &bridge.url {
+            let scheme_ok = ["nats://", "tls://"].iter().any(|s| url.starts_with(s));
+            if !scheme_ok || url.len() <= "nats://".len() {
+                return fail(
+                    "bridge.url",
+                    format!(
+                        "`{url}` is not a server URL like `nats://host:4222` or `tls://host:4222`"
+                    ),
+                );
+            }
+            if url.contains('@') {
+                return fail(
+                    "bridge.url",
+                    format!(
+                        "`{url}` carries credentials; this file is committed. Use META_BRIDGE_USER and META_BRIDGE_PASSWORD, META_BRIDGE_TOKEN or META_BRIDGE_CREDS instead"
+                    ),
+                );
+            }
+        }
+        for (key, prefixes) in [
+            ("bridge.export", &bridge.export),
+            ("bridge.export_deny", &bridge.export_deny),
+            ("bridge.import", &bridge.import),
+            ("bridge.import_deny", &bridge.import_deny),
+        ] {
+            for prefix in prefixes {
+                let ok = prefix.is_empty()
+                    || prefix.trim_end_matches(':').split(':').all(|seg| {
+                        !seg.is_empty()
+                            && seg.bytes().all(|b| {
+                                b.is_ascii_lowercase()
+                                    || b.is_ascii_digit()
+                                    || b == b'_'
+                                    || b == b'-'
+                            })
+                    });
+                if !ok {
+                    return fail(
+                        key,
+                        format!(
+                            "`{prefix}` is not a type prefix (segments of `a-z`, `0-9`, `_`, `-` joined by `:`, like `acme:build:`; `\"\"` is every type)"
+                        ),
+                    );
+                }
+            }
+        }
+        let start = bridge.import_start.as_str();
+        if start != "new" && start != "all" && parse_duration(start).is_none() {
+            return fail(
+                "bridge.import_start",
+                format!("`{start}` is neither `new`, `all` nor a duration ({DURATION_RULE})"),
+            );
+        }
+        for (key, value) in [
+            ("bridge.stream_max_age", &bridge.stream_max_age),
+            ("bridge.duplicate_window", &bridge.duplicate_window),
+        ] {
+            match parse_duration(value) {
+                Some(d) if !d.is_zero() => {}
+                _ => {
+                    return fail(
+                        key,
+                        format!("`{value}` is not a duration above zero ({DURATION_RULE})"),
+                    );
+                }
             }
         }
         Ok(())
@@ -540,6 +718,57 @@ mod tests {
             .is_ok()
         );
         assert!(parse(&format!("{base}tcp = \"localhost\"\n")).is_err());
+    }
+
+    #[test]
+    fn bridge_defaults_and_precise_errors() {
+        let config = parse("[metarepo]\nname = \"x\"\n").unwrap();
+        assert!(!config.bridge.enabled);
+        assert_eq!(config.bridge.export_deny[0], "core:file:");
+        let config = parse(
+            "[metarepo]\nname = \"x\"\n[bridge]\nenabled = true\nurl = [\"tls://n:4222\"]\nscope = \"acme\"\nimport_start = \"24h\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.bridge.scope, "acme");
+        for (text, key, words) in [
+            ("scope = \"Acme\"", "bridge.scope", "not a valid scope"),
+            ("url = [\"http://x\"]", "bridge.url", "not a server URL"),
+            (
+                "url = [\"nats://u:p@x:4222\"]",
+                "bridge.url",
+                "META_BRIDGE_USER",
+            ),
+            ("import_start = \"soon\"", "bridge.import_start", "duration"),
+            (
+                "stream_max_age = \"0s\"",
+                "bridge.stream_max_age",
+                "above zero",
+            ),
+            ("export = [\"Acme:\"]", "bridge.export", "not a type prefix"),
+        ] {
+            let error =
+                parse(&format!("[metarepo]\nname = \"x\"\n[bridge]\n{text}\n")).unwrap_err();
+            assert_eq!(error.key(), Some(key), "{text}");
+            assert!(error.to_string().contains(words), "{text}: {error}");
+            assert!(error.to_string().contains(":4:"), "{text}: {error}");
+        }
+        let error = parse("[metarepo]\nname = \"x\"\n[bridge]\npassword = \"x\"\n").unwrap_err();
+        assert_eq!(error.key(), Some("password"));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(
+            parse_duration("500ms"),
+            Some(std::time::Duration::from_millis(500))
+        );
+        assert_eq!(
+            parse_duration("14d"),
+            Some(std::time::Duration::from_secs(14 * 86_400))
+        );
+        assert_eq!(parse_duration("10"), None);
+        assert_eq!(parse_duration("m"), None);
+        assert_eq!(parse_duration("1w"), None);
     }
 
     #[test]

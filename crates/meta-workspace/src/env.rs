@@ -31,3 +31,18 @@ pub const XDG_RUNTIME_DIR: &str = "XDG_RUNTIME_DIR";
 pub fn flag(name: &str) -> bool {
     std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0" && v != "false")
 }
+
+/// The bridge (DESIGN.md section 11): this machine's node name (else generated once and kept in
+/// `.meta/bridge/node`).
+pub const META_BRIDGE_NODE: &str = "META_BRIDGE_NODE";
+/// The bridge's credentials, from the environment only: a NATS `.creds` file…
+pub const META_BRIDGE_CREDS: &str = "META_BRIDGE_CREDS";
+/// …or a user and password…
+pub const META_BRIDGE_USER: &str = "META_BRIDGE_USER";
+pub const META_BRIDGE_PASSWORD: &str = "META_BRIDGE_PASSWORD";
+/// …or a token.
+pub const META_BRIDGE_TOKEN: &str = "META_BRIDGE_TOKEN";
+/// A PEM file of CA certificates the bridge trusts for `tls://` servers.
+pub const META_BRIDGE_TLS_CA: &str = "META_BRIDGE_TLS_CA";
+/// Where `meta` finds the `meta-bridge` program (default: beside the running `meta`, then PATH).
+pub const META_BRIDGE_BIN: &str = "META_BRIDGE_BIN";

@@ -12,7 +12,7 @@ pub mod toml_text;
 
 use std::path::{Path, PathBuf};
 
-pub use config::{Config, ConfigError, Durability};
+pub use config::{BridgeConfig, Config, ConfigError, Durability};
 pub use layout::runtime_dir_for;
 
 /// Path of the config file relative to the root; its presence marks a meta-repo.
@@ -113,6 +113,12 @@ impl Workspace {
     /// `.meta/events/`: the event log.
     pub fn events_dir(&self) -> PathBuf {
         self.state_dir().join("events")
+    }
+
+    /// `.meta/bridge/export.cursor`: the last local sequence the bridge exported; the log keeps
+    /// what lies after it (up to `[bridge].max_backlog_bytes`).
+    pub fn bridge_cursor_path(&self) -> PathBuf {
+        self.state_dir().join("bridge").join("export.cursor")
     }
 
     /// `.meta/run/`: the daemon lock, log lock and state file.

@@ -273,11 +273,27 @@ fn stop(ctx: &mut Ctx<'_>, workspace: &Workspace) -> CliResult {
 
 fn show_status(ctx: &mut Ctx<'_>, workspace: &Workspace, json: bool) -> CliResult {
     let report = status::daemon_status(workspace, status::STATUS_TIMEOUT)?;
+    // The bridge (DESIGN.md section 11), when it is on: its service reports through its files.
+    let bridge = if workspace.config().bridge.enabled {
+        Some(super::bridge::BridgeReport::of(workspace)?)
+    } else {
+        None
+    };
     if json {
-        ctx.ui.print_json(&report)?;
+        let mut value = serde_json::to_value(&report).unwrap_or_default();
+        if let (Some(bridge), serde_json::Value::Object(map)) = (&bridge, &mut value) {
+            map.insert(
+                "bridge".into(),
+                serde_json::to_value(bridge).unwrap_or_default(),
+            );
+        }
+        ctx.ui.print_json(&value)?;
         return Ok(ExitCode::SUCCESS);
     }
     ctx.ui.print(render_status(ctx, &report))?;
+    if let Some(bridge) = &bridge {
+        ctx.ui.print(bridge.one_line(ctx))?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -54,6 +54,12 @@ enum EventsCommand {
         /// One JSON event per line, as in the log.
         #[arg(long)]
         json: bool,
+        /// Only events made on this machine (no `metaorigin`; see `meta bridge`).
+        #[arg(long, conflicts_with = "remote")]
+        local: bool,
+        /// Only events the bridge imported from other machines (with `metaorigin`).
+        #[arg(long)]
+        remote: bool,
     },
 }
 
@@ -70,7 +76,12 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
             since,
             follow,
             json,
-        } => tail(ctx, &prefixes, since.as_deref(), follow, json),
+            local,
+            remote,
+        } => {
+            let origin = (local || remote).then_some(remote);
+            tail(ctx, &prefixes, since.as_deref(), follow, json, origin)
+        }
     }
 }
 
@@ -128,6 +139,7 @@ fn tail(
     since: Option<&str>,
     follow: bool,
     json: bool,
+    origin: Option<bool>,
 ) -> CliResult {
     let since = match since {
         None => 1,
@@ -155,6 +167,7 @@ fn tail(
         prefixes,
         last: since.saturating_sub(1),
         ui: ctx.ui.clone(),
+        origin,
     };
     let mut cursor = LogCursor::from_sequence(&events_dir, since);
     printer.drain_log(&mut cursor)?;
@@ -199,6 +212,8 @@ struct Printer<W: Write> {
     /// Highest sequence already shown or passed over: nothing at or below it is shown again.
     last: u64,
     ui: crate::ui::Ui,
+    /// `--remote` (`Some(true)`: only imported events) or `--local` (`Some(false)`).
+    origin: Option<bool>,
 }
 
 impl<W: Write> Printer<W> {
@@ -212,7 +227,7 @@ impl<W: Write> Printer<W> {
                 continue;
             }
             self.last = sequence;
-            if self.json && self.prefixes.is_empty() {
+            if self.json && self.prefixes.is_empty() && self.origin.is_none() {
                 self.out.write_all(line)?;
                 self.out.write_all(b"\n")?;
                 continue;
@@ -229,6 +244,11 @@ impl<W: Write> Printer<W> {
     }
 
     fn print(&mut self, event: &Event, json: &str) -> Result<(), CliError> {
+        if let Some(remote) = self.origin
+            && event.metadata().contains_key(meta_bridge::ORIGIN_EXT) != remote
+        {
+            return Ok(());
+        }
         if self.json {
             writeln!(self.out, "{json}")?;
             return Ok(());

@@ -4,6 +4,7 @@
 mod abandon;
 mod branch;
 mod branches;
+pub(crate) mod bridge;
 mod check;
 mod commit;
 mod completions;
@@ -146,6 +147,11 @@ pub static BUILTINS: &[Builtin] = &[
         events,
         "events",
         "Publish events, or show the event log and follow the bus"
+    ),
+    builtin!(
+        bridge,
+        "bridge",
+        "Share events across machines through NATS JetStream: status, push (CI), resend"
     ),
     builtin!(
         daemon,

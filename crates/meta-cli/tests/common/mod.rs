@@ -1,6 +1,7 @@
 //! Helpers shared by the end-to-end tests.
 
 pub mod daemon;
+pub mod nats;
 pub mod repos;
 pub mod zmtp;
 

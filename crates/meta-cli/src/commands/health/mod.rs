@@ -5,6 +5,7 @@
 //! print in. A check that does not apply (say, `bus-roundtrip` without a daemon) says so
 //! through `applies` and is left out.
 
+mod bridge;
 mod bus_roundtrip;
 mod config;
 mod daemon;
@@ -50,6 +51,7 @@ const CHECKS: &[Check] = &[
     bus_roundtrip::CHECK,
     plugins::CHECK,
     watch_limit::CHECK,
+    bridge::CHECK,
 ];
 
 /// One check: its name in the JSON, whether it applies here, and the function running it.

@@ -130,6 +130,7 @@ fn report(
             projects: rows,
             plugins,
             events: events.as_ref().ok().cloned(),
+            bridge: bridge_summary(workspace),
         };
         ctx.ui.print_json(&report)?;
     } else {
@@ -142,6 +143,9 @@ fn report(
             events.as_ref().ok(),
         );
         ctx.ui.print(text)?;
+        if let Some(bridge) = bridge_summary(workspace) {
+            ctx.ui.print(bridge.one_line(ctx))?;
+        }
     }
     if let Err(error) = events {
         return Err(
@@ -173,6 +177,17 @@ struct Report<'a> {
     plugins: Vec<PluginEntry>,
     /// `null` only when the event log cannot be read (then the command fails after printing).
     events: Option<EventSystemStatus>,
+    /// `meta bridge status --json`, when `[bridge] enabled = true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bridge: Option<super::bridge::BridgeReport>,
+}
+
+/// The bridge's state when it is on (`None` when off or unreadable: `meta bridge status` says why).
+fn bridge_summary(workspace: &Workspace) -> Option<super::bridge::BridgeReport> {
+    if !workspace.config().bridge.enabled {
+        return None;
+    }
+    super::bridge::BridgeReport::of(workspace).ok()
 }
 
 /// What selection needs to know of a project (path, name, group), from its record.
