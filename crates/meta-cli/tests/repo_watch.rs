@@ -490,3 +490,64 @@ fn bulk_commands_announce_themselves_even_when_they_fail() {
     };
     assert_eq!(states, [pair("exec"), pair("branch")].concat());
 }
+
+#[test]
+fn status_watch_on_a_terminal_redraws_and_quits_on_ctrl_c() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, _daemon) = watched_metarepo(dir.path(), 3, "");
+    let root = repo.root().to_path_buf();
+    let project = repo.projects()[0].path.clone();
+    let meta_bin = assert_cmd::cargo::cargo_bin("meta");
+    // `script` gives meta a terminal; what meta draws comes out on script's stdout, and a
+    // Ctrl-C typed on script's stdin reaches meta as the terminal's SIGINT.
+    let mut child = std::process::Command::new("script")
+        .current_dir(&root)
+        .env("TERM", "xterm")
+        .args(["-qfec"])
+        .arg(format!("'{}' status --watch", meta_bin.display()))
+        .arg("/dev/null")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut screen = Vec::new();
+    let mut read_until = |what: &str, done: &dyn Fn(&str) -> bool| {
+        wait_until(what, || {
+            screen.extend(rx.try_iter().flatten());
+            done(&String::from_utf8_lossy(&screen))
+        });
+    };
+    // The first view: the screen cleared, the projects, and the footer.
+    read_until("the first view", &|s| {
+        s.matches("\x1b[2J").count() == 1 && s.contains("Ctrl-C quits")
+    });
+    git_here(&root.join(&project), &["checkout", "-q", "-b", "on-screen"]);
+    read_until("a redraw showing the new branch", &|s| {
+        s.matches("\x1b[2J").count() >= 2
+            && s.rsplit("\x1b[2J")
+                .next()
+                .is_some_and(|last| last.contains("on-screen"))
+    });
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"\x03").unwrap();
+    stdin.flush().unwrap();
+    let mut status = None;
+    wait_until("meta status --watch to quit on Ctrl-C", || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    });
+    // `script -e` exits with meta's status: Ctrl-C is a clean end.
+    assert_eq!(status.unwrap().code(), Some(0));
+}
