@@ -98,7 +98,9 @@ fn advance_remote(remote: &str, scratch: &Path, n: usize) {
 #[test]
 fn warm_status_equals_cold_after_random_git_operations_and_events_say_what_changed() {
     let dir = tempfile::tempdir().unwrap();
-    let (repo, _daemon) = watched_metarepo(dir.path(), 7, "");
+    // A long window: each step's changes are one batch even on a loaded machine (the cookie
+    // of the `meta status` right after a step closes the window at once, so nothing waits).
+    let (repo, _daemon) = watched_metarepo(dir.path(), 7, "debounce_ms = 500");
     let root = repo.root().to_path_buf();
     let scratch = dir.path().join("scratch");
     std::fs::create_dir_all(&scratch).unwrap();
