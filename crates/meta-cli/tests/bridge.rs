@@ -98,6 +98,16 @@ fn tail_count(root: &Path, prefix: &str, flag: &str) -> usize {
     stdout(&out).lines().count()
 }
 
+/// Two machines `a` and `b` on `server`, each with its daemon running and its bridge connected.
+fn two_connected(server: &NatsServer) -> (tempfile::TempDir, tempfile::TempDir, [DaemonGuard; 2]) {
+    let a = machine("a", &server.url(), "");
+    let b = machine("b", &server.url(), "");
+    let daemons = [start_daemon(a.path(), &[]), start_daemon(b.path(), &[])];
+    wait_state(a.path(), "connected");
+    wait_state(b.path(), "connected");
+    (a, b, daemons)
+}
+
 fn wait_state(root: &Path, state: &str) {
     wait_until(&format!("bridge state {state}"), || {
         status(root)["state"] == state
@@ -234,12 +244,8 @@ fn fan_in_a_thousand_events_arrive_once_with_ids_sources_and_a_contiguous_sequen
     let Some(server) = NatsServer::start() else {
         return;
     };
-    let a = machine("a", &server.url(), "");
-    let b = machine("b", &server.url(), "");
-    let _da = start_daemon(a.path(), &[]);
-    let _db = start_daemon(b.path(), &[]);
-    wait_state(a.path(), "connected");
-    wait_state(b.path(), "connected");
+    // Bound last, so the daemons stop before their folders go.
+    let (a, b, _daemons) = two_connected(&server);
     publish(a.path(), "acme:build:done", 1000);
     wait_count(b.path(), "acme:build:done", 1000);
     assert_imported_from(a.path(), b.path(), "acme:build:done", "a");
@@ -298,12 +304,8 @@ fn server_down_the_local_bus_goes_on_and_everything_arrives_after_restart() {
     let Some(mut server) = NatsServer::start() else {
         return;
     };
-    let a = machine("a", &server.url(), "");
-    let b = machine("b", &server.url(), "");
-    let _da = start_daemon(a.path(), &[]);
-    let _db = start_daemon(b.path(), &[]);
-    wait_state(a.path(), "connected");
-    wait_state(b.path(), "connected");
+    // Bound last, so the daemons stop before their folders go.
+    let (a, b, _daemons) = two_connected(&server);
     server.stop();
     let started = Instant::now();
     publish(a.path(), "acme:deploy:done", 1000);
@@ -329,12 +331,8 @@ fn server_killed_mid_stream_loses_nothing_and_repeats_are_absorbed() {
     let Some(mut server) = NatsServer::start() else {
         return;
     };
-    let a = machine("a", &server.url(), "");
-    let b = machine("b", &server.url(), "");
-    let _da = start_daemon(a.path(), &[]);
-    let _db = start_daemon(b.path(), &[]);
-    wait_state(a.path(), "connected");
-    wait_state(b.path(), "connected");
+    // Bound last, so the daemons stop before their folders go.
+    let (a, b, _daemons) = two_connected(&server);
     let root = a.path().to_path_buf();
     let publisher = std::thread::spawn(move || publish(&root, "acme:load:tick", 5000));
     wait_until("export under way", || {
@@ -574,12 +572,8 @@ fn an_event_too_large_for_the_server_is_skipped_and_counted_and_the_next_goes_ou
     let Some(server) = NatsServer::start_with(Some("max_payload: 65536\n")) else {
         return;
     };
-    let a = machine("a", &server.url(), "");
-    let b = machine("b", &server.url(), "");
-    let _da = start_daemon(a.path(), &[]);
-    let _db = start_daemon(b.path(), &[]);
-    wait_state(a.path(), "connected");
-    wait_state(b.path(), "connected");
+    // Bound last, so the daemons stop before their folders go.
+    let (a, b, _daemons) = two_connected(&server);
     let workspace = meta_workspace::Workspace::open(a.path()).unwrap();
     let publisher = meta_events::Client::for_workspace(&workspace)
         .publisher()
