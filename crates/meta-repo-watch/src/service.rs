@@ -169,15 +169,9 @@ fn cookie_prefix() -> String {
     format!("{COOKIE_PREFIX}{}-", std::process::id())
 }
 
-/// The superproject's git dir: `.git`, or where a `.git` file points.
+/// The superproject's git dir: `.git`, or where a `.git` file points (as the watcher finds it).
 fn git_dir_of(root: &Path) -> PathBuf {
-    let dot_git = root.join(".git");
-    if let Ok(text) = std::fs::read_to_string(&dot_git)
-        && let Some(target) = text.strip_prefix("gitdir:")
-    {
-        return root.join(target.trim());
-    }
-    dot_git
+    meta_watch::git_dir_of(root).unwrap_or_else(|| root.join(".git"))
 }
 
 /// Cookies a killed service left behind (only one service serves a meta-repo: `bind` saw to it).
@@ -266,9 +260,10 @@ fn spawn_acceptor(
 
 fn read_question(stream: &UnixStream) -> Result<(), String> {
     let _ = stream.set_read_timeout(Some(REQUEST_TIMEOUT));
+    // One line, of at most 64 KiB.
     let mut line = String::new();
-    BufReader::new(stream)
-        .take_line(&mut line)
+    BufReader::new(std::io::Read::take(stream, 64 * 1024))
+        .read_line(&mut line)
         .map_err(|e| format!("cannot read the question: {e}"))?;
     let request: serde_json::Value =
         serde_json::from_str(&line).map_err(|e| format!("the question is not JSON: {e}"))?;
@@ -278,19 +273,6 @@ fn read_question(stream: &UnixStream) -> Result<(), String> {
             "unknown op `{op}` (the status socket answers `status`)"
         )),
         None => Err("the question has no `op`".to_owned()),
-    }
-}
-
-/// Reads one line of at most 64 KiB.
-trait TakeLine {
-    fn take_line(self, line: &mut String) -> std::io::Result<()>;
-}
-
-impl<R: std::io::Read> TakeLine for BufReader<R> {
-    fn take_line(self, line: &mut String) -> std::io::Result<()> {
-        std::io::Read::take(self, 64 * 1024)
-            .read_line(line)
-            .map(drop)
     }
 }
 

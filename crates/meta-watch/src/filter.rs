@@ -70,7 +70,7 @@ impl Filter {
             let git_dir = if meta.is_dir() {
                 Some(dot_git)
             } else {
-                git_dir_from_file(&dot_git, &abs)
+                crate::git_dir_of(&abs)
             };
             // `info/exclude` patterns are relative to the worktree root, not the git dir. An
             // unreadable file is skipped, as git skips it.
@@ -221,13 +221,6 @@ pub(crate) fn join(dir: &str, name: &str) -> String {
 pub(crate) fn is_below(path: &str, dir: &str) -> bool {
     dir.is_empty() && !path.is_empty()
         || path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/'
-}
-
-/// The git dir a `.git` file points at (`gitdir: <path>`, relative to the worktree).
-fn git_dir_from_file(dot_git: &Path, worktree: &Path) -> Option<PathBuf> {
-    let text = std::fs::read_to_string(dot_git).ok()?;
-    let target = text.strip_prefix("gitdir:")?.trim();
-    Some(worktree.join(target))
 }
 
 #[cfg(test)]

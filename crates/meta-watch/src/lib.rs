@@ -58,6 +58,14 @@ mod unsupported {
 /// Cookie files start with this (created by whoever needs a barrier, in a watched git dir).
 pub const COOKIE_PREFIX: &str = "meta-cookie-";
 
+/// The git dir of the work tree `worktree` when its `.git` is a file (`gitdir: <path>`, relative
+/// to the work tree), as `git submodule` leaves an absorbed project; `None` otherwise.
+pub fn git_dir_of(worktree: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(worktree.join(".git")).ok()?;
+    let target = text.strip_prefix("gitdir:")?.trim();
+    Some(worktree.join(target))
+}
+
 /// How to watch a tree.
 #[derive(Debug, Clone)]
 pub struct WatchOptions {

@@ -136,7 +136,7 @@ fn describe(event: &Event, ui: &crate::ui::Ui) -> Option<String> {
     let data = event.data.as_ref()?;
     let text = |key: &str| data.get(key).and_then(Value::as_str);
     let project = text("project").unwrap_or("(meta-repo)");
-    let short = |key: &str| text(key).map_or("none", |id| id.get(..7).unwrap_or(id));
+    let short = |key: &str| text(key).map_or("none", |id| super::short(Some(id)));
     let branch = |key: &str| text(key).unwrap_or("detached");
     Some(match event.ty() {
         core::REPO_HEAD_MOVED => format!(
