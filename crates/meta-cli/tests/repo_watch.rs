@@ -506,8 +506,12 @@ fn status_watch_on_a_terminal_redraws_and_quits_on_ctrl_c() {
     let mut child = std::process::Command::new("script")
         .current_dir(&root)
         .env("TERM", "xterm")
+        // `script` runs the command through `$SHELL -c`; dash (CI's `sh`) does not exec it,
+        // and a shell left waiting would die of the Ctrl-C itself. `exec` makes meta the
+        // terminal's only process, whatever the shell.
+        .env("SHELL", "/bin/sh")
         .args(["-qfec"])
-        .arg(format!("'{}' status --watch", meta_bin.display()))
+        .arg(format!("exec '{}' status --watch", meta_bin.display()))
         .arg("/dev/null")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
