@@ -27,5 +27,16 @@ pub use status::{ProjectStatus, RepoHead, project_status, repo_head, status_all}
 /// Opens a repository (by its worktree or git dir) the way every read here does: honouring the
 /// user's and system git config (ignore files, `status.*`), never running `git` to find them.
 pub(crate) fn open_repo(path: &Path) -> Result<gix::Repository, gix::Error> {
-    gix::open_opts(path, gix::open::Options::default())
+    open_repo_with_slots(path, gix::odb::store::init::Slots::default())
+}
+
+/// [`open_repo`] with the object database's slot count given rather than counted on disk.
+pub(crate) fn open_repo_with_slots(
+    path: &Path,
+    slots: gix::odb::store::init::Slots,
+) -> Result<gix::Repository, gix::Error> {
+    gix::open_opts(
+        path,
+        gix::open::Options::default().object_store_slots(slots),
+    )
 }

@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use gix::ObjectId;
 use gix::bstr::{BString, ByteSlice};
+use gix::odb::store::init::Slots;
 use gix::status::plumbing::index_as_worktree::{Change, EntryStatus};
 
 use crate::error::StatusError;
@@ -105,8 +106,28 @@ pub fn status_all(
     results.into_iter().map(|(_, result)| result).collect()
 }
 
+/// Object-database slots a project is first opened with: as many as gix's default for any
+/// repository of up to 29 pack indices, given up front so that opening does not list the pack
+/// folder (and resolve `objects/` and its alternates) a second time only to size them.
+const OBJECT_SLOTS: u16 = 32;
+
 /// The status of one project of the meta-repo at `root`.
 pub fn project_status(root: &Path, project: &Project) -> Result<ProjectStatus, StatusError> {
+    let sized = Slots::Given(OBJECT_SLOTS);
+    match status_with_slots(root, project, sized) {
+        // A repository with more pack indices than slots fails on its first object read; it
+        // (and any real failure, which then fails the same way) is read again with slots
+        // sized from the disk.
+        Err(StatusError::Git { .. }) => status_with_slots(root, project, Slots::default()),
+        done => done,
+    }
+}
+
+fn status_with_slots(
+    root: &Path,
+    project: &Project,
+    slots: Slots,
+) -> Result<ProjectStatus, StatusError> {
     let mut status = ProjectStatus::default();
     let work_dir = root.join(&project.path);
     // As `git submodule status`: initialised means active and holding a repository.
@@ -121,10 +142,11 @@ pub fn project_status(root: &Path, project: &Project) -> Result<ProjectStatus, S
             source,
         }
     };
-    let repo = crate::open_repo(&work_dir).map_err(|source| StatusError::Open {
-        path: project.path.clone(),
-        source,
-    })?;
+    let repo =
+        crate::open_repo_with_slots(&work_dir, slots).map_err(|source| StatusError::Open {
+            path: project.path.clone(),
+            source,
+        })?;
     status.initialized = true;
 
     let mut head = repo.head().map_err(error("HEAD"))?;

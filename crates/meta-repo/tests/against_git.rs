@@ -51,6 +51,26 @@ fn hex(id: Option<meta_repo::ObjectId>) -> Option<String> {
     id.map(|id| id.to_string())
 }
 
+/// A status in the shape `git_truth` answers in, field for field.
+fn as_truth(project: &meta_repo::Project, status: &ProjectStatus) -> meta_test::GitTruth {
+    meta_test::GitTruth {
+        path: project.path.clone(),
+        initialized: status.initialized,
+        pinned: hex(project.pinned),
+        head: hex(status.head),
+        on_pin: status.on_pin,
+        branch: status.branch.clone(),
+        detached: status.detached,
+        staged: status.staged,
+        modified: status.modified,
+        untracked: status.untracked,
+        conflicted: status.conflicted,
+        upstream: status.upstream.clone(),
+        ahead: status.ahead,
+        behind: status.behind,
+    }
+}
+
 fn listed_by_git(root: &Path) -> BTreeSet<String> {
     let mut paths = BTreeSet::new();
     let modules = git(root)
@@ -94,22 +114,7 @@ fn every_field_matches_git() {
     let truths = git_truth(root, &path_refs).unwrap();
 
     for ((project, status), truth) in listed.projects.iter().zip(&statuses).zip(&truths) {
-        let ours = meta_test::GitTruth {
-            path: project.path.clone(),
-            initialized: status.initialized,
-            pinned: hex(project.pinned),
-            head: hex(status.head),
-            on_pin: status.on_pin,
-            branch: status.branch.clone(),
-            detached: status.detached,
-            staged: status.staged,
-            modified: status.modified,
-            untracked: status.untracked,
-            conflicted: status.conflicted,
-            upstream: status.upstream.clone(),
-            ahead: status.ahead,
-            behind: status.behind,
-        };
+        let ours = as_truth(project, status);
         // Git has no branch answer for a project it cannot enter; the contract says
         // `detached` is false then, as is ours.
         assert_eq!(&ours, truth, "{}", project.path);
@@ -172,24 +177,62 @@ fn shared_fixture_matches_git() {
     let truths = git_truth(root, &path_refs).unwrap();
     for ((project, status), truth) in listed.projects.iter().zip(statuses).zip(&truths) {
         let status = status.unwrap();
-        let ours = meta_test::GitTruth {
-            path: project.path.clone(),
-            initialized: status.initialized,
-            pinned: hex(project.pinned),
-            head: hex(status.head),
-            on_pin: status.on_pin,
-            branch: status.branch.clone(),
-            detached: status.detached,
-            staged: status.staged,
-            modified: status.modified,
-            untracked: status.untracked,
-            conflicted: status.conflicted,
-            upstream: status.upstream.clone(),
-            ahead: status.ahead,
-            behind: status.behind,
-        };
+        let ours = as_truth(project, &status);
         assert_eq!(&ours, truth, "{}", project.path);
     }
+}
+
+/// Status opens a project with room for 32 pack indices; a project holding more (git only
+/// repacks them together at 50) is read again with room for all, and still matches git.
+#[test]
+fn a_project_with_more_packs_than_first_assumed_matches_git() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = MetaRepo::build_shared(dir.path(), 4).unwrap();
+    let root = repo.root();
+    let project = root.join(&repo.projects()[0].path);
+    git(&project)
+        .args(["checkout", "-q", "-b", "many-packs"])
+        .run()
+        .unwrap();
+    for n in 0..40 {
+        std::fs::write(project.join("notes.txt"), format!("version {n}\n")).unwrap();
+        git(&project).args(["add", "notes.txt"]).run().unwrap();
+        git(&project)
+            .args(["commit", "-qm", &format!("version {n}")])
+            .run()
+            .unwrap();
+        // Each commit's objects in a pack of their own.
+        git(&project).args(["repack", "-dq"]).run().unwrap();
+    }
+    git(&project)
+        .args(["branch", "-q", "--set-upstream-to=origin/main"])
+        .run()
+        .unwrap();
+    let git_dir = git(&project)
+        .args(["rev-parse", "--absolute-git-dir"])
+        .run()
+        .unwrap();
+    let packs = std::fs::read_dir(Path::new(git_dir.trim()).join("objects/pack"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "idx")
+        })
+        .count();
+    assert!(packs > 32, "only {packs} packs");
+
+    let listed = list_projects(root).unwrap();
+    let statuses = status_all(root, &listed.projects, None);
+    let path_refs: Vec<&str> = listed.projects.iter().map(|p| p.path.as_str()).collect();
+    let truths = git_truth(root, &path_refs).unwrap();
+    for ((project, status), truth) in listed.projects.iter().zip(statuses).zip(&truths) {
+        let status = status.unwrap();
+        assert_eq!(&as_truth(project, &status), truth, "{}", project.path);
+    }
+    assert_eq!(truths[0].ahead, Some(40));
 }
 
 #[test]
