@@ -281,7 +281,7 @@ fn load_plugins(
             return Err(error.to_string());
         }
     };
-    let catalog = Catalog::load(&workspace, plugins::builtins(workspace.config()));
+    let catalog = Catalog::load(&workspace, plugins::BUILTIN_PLUGINS);
     let conflicts = registry.add_plugin_commands(&catalog, &RESERVED);
     if report {
         for problem in &catalog.problems {

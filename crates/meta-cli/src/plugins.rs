@@ -18,27 +18,16 @@ use crate::registry::PluginCommand;
 /// Plugins compiled into `meta`, listed here and nowhere else so the CLI and `meta daemon run`
 /// (the same binary) agree on them: `watch`, the file watcher (a service publishing
 /// `core:file:*`; see `watch_service.rs`) and `bridge`, the NATS JetStream bridge (a service
-/// running `meta-bridge`, only while `[bridge] enabled = true`; see `commands/bridge/`). The
-/// daemon's plugin host knows them all (so turning the bridge on is taken in while it runs);
-/// what users see comes from [`builtins`].
+/// running `meta-bridge`; see `commands/bridge/`). A meta-repo has the bridge only while
+/// `[bridge] enabled = true`: one that does not share its events has no bridge to list, enable,
+/// run or check, and the daemon takes a change of that key in at its next reload.
 pub static BUILTIN_PLUGINS: &[BuiltinPlugin] = &[
-    BuiltinPlugin {
-        manifest: crate::watch_service::MANIFEST,
-    },
+    BuiltinPlugin::always(crate::watch_service::MANIFEST),
     BuiltinPlugin {
         manifest: crate::commands::bridge::MANIFEST,
+        present: |config| config.bridge.enabled,
     },
 ];
-
-/// The built-ins a meta-repo has: `bridge` only while `[bridge] enabled = true` (a meta-repo
-/// that does not share its events has no bridge to list, enable or check).
-pub fn builtins(config: &meta_workspace::Config) -> &'static [BuiltinPlugin] {
-    if config.bridge.enabled {
-        BUILTIN_PLUGINS
-    } else {
-        &BUILTIN_PLUGINS[..1]
-    }
-}
 
 /// The command surface of DESIGN.md section 2. Plugins may not take these names even before the
 /// command lands here, so no plugin is installed today that a later `meta` would shadow.
@@ -72,7 +61,7 @@ pub static RESERVED: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
 pub fn manager(workspace: &Workspace) -> Manager<'static> {
     Manager::new(
         PluginPaths::of(workspace),
-        builtins(workspace.config()),
+        BUILTIN_PLUGINS,
         RESERVED.as_slice(),
     )
 }

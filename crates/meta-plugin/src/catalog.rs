@@ -18,9 +18,24 @@ use crate::rules::{NAME_RULE, is_valid_name};
 /// built-in should parse it). In a built-in's `exec`, a first element of `"meta"` stands for the
 /// running `meta` binary: the host runs `std::env::current_exe()` instead, so a built-in service
 /// is a `meta` subcommand supervised exactly like a project plugin's service.
+///
+/// `present` says whether a meta-repo with a given config has the plugin at all: a built-in
+/// that is not present is neither listed nor enabled nor run, and the catalog (read by the CLI
+/// and, at every reload, by the daemon's plugin host) is the one place that asks.
 #[derive(Debug, Clone, Copy)]
 pub struct BuiltinPlugin {
     pub manifest: &'static str,
+    pub present: fn(&Config) -> bool,
+}
+
+impl BuiltinPlugin {
+    /// A built-in every meta-repo has.
+    pub const fn always(manifest: &'static str) -> Self {
+        Self {
+            manifest,
+            present: |_| true,
+        }
+    }
 }
 
 /// The program name that, first in a built-in's `exec`, means the running `meta` binary.
@@ -150,7 +165,7 @@ impl Catalog {
     /// Loads built-ins and the plugins under `plugins_dir`; `config` says which are enabled.
     pub fn load_from(plugins_dir: &Path, config: &Config, builtins: &[BuiltinPlugin]) -> Self {
         let mut catalog = Self::default();
-        for builtin in builtins {
+        for builtin in builtins.iter().filter(|b| (b.present)(config)) {
             let label = Path::new("<built-in>").join(MANIFEST_FILE);
             match Manifest::parse(builtin.manifest, &label) {
                 Ok(manifest) => catalog.plugins.push(Plugin {
@@ -331,9 +346,9 @@ pub(crate) mod tests {
         std::fs::write(dir.join(MANIFEST_FILE), text).unwrap();
     }
 
-    const WATCH: BuiltinPlugin = BuiltinPlugin {
-        manifest: "api = 1\n[plugin]\nname = \"watch\"\nversion = \"1.0.0\"\n[service]\nexec = [\"meta\", \"watch\"]\n",
-    };
+    const WATCH: BuiltinPlugin = BuiltinPlugin::always(
+        "api = 1\n[plugin]\nname = \"watch\"\nversion = \"1.0.0\"\n[service]\nexec = [\"meta\", \"watch\"]\n",
+    );
 
     fn config(text: &str) -> Config {
         Config::parse(
@@ -341,6 +356,26 @@ pub(crate) mod tests {
             Path::new("metarepo.toml"),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn a_builtin_the_config_does_not_ask_for_is_not_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = BuiltinPlugin {
+            manifest: "api = 1\n[plugin]\nname = \"shared\"\nversion = \"1.0.0\"\n[service]\nexec = [\"meta\", \"shared\"]\n",
+            present: |config| config.bridge.enabled,
+        };
+        let off = Catalog::load_from(dir.path(), &config(""), &[shared, WATCH]);
+        let names: Vec<_> = off.plugins.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["watch"]);
+        let on = Catalog::load_from(
+            dir.path(),
+            &config("[bridge]\nenabled = true\nurl = [\"nats://127.0.0.1:4222\"]\n"),
+            &[shared, WATCH],
+        );
+        let names: Vec<_> = on.plugins.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["shared", "watch"]);
+        assert!(on.get("shared").unwrap().enabled);
     }
 
     #[test]

@@ -1146,9 +1146,9 @@ mod tests {
 
     #[test]
     fn builtins_can_be_disabled_but_not_uninstalled_shadowed_or_trusted() {
-        static BUILTINS: &[BuiltinPlugin] = &[BuiltinPlugin {
-            manifest: "api = 1\n[plugin]\nname = \"watch\"\nversion = \"1.0.0\"\n[service]\nexec = [\"meta\", \"watch\"]\n",
-        }];
+        static BUILTINS: &[BuiltinPlugin] = &[BuiltinPlugin::always(
+            "api = 1\n[plugin]\nname = \"watch\"\nversion = \"1.0.0\"\n[service]\nexec = [\"meta\", \"watch\"]\n",
+        )];
         let fx = fixture();
         let ws = Workspace::open(&fx.root).unwrap();
         let manager = Manager::new(PluginPaths::of(&ws), BUILTINS, RESERVED);

@@ -314,11 +314,6 @@ impl Config {
 
     /// Is the plugin `name` enabled? Plugins without a table are enabled by default.
     pub fn plugin_enabled(&self, name: &str) -> bool {
-        // The built-in `bridge` plugin follows `[bridge] enabled` (off by default): it talks to a
-        // server, so it runs only when the meta-repo asks for it.
-        if name == "bridge" && !self.bridge.enabled {
-            return false;
-        }
         self.plugins.get(name).is_none_or(|p| p.enabled)
     }
 

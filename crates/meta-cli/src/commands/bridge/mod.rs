@@ -47,7 +47,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
 }
 
 /// The built-in plugin's manifest: a service only, `meta bridge service`, which the host starts
-/// only while `[bridge] enabled = true` (see `Config::plugin_enabled`).
+/// only while `[bridge] enabled = true` (see `plugins::BUILTIN_PLUGINS`).
 pub const MANIFEST: &str = concat!(
     "api = 1\n",
     "[plugin]\n",

@@ -28,7 +28,7 @@ fn run(health: &Health) -> Outcome {
         );
     };
     let manager = manager(&workspace);
-    let catalog = Catalog::load(&workspace, crate::plugins::builtins(workspace.config()));
+    let catalog = Catalog::load(&workspace, crate::plugins::BUILTIN_PLUGINS);
     let mut problems: Vec<(Level, String, String)> = catalog
         .problems
         .iter()
