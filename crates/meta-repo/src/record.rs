@@ -65,12 +65,12 @@ impl StatusRecord {
 
     /// As [`ProjectStatus::is_dirty`]: something a person could lose or would look at.
     pub fn is_dirty(&self) -> bool {
-        self.initialized
-            && (self.staged > 0
-                || self.modified > 0
-                || self.untracked > 0
-                || !self.on_pin
-                || self.ahead.is_some_and(|n| n > 0))
+        crate::status::is_dirty(
+            self.initialized,
+            self.staged + self.modified + self.untracked,
+            self.on_pin,
+            self.ahead,
+        )
     }
 
     /// The names of the fields that differ from `other` (in the record's order).

@@ -53,13 +53,24 @@ impl ProjectStatus {
     /// untracked entry, a checkout off the pin, or commits the upstream lacks. A project that
     /// is not initialised has nothing of that.
     pub fn is_dirty(&self) -> bool {
-        self.initialized
-            && (self.staged > 0
-                || self.modified > 0
-                || self.untracked > 0
-                || !self.on_pin
-                || self.ahead.is_some_and(|n| n > 0))
+        is_dirty(
+            self.initialized,
+            self.staged + self.modified + self.untracked,
+            self.on_pin,
+            self.ahead,
+        )
     }
+}
+
+/// The one rule behind [`ProjectStatus::is_dirty`] and [`crate::StatusRecord::is_dirty`], over
+/// the fields both carry: `changes` is staged + modified + untracked entries.
+pub(crate) fn is_dirty(
+    initialized: bool,
+    changes: usize,
+    on_pin: bool,
+    ahead: Option<usize>,
+) -> bool {
+    initialized && (changes > 0 || !on_pin || ahead.is_some_and(|n| n > 0))
 }
 
 /// The status of every project, computed on up to `jobs` threads (default: one per core);
