@@ -52,22 +52,41 @@ async fn run(
             }
         }
     };
-    let consumer: jetstream::consumer::Consumer<pull::Config> = stream
-        .get_or_create_consumer(
-            &settings.durable,
-            pull::Config {
-                durable_name: Some(settings.durable.clone()),
-                deliver_policy,
-                ack_policy: jetstream::consumer::AckPolicy::Explicit,
-                ack_wait: ACK_WAIT,
-                max_ack_pending: 10_000,
-                filter_subject: meta_bridge::subject::scope_filter(&settings.scope),
-                inactive_threshold: INACTIVE,
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(|e| failed(&e))?;
+    let consumer: jetstream::consumer::Consumer<pull::Config> = if settings.provision {
+        stream
+            .get_or_create_consumer(
+                &settings.durable,
+                pull::Config {
+                    durable_name: Some(settings.durable.clone()),
+                    deliver_policy,
+                    ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                    ack_wait: ACK_WAIT,
+                    max_ack_pending: 10_000,
+                    filter_subject: meta_bridge::subject::scope_filter(&settings.scope),
+                    inactive_threshold: INACTIVE,
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| failed(&e))?
+    } else {
+        // The administrator's consumer, as configured on the server (DESIGN.md section 11).
+        match stream.consumer_info(&settings.durable).await {
+            Ok(_) => stream
+                .get_consumer(&settings.durable)
+                .await
+                .map_err(|e| failed(&e))?,
+            Err(e) if e.kind() == jetstream::context::ConsumerInfoErrorKind::NotFound => {
+                return Err(BridgeError::NotProvisioned {
+                    what: format!(
+                        "durable consumer `{}` of stream `{}`",
+                        settings.durable, settings.stream
+                    ),
+                });
+            }
+            Err(e) => return Err(failed(&e)),
+        }
+    };
     let mut messages = consumer.messages().await.map_err(|e| failed(&e))?;
     let client = meta_events::Client::new(settings.bus.clone());
     loop {

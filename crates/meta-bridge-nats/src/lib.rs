@@ -51,6 +51,10 @@ pub enum BridgeError {
     Tls { reason: String },
     #[error("cannot set up the stream `{stream}`: {reason}")]
     Stream { stream: String, reason: String },
+    #[error(
+        "the {what} does not exist on the NATS server, and `[bridge] provision = false` says not to create it"
+    )]
+    NotProvisioned { what: String },
     #[error("publishing failed: {reason}")]
     Publish { reason: String },
     #[error("importing failed: {reason}")]
@@ -65,11 +69,13 @@ pub enum BridgeError {
 
 impl BridgeError {
     /// Errors that retrying soon will not fix (credentials, permissions, an untrusted
-    /// certificate): state `error`, and the service waits long
-    /// between attempts instead of spinning.
-    pub fn is_auth(&self) -> bool {
+    /// certificate, a stream or consumer an administrator has to create): state `error`, and
+    /// the service waits long between attempts instead of spinning.
+    pub fn needs_attention(&self) -> bool {
         match self {
-            BridgeError::Auth { .. } | BridgeError::Tls { .. } => true,
+            BridgeError::Auth { .. }
+            | BridgeError::Tls { .. }
+            | BridgeError::NotProvisioned { .. } => true,
             BridgeError::Publish { reason }
             | BridgeError::Stream { reason, .. }
             | BridgeError::Import { reason } => {

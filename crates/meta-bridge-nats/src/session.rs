@@ -146,7 +146,18 @@ async fn stream(
         .await
         .map_err(|e| error(&e))
     } else {
-        js.get_stream(&settings.stream).await.map_err(|e| error(&e))
+        js.get_stream(&settings.stream)
+            .await
+            .map_err(|e| match e.kind() {
+                jetstream::context::GetStreamErrorKind::JetStream(inner)
+                    if inner.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND =>
+                {
+                    BridgeError::NotProvisioned {
+                        what: format!("stream `{}`", settings.stream),
+                    }
+                }
+                _ => error(&e),
+            })
     }
 }
 
@@ -188,7 +199,7 @@ async fn service(settings: &Settings) -> Result<(), BridgeError> {
         loop {
             let started = Instant::now();
             let error = session(settings, &shared, &wake).await;
-            let auth = error.is_auth();
+            let auth = error.needs_attention();
             tracing::warn!(%error, "bridge session ended");
             let kind = if auth {
                 BridgeState::ERROR
@@ -285,7 +296,7 @@ async fn watch_link(settings: &Settings, shared: &SharedState, link: &Link) -> N
 fn with_violation(error: BridgeError, violation: &Link) -> BridgeError {
     let seen = violation.violation.lock().ok().and_then(|mut v| v.take());
     match seen {
-        Some(text) if !error.is_auth() => BridgeError::Auth {
+        Some(text) if !error.needs_attention() => BridgeError::Auth {
             reason: format!("{text} (then: {error})"),
         },
         _ => error,
@@ -321,7 +332,7 @@ pub(crate) async fn push(
         loop {
             match attempt().await {
                 Ok(report) => return Ok(report),
-                Err(error) if error.is_auth() => return Err(error),
+                Err(error) if error.needs_attention() => return Err(error),
                 Err(error) => {
                     tracing::debug!(%error, "push attempt failed; retrying");
                     *last_error.borrow_mut() = Some(error.to_string());

@@ -496,8 +496,16 @@ fn assert_error_without_spinning_or_leaking(root: &Path, secret: &str) {
     let report = status(root);
     assert!(report["last_error"].as_str().is_some(), "{report}");
     let out = meta(root).args(["bridge", "status"]).output().unwrap();
-    let mut texts = vec![report.to_string(), stdout(&out), stderr(&out)];
-    // Every file the daemon and the bridge write (state, logs of the daemon and its services).
+    assert_secret_nowhere(
+        root,
+        secret,
+        vec![report.to_string(), stdout(&out), stderr(&out)],
+    );
+}
+
+/// `secret` is in none of `texts` and in no file under `.meta/` (state, logs of the daemon and
+/// its services).
+fn assert_secret_nowhere(root: &Path, secret: &str, mut texts: Vec<String>) {
     let mut dirs = vec![root.join(".meta")];
     while let Some(dir) = dirs.pop() {
         for entry in std::fs::read_dir(&dir).unwrap().filter_map(Result::ok) {
@@ -898,4 +906,146 @@ fn tls_with_the_ca_from_the_environment_carries_events() {
         error.contains("tls") || error.contains("certificate"),
         "{error}"
     );
+}
+
+/// `meta bridge push` in CI mode with `env`: (exit code, stderr).
+fn push_with(root: &Path, env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let out = meta(root)
+        .envs(env.iter().copied())
+        .args(["bridge", "push", "--timeout", "10s"])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    (out.status.code(), stderr(&out))
+}
+
+/// `meta events publish TYPE` `count` times, no daemon needed.
+fn publish_offline(root: &Path, ty: &str, count: usize) {
+    for i in 0..count {
+        let out = meta(root)
+            .args(["events", "publish", ty, "--data", &format!("{{\"i\":{i}}}")])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn a_token_from_the_environment_logs_in_and_a_wrong_one_is_refused_at_once() {
+    let Some(server) = NatsServer::start_with(Some("authorization { token: \"tok-right-123\" }\n"))
+    else {
+        return;
+    };
+    let a = machine("a", &server.url(), "");
+    publish_offline(a.path(), "acme:ci:step", 2);
+    let started = Instant::now();
+    let (code, err) = push_with(a.path(), &[("META_BRIDGE_TOKEN", "tok-wrong-456")]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("refused") && err.contains("META_BRIDGE_TOKEN"),
+        "{err}"
+    );
+    // A refusal ends the push at once; only failures that may pass are retried.
+    assert!(started.elapsed() < Duration::from_secs(8), "{err}");
+    assert_secret_nowhere(a.path(), "tok-wrong-456", vec![err]);
+
+    let (code, err) = push_with(a.path(), &[("META_BRIDGE_TOKEN", "tok-right-123")]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("exported 2 events"), "{err}");
+    assert_eq!(server.stream_messages("META_T"), Some(2));
+    assert_secret_nowhere(a.path(), "tok-right-123", vec![err]);
+}
+
+#[test]
+fn with_provision_off_the_bridge_uses_what_an_admin_made_and_says_what_is_missing() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    // No stream yet: a push says so at once and creates nothing.
+    let a = machine("a", &server.url(), "provision = false");
+    publish_offline(a.path(), "acme:ci:step", 3);
+    let started = Instant::now();
+    let (code, err) = push_with(a.path(), &[]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("stream `META_T` does not exist") && err.contains("provision = true"),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(8), "{err}");
+    assert_eq!(server.stream_messages("META_T"), None);
+
+    // The stream made (here by a machine allowed to provision), the push goes through.
+    let admin = machine("admin", &server.url(), "");
+    let (code, err) = push_with(admin.path(), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = push_with(a.path(), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("exported 3 events"), "{err}");
+
+    // Importing needs this machine's durable consumer too: without it the bridge is in state
+    // `error`, names the consumer, and health says what to do.
+    let b = machine("b", &server.url(), "provision = false");
+    let daemon = start_daemon(b.path(), &[]);
+    wait_state(b.path(), "error");
+    let report = status(b.path());
+    let last = report["last_error"].as_str().unwrap();
+    assert!(
+        last.contains("durable consumer `meta-b` of stream `META_T` does not exist"),
+        "{report}"
+    );
+    let (check, message) = health_bridge(b.path());
+    assert_eq!(check, "fail");
+    assert!(message.contains("provision"), "{message}");
+    drop(daemon);
+
+    // Once the consumer exists (made here by one run allowed to provision), the machine imports
+    // through it without creating anything.
+    let config = b.path().join("meta/metarepo.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("provision = false", "provision = true"),
+    )
+    .unwrap();
+    let daemon = start_daemon(b.path(), &[]);
+    wait_count(b.path(), "acme:ci:step", 3);
+    drop(daemon);
+    std::fs::write(&config, &text).unwrap();
+    let _daemon = start_daemon(b.path(), &[]);
+    wait_state(b.path(), "connected");
+    publish_offline(a.path(), "acme:ci:late", 1);
+    let (code, err) = push_with(a.path(), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    wait_count(b.path(), "acme:ci:late", 1);
+    assert_log_sound(b.path());
+}
+
+#[test]
+fn import_start_as_a_duration_takes_only_what_is_that_recent() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let a = machine("a", &server.url(), "");
+    publish_offline(a.path(), "acme:old:event", 2);
+    let (code, err) = push_with(a.path(), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    // The old events are 8 s old when b's consumer is made; b takes the last 6 s, which the
+    // new ones are well inside however slowly b starts (up to 6 s).
+    std::thread::sleep(Duration::from_secs(8));
+    publish_offline(a.path(), "acme:new:event", 3);
+    let (code, err) = push_with(a.path(), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    let b = machine("b", &server.url(), "");
+    let config = b.path().join("meta/metarepo.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("import_start = \"all\"", "import_start = \"6s\""),
+    )
+    .unwrap();
+    let _daemon = start_daemon(b.path(), &[]);
+    wait_count(b.path(), "acme:new:event", 3);
+    // Anything older would have come first, in stream order.
+    assert_eq!(of_type(&log(b.path()), "acme:old:").len(), 0);
+    assert_log_sound(b.path());
 }

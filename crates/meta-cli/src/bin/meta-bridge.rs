@@ -100,10 +100,12 @@ fn usage() -> ExitCode {
 }
 
 fn kind(error: &BridgeError) -> &'static str {
-    if matches!(error, BridgeError::Tls { .. }) {
-        return "tls";
+    match error {
+        BridgeError::Tls { .. } => return "tls",
+        BridgeError::NotProvisioned { .. } => return "provision",
+        _ => {}
     }
-    if error.is_auth() {
+    if error.needs_attention() {
         return "auth";
     }
     match error {

@@ -111,6 +111,10 @@ pub(crate) fn run_push(workspace: &Workspace, args: &[OsString]) -> Result<Value
     })
 }
 
+/// What to do when `provision = false` and the server lacks the stream or this machine's
+/// consumer.
+pub(crate) const PROVISION_HINT: &str = "ask the server's administrator to create it (README: \"Sharing events across machines\"), or set `provision = true` in [bridge] so the bridge creates it";
+
 /// A failed push as an error: what, why, what to do next.
 pub(crate) fn push_error(answer: &Value) -> CliError {
     let text = |k: &str| answer.get(k).and_then(Value::as_str).unwrap_or_default();
@@ -123,6 +127,10 @@ pub(crate) fn push_error(answer: &Value) -> CliError {
         "auth" => (
             "the NATS server refused the bridge".to_owned(),
             "check META_BRIDGE_CREDS, META_BRIDGE_USER/META_BRIDGE_PASSWORD or META_BRIDGE_TOKEN, and that this node may publish `meta.<scope>.<node>.>`",
+        ),
+        "provision" => (
+            "the stream this bridge exports to is not on the NATS server".to_owned(),
+            PROVISION_HINT,
         ),
         "tls" => (
             "the NATS server's certificate is not trusted".to_owned(),

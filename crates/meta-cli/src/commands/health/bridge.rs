@@ -38,6 +38,13 @@ fn run(health: &Health) -> Outcome {
 fn judge(report: &BridgeReport) -> Outcome {
     let error = report.last_error.clone().unwrap_or_default();
     match report.state.as_str() {
+        // The bridge's own words (meta-bridge-nats `BridgeError::NotProvisioned`).
+        "error" if error.contains("provision = false") => {
+            return Outcome::fail(
+                format!("the bridge cannot start: {error}"),
+                crate::commands::bridge::PROVISION_HINT,
+            );
+        }
         "error" => {
             return Outcome::fail(
                 format!("the NATS server refuses the bridge: {error}"),
