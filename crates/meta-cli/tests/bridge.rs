@@ -723,6 +723,20 @@ fn the_bridge_table_is_checked_like_every_other_key() {
         err.contains("bridge.url") && err.contains("not a server URL"),
         "{err}"
     );
+
+    // Credentials files: one that is not there, and one that is not a `.creds` file. Both end
+    // the push at once (no server needed to tell) with the file named.
+    let dir = machine("a", "nats://127.0.0.1:9", "");
+    let missing = dir.path().join("nowhere.creds");
+    let garbage = dir.path().join("garbage.creds");
+    std::fs::write(&garbage, "not a credentials file\n").unwrap();
+    for (creds, says) in [(&missing, "does not exist"), (&garbage, "cannot parse")] {
+        let creds = creds.display().to_string();
+        let (code, err) = push_with(dir.path(), &[("META_BRIDGE_CREDS", &creds)]);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(err.contains(&creds) && err.contains(says), "{err}");
+        assert!(err.contains("hint:"), "{err}");
+    }
 }
 
 /// A down server for a while, a log that rotates every few events and keeps one segment:
