@@ -1,9 +1,6 @@
 //! `meta`: one command line for a meta-repo. This file only hands `argv` to the CLI; the
 //! commands live in `commands/`, one module each.
 
-// Framework pieces (workspace access, output helpers) that the commands landing next use.
-#![allow(dead_code)]
-
 mod change_error;
 mod change_events;
 mod cli;
