@@ -1063,3 +1063,59 @@ fn import_start_as_a_duration_takes_only_what_is_that_recent() {
     assert_eq!(of_type(&log(b.path()), "acme:old:").len(), 0);
     assert_log_sound(b.path());
 }
+
+/// The `plugins` rows of `meta plugin list --json`: (name, service state).
+fn plugin_services(root: &Path) -> Vec<(String, String)> {
+    let out = meta(root)
+        .args(["plugin", "list", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["service"]["state"].as_str().unwrap_or("none").to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn turning_the_bridge_on_and_off_in_the_config_is_taken_in_by_a_running_daemon() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let a = machine("a", &server.url(), "");
+    let config = a.path().join("meta/metarepo.toml");
+    let on = std::fs::read_to_string(&config).unwrap();
+    let off = on.replace("[bridge]\nenabled = true", "[bridge]\nenabled = false");
+    assert_ne!(on, off);
+    std::fs::write(&config, &off).unwrap();
+    let _daemon = start_daemon(a.path(), &[]);
+    // Off: a meta-repo that does not share its events has no bridge at all.
+    let names: Vec<String> = plugin_services(a.path()).into_iter().map(|p| p.0).collect();
+    assert_eq!(names, ["watch"]);
+
+    std::fs::write(&config, &on).unwrap();
+    wait_until("the bridge to run and connect", || {
+        plugin_services(a.path()).contains(&("bridge".to_owned(), "running".to_owned()))
+            && status(a.path())["state"] == "connected"
+    });
+    let pid = status(a.path())["service_pid"].as_u64().unwrap();
+    publish(a.path(), "acme:toggle:on", 2);
+    wait_until("the events to reach the stream", || {
+        server.stream_messages("META_T").unwrap_or(0) >= 2
+    });
+
+    std::fs::write(&config, &off).unwrap();
+    wait_until("the bridge to be gone", || {
+        plugin_services(a.path())
+            .iter()
+            .all(|(name, _)| name != "bridge")
+            && !Path::new(&format!("/proc/{pid}")).exists()
+    });
+}
