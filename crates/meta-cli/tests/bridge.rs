@@ -922,6 +922,16 @@ fn tls_with_the_ca_from_the_environment_carries_events() {
     );
 }
 
+/// Replaces `from` (which must be there) with `to` in `root`'s `meta/metarepo.toml`; the
+/// returned closure writes the file back as it was.
+fn edit_config(root: &Path, from: &str, to: &str) -> impl Fn() + use<> {
+    let path = root.join("meta/metarepo.toml");
+    let before = std::fs::read_to_string(&path).unwrap();
+    assert!(before.contains(from), "`{from}` is not in {before}");
+    std::fs::write(&path, before.replace(from, to)).unwrap();
+    move || std::fs::write(&path, &before).unwrap()
+}
+
 /// `meta bridge push` in CI mode with `env`: (exit code, stderr).
 fn push_with(root: &Path, env: &[(&str, &str)]) -> (Option<i32>, String) {
     let out = meta(root)
@@ -1014,17 +1024,11 @@ fn with_provision_off_the_bridge_uses_what_an_admin_made_and_says_what_is_missin
 
     // Once the consumer exists (made here by one run allowed to provision), the machine imports
     // through it without creating anything.
-    let config = b.path().join("meta/metarepo.toml");
-    let text = std::fs::read_to_string(&config).unwrap();
-    std::fs::write(
-        &config,
-        text.replace("provision = false", "provision = true"),
-    )
-    .unwrap();
+    let restore = edit_config(b.path(), "provision = false", "provision = true");
     let daemon = start_daemon(b.path(), &[]);
     wait_count(b.path(), "acme:ci:step", 3);
     drop(daemon);
-    std::fs::write(&config, &text).unwrap();
+    restore();
     let _daemon = start_daemon(b.path(), &[]);
     wait_state(b.path(), "connected");
     publish_offline(a.path(), "acme:ci:late", 1);
@@ -1050,13 +1054,7 @@ fn import_start_as_a_duration_takes_only_what_is_that_recent() {
     let (code, err) = push_with(a.path(), &[]);
     assert_eq!(code, Some(0), "{err}");
     let b = machine("b", &server.url(), "");
-    let config = b.path().join("meta/metarepo.toml");
-    let text = std::fs::read_to_string(&config).unwrap();
-    std::fs::write(
-        &config,
-        text.replace("import_start = \"all\"", "import_start = \"6s\""),
-    )
-    .unwrap();
+    let _ = edit_config(b.path(), "import_start = \"all\"", "import_start = \"6s\"");
     let _daemon = start_daemon(b.path(), &[]);
     wait_count(b.path(), "acme:new:event", 3);
     // Anything older would have come first, in stream order.
@@ -1090,17 +1088,17 @@ fn turning_the_bridge_on_and_off_in_the_config_is_taken_in_by_a_running_daemon()
         return;
     };
     let a = machine("a", &server.url(), "");
-    let config = a.path().join("meta/metarepo.toml");
-    let on = std::fs::read_to_string(&config).unwrap();
-    let off = on.replace("[bridge]\nenabled = true", "[bridge]\nenabled = false");
-    assert_ne!(on, off);
-    std::fs::write(&config, &off).unwrap();
+    let turn_on = edit_config(
+        a.path(),
+        "[bridge]\nenabled = true",
+        "[bridge]\nenabled = false",
+    );
     let _daemon = start_daemon(a.path(), &[]);
     // Off: a meta-repo that does not share its events has no bridge at all.
     let names: Vec<String> = plugin_services(a.path()).into_iter().map(|p| p.0).collect();
     assert_eq!(names, ["watch"]);
 
-    std::fs::write(&config, &on).unwrap();
+    turn_on();
     wait_until("the bridge to run and connect", || {
         plugin_services(a.path()).contains(&("bridge".to_owned(), "running".to_owned()))
             && status(a.path())["state"] == "connected"
@@ -1111,7 +1109,11 @@ fn turning_the_bridge_on_and_off_in_the_config_is_taken_in_by_a_running_daemon()
         server.stream_messages("META_T").unwrap_or(0) >= 2
     });
 
-    std::fs::write(&config, &off).unwrap();
+    let _ = edit_config(
+        a.path(),
+        "[bridge]\nenabled = true",
+        "[bridge]\nenabled = false",
+    );
     wait_until("the bridge to be gone", || {
         plugin_services(a.path())
             .iter()
