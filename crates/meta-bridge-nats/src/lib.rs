@@ -87,6 +87,22 @@ impl BridgeError {
     }
 }
 
+impl BridgeError {
+    /// The kind of failure, one word that readers (`meta bridge push`, `meta health`) choose
+    /// their advice by: `tls`, `provision`, `auth`, `timeout`, `connect`, `config` or `other`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BridgeError::Tls { .. } => "tls",
+            BridgeError::NotProvisioned { .. } => "provision",
+            _ if self.needs_attention() => "auth",
+            BridgeError::Timeout { .. } => "timeout",
+            BridgeError::Connect { .. } => "connect",
+            BridgeError::Config(_) | BridgeError::Settings(_) => "config",
+            _ => "other",
+        }
+    }
+}
+
 /// What `meta-bridge push` did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PushReport {

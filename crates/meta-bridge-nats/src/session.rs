@@ -31,13 +31,16 @@ pub(crate) struct Shared {
 pub(crate) type SharedState = Rc<RefCell<Shared>>;
 
 impl Shared {
-    fn set_state(&mut self, state: &str, error: Option<String>) {
+    /// `error`: the message and its kind ([`BridgeError::kind`]).
+    fn set_state(&mut self, state: &str, error: Option<(String, &str)>) {
         if self.state.state != state {
             state.clone_into(&mut self.state.state);
             self.state.since = meta_events::time::now();
         }
         if error.is_some() || state == BridgeState::CONNECTED {
-            self.state.last_error = error;
+            let (message, kind) = error.unzip();
+            self.state.last_error = message;
+            self.state.last_error_kind = kind.map(str::to_owned);
         }
         self.dirty = true;
     }
@@ -206,7 +209,9 @@ async fn service(settings: &Settings) -> Result<(), BridgeError> {
             } else {
                 BridgeState::DISCONNECTED
             };
-            shared.borrow_mut().set_state(kind, Some(error.to_string()));
+            shared
+                .borrow_mut()
+                .set_state(kind, Some((error.to_string(), error.kind())));
             write_state(settings, &shared);
             if started.elapsed() > Duration::from_secs(30) {
                 delay = RETRY_FIRST;
@@ -282,7 +287,10 @@ async fn watch_link(settings: &Settings, shared: &SharedState, link: &Link) -> N
             let server = settings.urls.join(", ");
             shared.borrow_mut().set_state(
                 BridgeState::DISCONNECTED,
-                Some(format!("lost the connection to {server}; reconnecting")),
+                Some((
+                    format!("lost the connection to {server}; reconnecting"),
+                    "connect",
+                )),
             );
             write_state(settings, shared);
         } else if !down && state == BridgeState::DISCONNECTED {

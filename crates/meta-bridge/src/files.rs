@@ -50,6 +50,9 @@ pub struct BridgeState {
     pub pid: Option<u32>,
     pub server: Option<String>,
     pub last_error: Option<String>,
+    /// What kind of error `last_error` is (`auth`, `tls`, `provision`, `connect`, …), so that
+    /// readers choose their advice without parsing the message.
+    pub last_error_kind: Option<String>,
     /// Events exported (acknowledged by the server) since the service started.
     pub exported: u64,
     /// Events too large for the server, skipped.

@@ -43,7 +43,7 @@ fn main() -> ExitCode {
             match meta_bridge_nats::run_service(&root) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
-                    eprintln!("meta-bridge: {}", chain(&error));
+                    eprintln!("meta-bridge: {}", meta_repo::describe_chain(&error));
                     ExitCode::FAILURE
                 }
             }
@@ -77,8 +77,8 @@ fn main() -> ExitCode {
                 }),
                 Err(error) => json!({
                     "ok": false,
-                    "kind": kind(&error),
-                    "error": chain(&error),
+                    "kind": error.kind(),
+                    "error": meta_repo::describe_chain(&error),
                     "left": match error { BridgeError::Timeout { left, .. } => left, _ => 0 },
                 }),
             };
@@ -97,33 +97,4 @@ fn main() -> ExitCode {
 fn usage() -> ExitCode {
     eprintln!("usage: meta-bridge service | meta-bridge push [--timeout SECS] [--since SEQ]");
     ExitCode::from(2)
-}
-
-fn kind(error: &BridgeError) -> &'static str {
-    match error {
-        BridgeError::Tls { .. } => return "tls",
-        BridgeError::NotProvisioned { .. } => return "provision",
-        _ => {}
-    }
-    if error.needs_attention() {
-        return "auth";
-    }
-    match error {
-        BridgeError::Timeout { .. } => "timeout",
-        BridgeError::Connect { .. } => "connect",
-        BridgeError::Config(_) | BridgeError::Settings(_) => "config",
-        _ => "other",
-    }
-}
-
-/// The error and its causes on one line.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

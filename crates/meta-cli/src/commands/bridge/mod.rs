@@ -111,6 +111,9 @@ pub(crate) fn run_push(workspace: &Workspace, args: &[OsString]) -> Result<Value
     })
 }
 
+/// What to do when the server refuses the bridge's login or a subject.
+pub(crate) const AUTH_HINT: &str = "check META_BRIDGE_CREDS, META_BRIDGE_USER/META_BRIDGE_PASSWORD or META_BRIDGE_TOKEN, and that this node may publish `meta.<scope>.<node>.>`";
+
 /// What to do when `provision = false` and the server lacks the stream or this machine's
 /// consumer.
 pub(crate) const PROVISION_HINT: &str = "ask the server's administrator to create it (README: \"Sharing events across machines\"), or set `provision = true` in [bridge] so the bridge creates it";
@@ -124,10 +127,7 @@ pub(crate) fn push_error(answer: &Value) -> CliError {
             format!("{left} events are not exported yet; they stay in the log"),
             "check that the server in [bridge].url is reachable, then run `meta bridge push` again",
         ),
-        "auth" => (
-            "the NATS server refused the bridge".to_owned(),
-            "check META_BRIDGE_CREDS, META_BRIDGE_USER/META_BRIDGE_PASSWORD or META_BRIDGE_TOKEN, and that this node may publish `meta.<scope>.<node>.>`",
-        ),
+        "auth" => ("the NATS server refused the bridge".to_owned(), AUTH_HINT),
         "provision" => (
             "the stream this bridge exports to is not on the NATS server".to_owned(),
             PROVISION_HINT,

@@ -33,6 +33,10 @@ pub(crate) struct BridgeReport {
     pub import_duplicates: u64,
     pub gaps: u64,
     pub last_error: Option<String>,
+    /// `last_error`'s kind as the service classed it (`meta_bridge_nats::BridgeError::kind`):
+    /// what `meta health` picks its advice by. Not part of `--json`.
+    #[serde(skip)]
+    pub last_error_kind: Option<String>,
     /// The running service's pid, if one runs.
     pub service_pid: Option<u32>,
 }
@@ -74,10 +78,14 @@ impl BridgeReport {
             "none"
         };
         let alive = last.pid.filter(|pid| is_alive(*pid));
-        let (state, last_error) = if !config.enabled {
-            ("disabled".to_owned(), last.last_error.clone())
+        let (state, last_error, last_error_kind) = if !config.enabled {
+            ("disabled".to_owned(), last.last_error.clone(), None)
         } else if alive.is_some() {
-            (last.state.clone(), last.last_error.clone())
+            (
+                last.state.clone(),
+                last.last_error.clone(),
+                last.last_error_kind.clone(),
+            )
         } else {
             (
                 BridgeState::DISCONNECTED.to_owned(),
@@ -85,6 +93,7 @@ impl BridgeReport {
                     "the bridge service is not running (`meta daemon start` runs it; `meta bridge push` exports without it)"
                         .to_owned(),
                 ),
+                None,
             )
         };
         Ok(Self {
@@ -105,6 +114,7 @@ impl BridgeReport {
             import_duplicates: last.import_duplicates,
             gaps: last.gaps,
             last_error,
+            last_error_kind,
             service_pid: alive,
         })
     }

@@ -38,8 +38,7 @@ fn run(health: &Health) -> Outcome {
 fn judge(report: &BridgeReport) -> Outcome {
     let error = report.last_error.clone().unwrap_or_default();
     match report.state.as_str() {
-        // The bridge's own words (meta-bridge-nats `BridgeError::NotProvisioned`).
-        "error" if error.contains("provision = false") => {
+        "error" if report.last_error_kind.as_deref() == Some("provision") => {
             return Outcome::fail(
                 format!("the bridge cannot start: {error}"),
                 crate::commands::bridge::PROVISION_HINT,
@@ -48,7 +47,7 @@ fn judge(report: &BridgeReport) -> Outcome {
         "error" => {
             return Outcome::fail(
                 format!("the NATS server refuses the bridge: {error}"),
-                "check META_BRIDGE_CREDS, META_BRIDGE_USER/META_BRIDGE_PASSWORD or META_BRIDGE_TOKEN, and that this node may publish `meta.<scope>.<node>.>`",
+                crate::commands::bridge::AUTH_HINT,
             );
         }
         "disconnected" => {
