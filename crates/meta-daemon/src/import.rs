@@ -7,11 +7,10 @@ use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 use std::path::Path;
 
+use meta_bridge::ORIGIN_EXT as ORIGIN;
 use meta_events::log::LogCursor;
 use serde_json::{Map, Value};
 
-/// The extension naming the node an event came from.
-const ORIGIN: &str = "metaorigin";
 /// Events one request may carry at most.
 pub(crate) const MAX_EVENTS: usize = 4096;
 
@@ -49,11 +48,12 @@ impl Imports {
         }
         self.loaded = true;
         let mut reader = LogCursor::from_sequence(log_dir, 0);
-        let needle = b"\"metaorigin\"";
+        let needle = format!("\"{ORIGIN}\"");
+        let finder = memchr::memmem::Finder::new(needle.as_bytes());
         loop {
             match reader.next_line() {
                 Ok(Some(line)) => {
-                    if memchr_find(line, needle)
+                    if finder.find(line).is_some()
                         && let Ok(event) = serde_json::from_slice::<Map<String, Value>>(line)
                         && let Some(k) = key_of(&event)
                     {
@@ -114,10 +114,6 @@ impl Imports {
             self.seen.remove(&k);
         }
     }
-}
-
-fn memchr_find(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 #[cfg(test)]

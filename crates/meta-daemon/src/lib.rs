@@ -550,7 +550,7 @@ impl Daemon {
                 (value, false)
             }
             "stop" => (json!({"ok": true, "stopping": true}), true),
-            "import" => (self.import(&request), false),
+            meta_bridge::IMPORT_OP => (self.import(&request), false),
             _ => {
                 let mut components = std::mem::take(&mut self.components);
                 let result = components
