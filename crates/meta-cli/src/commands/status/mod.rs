@@ -54,25 +54,32 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     }
     let workspace = ctx.workspace()?.clone();
     let ctx: &Ctx<'_> = ctx;
-    // The daemon's status and the records are asked at once: both mostly wait on a socket.
+    let (rows, summaries) = gather(ctx, &workspace, &args);
+    report(ctx, &workspace, &args, &rows?, summaries)
+}
+
+/// What the plugins and events sections show.
+pub(super) type Summaries = (Vec<PluginEntry>, Result<EventSystemStatus, LogError>);
+
+/// The records and the sections' summaries, asked at once: both mostly wait on a socket.
+pub(super) fn gather(
+    ctx: &Ctx<'_>,
+    workspace: &Workspace,
+    args: &Args,
+) -> (CliResult<Vec<StatusRecord>>, Summaries) {
     let ui = ctx.ui.clone();
-    let (rows, summaries) = std::thread::scope(|scope| {
-        let asked = scope.spawn(|| summaries(&ui, &workspace));
-        let rows = records(ctx, &workspace, &args);
+    std::thread::scope(|scope| {
+        let asked = scope.spawn(|| summaries(&ui, workspace));
+        let rows = records(ctx, workspace, args);
         let summaries = asked
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (rows, summaries)
-    });
-    report(ctx, &workspace, &args, &rows?, summaries)
+    })
 }
 
 /// The chosen projects' records: the daemon's warm ones when it keeps them, else read now.
-pub(super) fn records(
-    ctx: &Ctx<'_>,
-    workspace: &Workspace,
-    args: &Args,
-) -> CliResult<Vec<StatusRecord>> {
+fn records(ctx: &Ctx<'_>, workspace: &Workspace, args: &Args) -> CliResult<Vec<StatusRecord>> {
     let root = workspace.root();
     if !args.cold {
         match meta_repo_watch::client::ask(&workspace.status_socket(), WARM_TIMEOUT) {
@@ -119,7 +126,7 @@ fn report(
     workspace: &Workspace,
     args: &Args,
     rows: &[StatusRecord],
-    (plugins, events): (Vec<PluginEntry>, Result<EventSystemStatus, LogError>),
+    (plugins, events): Summaries,
 ) -> CliResult {
     let root = workspace.root();
     let failed = rows.iter().filter(|r| r.error.is_some()).count();
@@ -466,10 +473,7 @@ fn pad(painted: &str, text: &str, width: usize) -> String {
 
 /// The `plugins` and `events` sections, from one question to the daemon when one runs (its
 /// status holds the plugin host's report), read from `.meta/` otherwise.
-pub(super) fn summaries(
-    ui: &crate::ui::Ui,
-    workspace: &Workspace,
-) -> (Vec<PluginEntry>, Result<EventSystemStatus, LogError>) {
+fn summaries(ui: &crate::ui::Ui, workspace: &Workspace) -> Summaries {
     match meta_events::status::daemon_status(workspace, meta_events::status::STATUS_TIMEOUT) {
         Ok(status) => {
             let services = super::plugin::Services::from_daemon_status(&status);

@@ -15,7 +15,7 @@ use meta_repo::StatusRecord;
 use serde_json::Value;
 use signal_hook::consts::{SIGINT, SIGTERM};
 
-use super::{Args, cells, records, render_text, summaries};
+use super::{Args, cells, gather, render_text};
 use crate::cli::Ctx;
 use crate::error::{CliError, CliResult};
 
@@ -43,8 +43,8 @@ pub(super) fn run(ctx: &mut Ctx<'_>, args: &Args) -> CliResult {
     let terminal = ctx.ui.stdout_is_terminal();
     let mut out = std::io::stdout().lock();
     let draw = |out: &mut dyn Write, busy: &BTreeMap<u64, String>| -> CliResult<()> {
-        let rows = records(ctx, &workspace, args)?;
-        let (plugins, events) = summaries(&ctx.ui, &workspace);
+        let (rows, (plugins, events)) = gather(ctx, &workspace, args);
+        let rows = rows?;
         let mut text = String::new();
         if terminal {
             // Home and clear: the view replaces the last one.
