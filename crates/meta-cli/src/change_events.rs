@@ -80,7 +80,7 @@ pub fn emit_pushed(
 }
 
 /// Announces `core:state:enter {name, pid}` before a bulk change (`meta switch`…) starts.
-pub fn emit_state_enter(ui: &Ui, workspace: &Workspace, name: &str) {
+fn emit_state_enter(ui: &Ui, workspace: &Workspace, name: &str) {
     announce(
         ui,
         workspace,
@@ -90,7 +90,7 @@ pub fn emit_state_enter(ui: &Ui, workspace: &Workspace, name: &str) {
 }
 
 /// Announces `core:state:leave {name, pid}` once the bulk change is over, done or undone.
-pub fn emit_state_leave(ui: &Ui, workspace: &Workspace, name: &str) {
+fn emit_state_leave(ui: &Ui, workspace: &Workspace, name: &str) {
     announce(
         ui,
         workspace,

@@ -150,9 +150,9 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     if args.dry_run {
         return finish(ctx, &plan, None, args.json);
     }
-    crate::change_events::emit_state_enter(&ctx.ui, &workspace, "commit");
+    let bulk = crate::change_events::BulkChange::enter(&ctx.ui, &workspace, "commit");
     let applied = plan.apply();
-    crate::change_events::emit_state_leave(&ctx.ui, &workspace, "commit");
+    drop(bulk);
     let outcome = applied.map_err(|e| commit_error(what, &e))?;
     crate::change_events::emit_committed(
         &ctx.ui,

@@ -191,12 +191,12 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         lines: !args.json,
         topic: &plan.topic,
     };
-    crate::change_events::emit_state_enter(&ctx.ui, &workspace, "push");
+    let bulk = crate::change_events::BulkChange::enter(&ctx.ui, &workspace, "push");
     let result = plan.run(&progress);
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    crate::change_events::emit_state_leave(&ctx.ui, &workspace, "push");
+    drop(bulk);
     let outcome =
         result.map_err(|e| push_error(&format!("cannot push topic `{}`", plan.topic), e))?;
 

@@ -49,14 +49,14 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
         let what = "cannot rebase";
         crate::journal_notice::refuse_if_pending(root, what)?;
         let listed = meta_repo::list_projects(root)?;
-        crate::change_events::emit_state_enter(&ctx.ui, &workspace, "rebase");
+        let bulk = crate::change_events::BulkChange::enter(&ctx.ui, &workspace, "rebase");
         let outcome = meta_change::start_rebase(
             root,
             &listed.projects,
             args.autostash,
             Duration::from_secs(args.timeout.max(1)),
         );
-        crate::change_events::emit_state_leave(&ctx.ui, &workspace, "rebase");
+        drop(bulk);
         outcome.map_err(|e| rebase_error(what, e))?
     };
     match outcome {

@@ -110,7 +110,7 @@ pub fn run(ctx: &mut Ctx<'_>, mut args: Args) -> CliResult {
 
     let mut stash_conflicts = Vec::new();
     if !args.dry_run && !plan.plan.is_empty() {
-        crate::change_events::emit_state_enter(&ctx.ui, &workspace, "switch");
+        let bulk = crate::change_events::BulkChange::enter(&ctx.ui, &workspace, "switch");
         let applied = plan.plan.apply_journaled(
             root,
             "switch",
@@ -121,7 +121,7 @@ pub fn run(ctx: &mut Ctx<'_>, mut args: Args) -> CliResult {
         if applied.is_ok() {
             stash_conflicts = plan.pop_stashes();
         }
-        crate::change_events::emit_state_leave(&ctx.ui, &workspace, "switch");
+        drop(bulk);
         applied.map_err(|e| journaled_error(&what, e))?;
     }
 

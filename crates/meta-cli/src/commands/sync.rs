@@ -62,9 +62,9 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     };
     // Subscribers (the daemon's warm status, plugins) wait for `leave` before reading the
     // tree; it is announced however the sync ends.
-    crate::change_events::emit_state_enter(&ctx.ui, &workspace, "sync");
+    let bulk = crate::change_events::BulkChange::enter(&ctx.ui, &workspace, "sync");
     let results = meta_workflow::sync(root, &projects, options, &progress);
-    crate::change_events::emit_state_leave(&ctx.ui, &workspace, "sync");
+    drop(bulk);
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
