@@ -86,6 +86,16 @@ pub struct LogSummary {
     pub last_sequence: Option<String>,
 }
 
+impl LogSummary {
+    /// `last_sequence` as a number; 0 for an empty log.
+    pub fn last_sequence_number(&self) -> u64 {
+        self.last_sequence
+            .as_deref()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
 impl From<&LogStats> for LogSummary {
     fn from(stats: &LogStats) -> Self {
         Self {

@@ -275,7 +275,10 @@ fn show_status(ctx: &mut Ctx<'_>, workspace: &Workspace, json: bool) -> CliResul
     let report = status::daemon_status(workspace, status::STATUS_TIMEOUT)?;
     // The bridge (DESIGN.md section 11), when it is on: its service reports through its files.
     let bridge = if workspace.config().bridge.enabled {
-        Some(super::bridge::BridgeReport::of(workspace)?)
+        Some(super::bridge::BridgeReport::with_log(
+            workspace,
+            Some(&report.log),
+        )?)
     } else {
         None
     };

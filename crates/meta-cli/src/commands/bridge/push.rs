@@ -26,9 +26,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> CliResult {
     if !workspace.config().bridge.enabled {
         ctx.ui
             .warn("[bridge] enabled is false; pushing anyway, as asked");
-    } else if let Ok(report) = super::BridgeReport::of(&workspace)
-        && let Some(pid) = report.service_pid
-    {
+    } else if let Some(pid) = super::report::running_service(&workspace) {
         // Both move the cursor; the server's dedup absorbs what both send.
         ctx.ui.warn(format!(
             "the daemon's bridge service (pid {pid}) exports these already; pushing anyway"

@@ -3,6 +3,7 @@
 //! starting anything.
 
 use meta_bridge::{BridgeFiles, BridgeState};
+use meta_events::status::LogSummary;
 use meta_workspace::{Workspace, env};
 use serde::Serialize;
 
@@ -41,8 +42,26 @@ pub(crate) struct BridgeReport {
     pub service_pid: Option<u32>,
 }
 
+/// The pid of the bridge service `state` names, if it still runs.
+fn alive_service(state: &BridgeState) -> Option<u32> {
+    state.pid.filter(|pid| is_alive(*pid))
+}
+
+/// The running bridge service's pid, read from its state file alone.
+pub(crate) fn running_service(workspace: &Workspace) -> Option<u32> {
+    let state = BridgeFiles::new(&workspace.state_dir()).state()?;
+    alive_service(&state)
+}
+
 impl BridgeReport {
+    /// The report, reading the log's statistics for its backlog.
     pub fn of(workspace: &Workspace) -> CliResult<Self> {
+        Self::with_log(workspace, None)
+    }
+
+    /// The report, with the log's statistics when the caller already has them (`meta status`
+    /// and `meta daemon status` do), so the log is not read twice.
+    pub fn with_log(workspace: &Workspace, log: Option<&LogSummary>) -> CliResult<Self> {
         let config = &workspace.config().bridge;
         let files = BridgeFiles::new(&workspace.state_dir());
         let cursor = files.cursor().map_err(|e| {
@@ -50,10 +69,13 @@ impl BridgeReport {
                 "delete the file to export the whole log again (the server drops repeats)",
             )
         })?;
-        let last_sequence = meta_events::log::stats(&workspace.events_dir())
-            .ok()
-            .and_then(|s| s.last_sequence)
-            .unwrap_or(0);
+        let last_sequence = match log {
+            Some(log) => log.last_sequence_number(),
+            None => meta_events::log::stats(&workspace.events_dir())
+                .ok()
+                .and_then(|s| s.last_sequence)
+                .unwrap_or(0),
+        };
         let last = files.state().unwrap_or_default();
         // The service's own name first (its environment may differ from this command's).
         let node = Some(last.node.clone())
@@ -77,7 +99,7 @@ impl BridgeReport {
         } else {
             "none"
         };
-        let alive = last.pid.filter(|pid| is_alive(*pid));
+        let alive = alive_service(&last);
         let (state, last_error, last_error_kind) = if !config.enabled {
             ("disabled".to_owned(), last.last_error.clone(), None)
         } else if alive.is_some() {

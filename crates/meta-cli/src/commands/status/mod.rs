@@ -137,7 +137,7 @@ fn report(
             projects: rows,
             plugins,
             events: events.as_ref().ok().cloned(),
-            bridge: bridge_summary(workspace),
+            bridge: bridge_summary(workspace, events.as_ref().ok()),
         };
         ctx.ui.print_json(&report)?;
     } else {
@@ -150,7 +150,7 @@ fn report(
             events.as_ref().ok(),
         );
         ctx.ui.print(text)?;
-        if let Some(bridge) = bridge_summary(workspace) {
+        if let Some(bridge) = bridge_summary(workspace, events.as_ref().ok()) {
             ctx.ui.print(bridge.one_line(ctx))?;
         }
     }
@@ -190,11 +190,14 @@ struct Report<'a> {
 }
 
 /// The bridge's state when it is on (`None` when off or unreadable: `meta bridge status` says why).
-fn bridge_summary(workspace: &Workspace) -> Option<super::bridge::BridgeReport> {
+fn bridge_summary(
+    workspace: &Workspace,
+    events: Option<&EventSystemStatus>,
+) -> Option<super::bridge::BridgeReport> {
     if !workspace.config().bridge.enabled {
         return None;
     }
-    super::bridge::BridgeReport::of(workspace).ok()
+    super::bridge::BridgeReport::with_log(workspace, events.map(|e| &e.log)).ok()
 }
 
 /// What selection needs to know of a project (path, name, group), from its record.
