@@ -161,15 +161,9 @@ fn status_with_slots(
     status.initialized = true;
 
     let mut head = repo.head().map_err(error("HEAD"))?;
-    let branch_ref = match &head.kind {
-        gix::head::Kind::Symbolic(reference) => Some(reference.name.clone()),
-        gix::head::Kind::Unborn(name) => Some(name.clone()),
-        gix::head::Kind::Detached { .. } => None,
-    };
+    let branch_ref = branch_of(&head);
     status.detached = branch_ref.is_none();
-    status.branch = branch_ref
-        .as_ref()
-        .map(|name| name.shorten().to_str_lossy().into_owned());
+    status.branch = branch_ref.as_ref().map(short_name);
     status.head = head.id().map(gix::Id::detach);
     status.on_pin = status.head.is_some() && status.head == project.pinned;
 
@@ -211,17 +205,24 @@ pub struct RepoHead {
 pub fn repo_head(path: &Path) -> Result<RepoHead, gix::Error> {
     let repo = crate::open_repo(path)?;
     let head = repo.head()?;
-    let branch = match &head.kind {
-        gix::head::Kind::Symbolic(reference) => {
-            Some(reference.name.shorten().to_str_lossy().into_owned())
-        }
-        gix::head::Kind::Unborn(name) => Some(name.shorten().to_str_lossy().into_owned()),
-        gix::head::Kind::Detached { .. } => None,
-    };
     Ok(RepoHead {
         head: head.id().map(gix::Id::detach),
-        branch,
+        branch: branch_of(&head).as_ref().map(short_name),
     })
+}
+
+/// The branch HEAD is on, born or not; `None` when detached.
+fn branch_of(head: &gix::Head<'_>) -> Option<gix::refs::FullName> {
+    match &head.kind {
+        gix::head::Kind::Symbolic(reference) => Some(reference.name.clone()),
+        gix::head::Kind::Unborn(name) => Some(name.clone()),
+        gix::head::Kind::Detached { .. } => None,
+    }
+}
+
+/// A branch's short name (`main` for `refs/heads/main`), as status shows it.
+fn short_name(name: &gix::refs::FullName) -> String {
+    name.shorten().to_str_lossy().into_owned()
 }
 
 /// The remote-tracking ref a branch follows (`branch.<name>.remote` + `.merge`), as git's
