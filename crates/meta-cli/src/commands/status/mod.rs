@@ -384,7 +384,6 @@ impl Cell {
 
 /// The cells of a project's line: checkout, pin marker, changes, tracking.
 fn cells(status: &StatusRecord) -> Vec<Cell> {
-    let project = status;
     if status.error.is_some() {
         return vec![
             Cell::styled("unreadable", styles::ERROR),
@@ -394,7 +393,7 @@ fn cells(status: &StatusRecord) -> Vec<Cell> {
         ];
     }
     if !status.initialized {
-        let why = if project.pinned.is_none() {
+        let why = if status.pinned.is_none() {
             "not initialised, no pin"
         } else {
             "not initialised"
@@ -413,7 +412,7 @@ fn cells(status: &StatusRecord) -> Vec<Cell> {
             styles::WARN,
         ),
     };
-    let pin = if project.pin_conflicted {
+    let pin = if status.pin_conflicted {
         Cell::styled("U", styles::ERROR)
     } else if status.on_pin {
         Cell::styled("=", styles::OK)
