@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use meta_workspace::Workspace;
 use serde::{Deserialize, Serialize};
 
 /// The rule node names follow (they become subject tokens and consumer names).
@@ -81,10 +82,15 @@ pub struct BridgeFiles {
 }
 
 impl BridgeFiles {
-    /// `state_dir` is the meta-repo's `.meta/`.
-    pub fn new(state_dir: &Path) -> Self {
+    /// The files of `workspace`'s bridge, in [`Workspace::bridge_dir`].
+    pub fn of(workspace: &Workspace) -> Self {
+        Self::at(&workspace.bridge_dir())
+    }
+
+    /// The files in `dir`.
+    pub fn at(dir: &Path) -> Self {
         Self {
-            dir: state_dir.join("bridge"),
+            dir: dir.to_path_buf(),
         }
     }
 
@@ -93,7 +99,7 @@ impl BridgeFiles {
     }
 
     pub fn cursor_path(&self) -> PathBuf {
-        self.dir.join("export.cursor")
+        self.dir.join(meta_workspace::BRIDGE_CURSOR_FILE)
     }
 
     pub fn state_path(&self) -> PathBuf {
@@ -219,7 +225,7 @@ mod tests {
     #[test]
     fn cursor_and_node_survive_and_replace_whole() {
         let dir = tempfile::tempdir().unwrap();
-        let files = BridgeFiles::new(dir.path());
+        let files = BridgeFiles::at(dir.path());
         assert_eq!(files.cursor().unwrap(), 0);
         files.set_cursor(42).unwrap();
         assert_eq!(files.cursor().unwrap(), 42);

@@ -96,7 +96,7 @@ fn var(name: &str) -> Option<String> {
 impl Settings {
     pub fn resolve(workspace: &Workspace) -> Result<Self, SettingsError> {
         let config = &workspace.config().bridge;
-        let files = BridgeFiles::new(&workspace.state_dir());
+        let files = BridgeFiles::of(workspace);
         let node_override = var(env::META_BRIDGE_NODE);
         if let Some(node) = &node_override
             && !is_valid_node(node)

@@ -63,7 +63,7 @@ use meta_events::Event;
 use meta_events::core::DAEMON_SOURCE;
 use meta_events::ingest::{self, Fill};
 use meta_events::lock::{self, LockError, LockGuard};
-use meta_events::log::{LogConfig, LogError, LogWriter};
+use meta_events::log::{LogError, LogWriter};
 use meta_events::state::{self, DaemonState, Endpoints};
 use meta_events::status::{Counters, DaemonStatus, LogSummary};
 use meta_events::transport::{
@@ -211,11 +211,7 @@ impl Daemon {
         // else by now; until ours is written, there is none.
         state::remove(&run_dir);
         let config = &workspace.config().events;
-        let mut log = LogWriter::open(&workspace.events_dir(), LogConfig::from(config))?;
-        let bridge = &workspace.config().bridge;
-        if bridge.enabled {
-            log.retain_for(workspace.bridge_cursor_path(), bridge.max_backlog_bytes);
-        }
+        let log = LogWriter::open_workspace(workspace)?;
         if log.repaired_bytes() > 0 {
             tracing::warn!(
                 bytes = log.repaired_bytes(),

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::event::{DecodeError, Event};
 use crate::ingest::{self, Fill};
 use crate::lock::{self, EmitLock, LockError};
-use crate::log::{LogConfig, LogCursor, LogError, LogWriter};
+use crate::log::{LogCursor, LogError, LogWriter};
 use crate::status::DaemonStatus;
 use crate::transport::{Context, Delivery, Pusher, Subscriber, TransportError};
 
@@ -280,21 +280,9 @@ pub fn emit(workspace: &Workspace, mut event: Event) -> Result<Emitted, EmitErro
     ingest::check(json.as_bytes())?;
     let run_dir = workspace.run_dir();
     let events_dir = workspace.events_dir();
-    let config = LogConfig::from(&workspace.config().events);
-    // The bridge's retention guard applies to embedded appends too (CI: `meta bridge push`).
-    let bridge = &workspace.config().bridge;
-    let retain = bridge
-        .enabled
-        .then(|| (workspace.bridge_cursor_path(), bridge.max_backlog_bytes));
     match lock::lock_for_emit(&run_dir)? {
         EmitLock::Embedded { daemon, log } => {
-            let emitted = append(
-                &events_dir,
-                config,
-                retain.clone(),
-                json.as_bytes(),
-                Route::Embedded,
-            )?;
+            let emitted = append(workspace, json.as_bytes(), Route::Embedded)?;
             drop((log, daemon));
             Ok(emitted)
         }
@@ -319,13 +307,7 @@ pub fn emit(workspace: &Workspace, mut event: Event) -> Result<Emitted, EmitErro
                         found.route = Route::Daemon;
                         return Ok(found);
                     }
-                    let emitted = append(
-                        &events_dir,
-                        config,
-                        retain.clone(),
-                        json.as_bytes(),
-                        Route::Fallback,
-                    )?;
+                    let emitted = append(workspace, json.as_bytes(), Route::Fallback)?;
                     drop((log, daemon));
                     return Ok(emitted);
                 }
@@ -362,17 +344,8 @@ fn find_line(cursor: &mut LogCursor, needle: &[u8]) -> Result<Option<Emitted>, L
 }
 
 /// Appends one event as its own writer (the caller holds the locks).
-fn append(
-    events_dir: &std::path::Path,
-    config: LogConfig,
-    retain: Option<(std::path::PathBuf, u64)>,
-    json: &[u8],
-    route: Route,
-) -> Result<Emitted, EmitError> {
-    let mut writer = LogWriter::open(events_dir, config)?;
-    if let Some((cursor_file, max_bytes)) = retain {
-        writer.retain_for(cursor_file, max_bytes);
-    }
+fn append(workspace: &Workspace, json: &[u8], route: Route) -> Result<Emitted, EmitError> {
+    let mut writer = LogWriter::open_workspace(workspace)?;
     let sequence = writer.next_sequence();
     let mut time = [0u8; crate::time::LEN];
     let fill = Fill {

@@ -422,6 +422,21 @@ impl LogWriter {
         })
     }
 
+    /// Opens `workspace`'s log as every writer of it must: its `[events]` settings, and with the
+    /// bridge on, the bridge's retention guard ([`LogWriter::retain_for`]). The daemon and
+    /// embedded appends (no daemon, e.g. CI) both open it here.
+    pub fn open_workspace(workspace: &meta_workspace::Workspace) -> Result<Self, LogError> {
+        let config = workspace.config();
+        let mut log = Self::open(&workspace.events_dir(), LogConfig::from(&config.events))?;
+        if config.bridge.enabled {
+            log.retain_for(
+                workspace.bridge_cursor_path(),
+                config.bridge.max_backlog_bytes,
+            );
+        }
+        Ok(log)
+    }
+
     /// Keeps segments holding events after the sequence written in `cursor_file` (the bridge's
     /// export cursor: the last event the server has) even past `keep`, up to `max_bytes` more;
     /// beyond that they go as before and the exporter records the gap (DESIGN.md section 11).

@@ -18,6 +18,9 @@ pub use layout::runtime_dir_for;
 /// Path of the config file relative to the root; its presence marks a meta-repo.
 pub const CONFIG_RELATIVE_PATH: &str = "meta/metarepo.toml";
 
+/// The export cursor's file name in [`Workspace::bridge_dir`].
+pub const BRIDGE_CURSOR_FILE: &str = "export.cursor";
+
 /// A discovered meta-repo: its root and its loaded configuration.
 #[derive(Debug, Clone)]
 pub struct Workspace {
@@ -115,10 +118,15 @@ impl Workspace {
         self.state_dir().join("events")
     }
 
+    /// `.meta/bridge/`: the bridge's files (node name, export cursor, state).
+    pub fn bridge_dir(&self) -> PathBuf {
+        self.state_dir().join("bridge")
+    }
+
     /// `.meta/bridge/export.cursor`: the last local sequence the bridge exported; the log keeps
     /// what lies after it (up to `[bridge].max_backlog_bytes`).
     pub fn bridge_cursor_path(&self) -> PathBuf {
-        self.state_dir().join("bridge").join("export.cursor")
+        self.bridge_dir().join(BRIDGE_CURSOR_FILE)
     }
 
     /// `.meta/run/`: the daemon lock, log lock and state file.

@@ -49,7 +49,7 @@ fn alive_service(state: &BridgeState) -> Option<u32> {
 
 /// The running bridge service's pid, read from its state file alone.
 pub(crate) fn running_service(workspace: &Workspace) -> Option<u32> {
-    let state = BridgeFiles::new(&workspace.state_dir()).state()?;
+    let state = BridgeFiles::of(workspace).state()?;
     alive_service(&state)
 }
 
@@ -63,7 +63,7 @@ impl BridgeReport {
     /// and `meta daemon status` do), so the log is not read twice.
     pub fn with_log(workspace: &Workspace, log: Option<&LogSummary>) -> CliResult<Self> {
         let config = &workspace.config().bridge;
-        let files = BridgeFiles::new(&workspace.state_dir());
+        let files = BridgeFiles::of(workspace);
         let cursor = files.cursor().map_err(|e| {
             CliError::context("cannot read the bridge's export cursor", &e).with_hint(
                 "delete the file to export the whole log again (the server drops repeats)",
