@@ -141,15 +141,20 @@ impl BridgeReport {
         })
     }
 
+    /// How the state is painted: green when connected, red on an error, dim otherwise.
+    fn state_style(&self) -> anstyle::Style {
+        match self.state.as_str() {
+            BridgeState::CONNECTED => styles::OK,
+            BridgeState::ERROR => styles::ERROR,
+            _ => styles::DIM,
+        }
+    }
+
     /// One line for `meta status` and `meta daemon status`.
     pub fn one_line(&self, ctx: &Ctx<'_>) -> String {
         use std::fmt::Write as _;
         let ui = &ctx.ui;
-        let style = match self.state.as_str() {
-            "connected" => styles::OK,
-            "error" => styles::ERROR,
-            _ => styles::DIM,
-        };
+        let style = self.state_style();
         let mut line = format!(
             "{} {} as {} to {}; export backlog {}",
             ui.paint(styles::EMPHASIS, "bridge:"),
@@ -175,11 +180,7 @@ impl BridgeReport {
         use std::fmt::Write as _;
         let ui = &ctx.ui;
         let mut text = String::new();
-        let style = match self.state.as_str() {
-            "connected" => styles::OK,
-            "error" => styles::ERROR,
-            _ => styles::DIM,
-        };
+        let style = self.state_style();
         let _ = write!(text, "bridge:      {}", ui.paint(style, &self.state));
         if let Some(since) = &self.since
             && self.enabled
