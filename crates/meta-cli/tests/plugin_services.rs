@@ -632,31 +632,37 @@ fn daemon_stop_and_kill_9_leave_no_service_running() {
     drop(guard);
 }
 
-/// The Rust example plugin's binary (`examples/hello-rs`, a workspace member). Asked of the
-/// cargo running the tests, once per run, as `cargo test --workspace --no-run` with this test
-/// binary's profile and target folder: under `cargo test --workspace` (what CI runs) every
-/// artifact is fresh and this takes a fraction of a second. (`cargo build -p hello-rs` would
-/// resolve features for that package alone and rebuild libzmq and friends in another variant.)
+/// The Rust example plugin's binary (`examples/hello-rs`, a workspace member). `cargo test
+/// --workspace` (what CI runs) builds it beside `meta`, because hello-rs has integration tests of
+/// its own, and every artifact is built before any test starts. Only a narrower run
+/// (`cargo test -p meta-cli`) lacks it, and then it is built into a target folder of its own:
+/// a cargo run on the shared folder would re-link `target/<profile>/meta` (remove, then link)
+/// while other tests run it, and one of them could find it missing.
 fn hello_rs_binary() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
         let exe = std::env::current_exe().unwrap();
         // target/<profile>/deps/runner-<hash>
         let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-        let target_dir = profile_dir.parent().unwrap();
-        let profile = match profile_dir.file_name().unwrap().to_str().unwrap() {
-            "debug" => "dev",
-            other => other,
-        };
+        let beside_meta = profile_dir.join(format!("hello-rs{}", std::env::consts::EXE_SUFFIX));
+        if beside_meta.is_file() {
+            return beside_meta;
+        }
+        let own_target = profile_dir.parent().unwrap().join("hello-rs-example");
         let cargo = std::env::var_os("CARGO")
             .or_else(|| option_env!("CARGO").map(OsString::from))
             .unwrap_or_else(|| "cargo".into());
         let out = std::process::Command::new(cargo)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["test", "--workspace", "--no-run", "--quiet"])
-            .args(["--profile", profile, "--message-format=json"])
+            .args([
+                "build",
+                "-p",
+                "hello-rs",
+                "--quiet",
+                "--message-format=json",
+            ])
             .arg("--target-dir")
-            .arg(target_dir)
+            .arg(&own_target)
             .output()
             .unwrap();
         assert!(
@@ -671,7 +677,6 @@ fn hello_rs_binary() -> &'static Path {
                 m["reason"] == "compiler-artifact"
                     && m["target"]["name"] == "hello-rs"
                     && m["target"]["kind"] == json!(["bin"])
-                    && m["profile"]["test"] == false
             })
             .find_map(|m| m["executable"].as_str().map(PathBuf::from))
             .expect("cargo named the hello-rs executable")
