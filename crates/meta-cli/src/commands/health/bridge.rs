@@ -3,7 +3,7 @@
 
 use meta_workspace::Workspace;
 
-use super::{Check, Health, Outcome};
+use super::{Check, Health, Level, Outcome};
 use crate::commands::bridge::BridgeReport;
 
 pub const CHECK: Check = Check {
@@ -61,24 +61,99 @@ fn judge(report: &BridgeReport) -> Outcome {
         }
         _ => {}
     }
+    // Both at once are both said: one must not hide the other.
+    let mut problems = Vec::new();
     if report.gaps > 0 {
-        return Outcome::warn(
+        problems.push((
             format!(
-                "{} gaps: the stream dropped events before this machine imported them (see `meta events tail meta:bridge:gap`)",
+                "{} gaps since the bridge started: the stream dropped events before this machine imported them (see `meta events tail meta:bridge:gap`)",
                 report.gaps
             ),
             "raise [bridge].stream_max_age, or run the daemon more often on this machine",
-        );
+        ));
     }
     if report.export_backlog > BACKLOG_WARN {
-        return Outcome::warn(
+        problems.push((
             format!("{} events wait for export", report.export_backlog),
             "`meta bridge status` shows why; `meta bridge push` exports now",
-        );
+        ));
+    }
+    if !problems.is_empty() {
+        let (messages, fix): (Vec<String>, Vec<String>) = problems
+            .into_iter()
+            .map(|(message, fix)| (message, fix.to_owned()))
+            .unzip();
+        return Outcome {
+            level: Level::Warn,
+            message: messages.join("; "),
+            fix,
+        };
     }
     Outcome::pass(format!(
         "connected as {}, export backlog {}",
         report.node.as_deref().unwrap_or("?"),
         report.export_backlog
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connected() -> BridgeReport {
+        BridgeReport {
+            enabled: true,
+            node: Some("ci-7".into()),
+            scope: "acme".into(),
+            stream: "META_ACME".into(),
+            servers: vec!["nats://127.0.0.1:4222".into()],
+            auth: "none",
+            state: "connected".into(),
+            since: None,
+            export_cursor: 0,
+            last_sequence: 0,
+            export_backlog: 3,
+            exported: 0,
+            skipped_oversize: 0,
+            imported: 0,
+            import_duplicates: 0,
+            gaps: 0,
+            last_error: None,
+            last_error_kind: None,
+            service_pid: None,
+        }
+    }
+
+    #[test]
+    fn a_connected_bridge_with_a_small_backlog_passes() {
+        let outcome = judge(&connected());
+        assert_eq!(outcome.level, Level::Pass);
+        assert_eq!(outcome.message, "connected as ci-7, export backlog 3");
+    }
+
+    #[test]
+    fn a_gap_does_not_hide_a_backlog() {
+        let mut report = connected();
+        report.gaps = 2;
+        report.export_backlog = BACKLOG_WARN + 1;
+        let outcome = judge(&report);
+        assert_eq!(outcome.level, Level::Warn);
+        assert!(
+            outcome
+                .message
+                .starts_with("2 gaps since the bridge started")
+        );
+        assert!(outcome.message.ends_with("; 10001 events wait for export"));
+        assert_eq!(
+            outcome.fix.len(),
+            2,
+            "one fix per problem: {:?}",
+            outcome.fix
+        );
+
+        report.gaps = 0;
+        let outcome = judge(&report);
+        assert_eq!(outcome.message, "10001 events wait for export");
+        assert_eq!(outcome.fix.len(), 1);
+    }
 }
