@@ -325,6 +325,9 @@ impl Daemon {
             imports: import::Imports::default(),
             _lock: lock,
         };
+        if workspace.config().bridge.enabled {
+            daemon.imports = import::Imports::read_ahead(daemon.pipeline.log_dir());
+        }
         let state = DaemonState {
             pid: std::process::id(),
             version: daemon.version.clone(),
