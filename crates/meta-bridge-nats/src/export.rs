@@ -11,6 +11,8 @@ use crate::session::{SharedState, write_state};
 use crate::{BridgeError, PushReport, WINDOW};
 
 /// How often the cursor file is rewritten while events flow (and always when caught up).
+/// Log lines the exporter reads between turns it gives the importer on the same thread.
+const YIELD_EVERY: u32 = 1024;
 const CURSOR_EVERY: Duration = Duration::from_millis(250);
 /// Looking at the log for new lines: quick right after traffic; when idle, only when the daemon
 /// publishes something (see [`wake_on_publish`]) or, for lines appended without a daemon, now
@@ -75,7 +77,14 @@ impl<'a> Exporter<'a> {
     /// Reads and sends what the log holds beyond what was read; true if anything was read.
     async fn pump(&mut self) -> Result<bool, BridgeError> {
         let mut any = false;
+        let mut lines = 0u32;
         while let Some(line) = self.reader.next_line()? {
+            lines = lines.wrapping_add(1);
+            if lines.is_multiple_of(YIELD_EVERY) {
+                // Lines not for export never await; the importer on this thread must not wait
+                // while a long stretch of them (a log full of imported events) is read.
+                tokio::task::yield_now().await;
+            }
             let Some(sequence) = line_sequence(line) else {
                 continue;
             };

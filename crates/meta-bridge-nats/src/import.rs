@@ -14,6 +14,9 @@ use crate::session::SharedState;
 const BATCH: usize = 256;
 /// How long the daemon gets to log a batch.
 const DAEMON_TIMEOUT: Duration = Duration::from_secs(10);
+/// How soon an import the daemon answered "busy" goes again, and for how long at most.
+const BUSY_RETRY: Duration = Duration::from_millis(50);
+const BUSY_FOR_AT_MOST: Duration = Duration::from_secs(300);
 /// How long the server waits for an acknowledgement before it delivers a message again (a
 /// bridge that died between the daemon's logging and its acknowledgement).
 const ACK_WAIT: Duration = Duration::from_secs(10);
@@ -144,18 +147,39 @@ fn crash_point() {
     }
 }
 
-/// Sends events to the daemon's `import` op; returns (logged, repeats dropped).
+/// Sends events to the daemon's `import` op; returns (logged, repeats dropped). A daemon still
+/// reading its log for what it imported before answers "busy": the same request goes again a
+/// little later (the messages stay unacknowledged meanwhile), for up to [`BUSY_FOR_AT_MOST`].
 async fn hand_to_daemon(
     client: &meta_events::Client,
     events: Vec<Value>,
 ) -> Result<(u64, u64), BridgeError> {
-    let client = client.clone();
     let request = json!({"op": meta_bridge::IMPORT_OP, "events": events});
-    let reply = tokio::task::spawn_blocking(move || client.request(&request, DAEMON_TIMEOUT))
-        .await
-        .map_err(|e| BridgeError::Import {
-            reason: e.to_string(),
-        })?
+    let started = tokio::time::Instant::now();
+    let mut waited = false;
+    let reply = loop {
+        let (client, request) = (client.clone(), request.clone());
+        let answer = tokio::task::spawn_blocking(move || client.request(&request, DAEMON_TIMEOUT))
+            .await
+            .map_err(|e| BridgeError::Import {
+                reason: e.to_string(),
+            })?;
+        match answer {
+            Err(meta_events::ClientError::Busy { .. }) if started.elapsed() < BUSY_FOR_AT_MOST => {
+                waited = true;
+                tokio::time::sleep(BUSY_RETRY).await;
+            }
+            other => break other,
+        }
+    };
+    if waited {
+        let waited_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        tracing::info!(
+            waited_ms,
+            "the daemon was still reading its import index; the batch was sent again until it took it"
+        );
+    }
+    let reply = reply
         .map_err(|e| BridgeError::Import {
             reason: format!("the daemon refused the import: {e}"),
         })?

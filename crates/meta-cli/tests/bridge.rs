@@ -418,6 +418,58 @@ fn a_resend_after_the_dedup_window_still_leaves_no_duplicate() {
     assert_log_sound(b.path());
 }
 
+/// Writes `count` events imported from node `z` into `root`'s log, as a daemon that ran the
+/// bridge before would have left them (the export cursor left at 0).
+fn prefill_imported(root: &Path, count: u64) {
+    let workspace = meta_workspace::Workspace::open(root).expect("workspace");
+    let config = meta_events::log::LogConfig::default();
+    let mut log = meta_events::log::LogWriter::open(&workspace.events_dir(), config).expect("log");
+    let mut lines = Vec::new();
+    for i in 1..=count {
+        let event = serde_json::json!({
+            "specversion": "1.0", "id": format!("z-{i}"), "source": "/meta/z/plugin/build",
+            "type": "t:earlier:build", "time": "2026-12-07T06:00:00Z",
+            "sequence": meta_events::format_sequence(i), "metaorigin": "z",
+            "metaoriginseq": meta_events::format_sequence(i), "data": {"i": i},
+        });
+        lines.extend_from_slice(event.to_string().as_bytes());
+        lines.push(b'\n');
+        if i % 4096 == 0 || i == count {
+            log.append(&lines, (i - 1) % 4096 + 1).expect("appended");
+            lines.clear();
+        }
+    }
+}
+
+#[test]
+fn a_daemon_reading_a_large_log_for_its_import_index_asks_the_bridge_to_send_again() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let a = machine("a", &server.url(), "");
+    let b = machine("b", &server.url(), "");
+    let _da = start_daemon(a.path(), &[]);
+    wait_state(a.path(), "connected");
+    publish(a.path(), "acme:early:x", 50);
+    wait_until("A exported", || status(a.path())["export_backlog"] == 0);
+    // Long enough a read (about a second in a debug build) that B's bridge, importing from the
+    // start, hands A's events over before the daemon has its index. B's exporter reads the same
+    // 200,000 lines meanwhile (none is for export): the importer gets its turns all the same.
+    prefill_imported(b.path(), 200_000);
+    let _db = start_daemon(b.path(), &[]);
+    wait_count(b.path(), "acme:early:x", 50);
+    let bridge_log = std::fs::read_to_string(b.path().join(".meta/run/plugins/bridge.log"))
+        .expect("the bridge service's log");
+    assert!(
+        bridge_log.contains("still reading its import index"),
+        "the first import came after the index was read, so nothing was tested:\n{bridge_log}"
+    );
+    assert_eq!(status(b.path())["state"], "connected");
+    assert_eq!(of_type(&log(b.path()), "acme:early:x").len(), 50);
+    assert_eq!(of_type(&log(b.path()), "t:earlier:build").len(), 200_000);
+    assert_log_sound(b.path());
+}
+
 #[test]
 fn a_mesh_of_three_nodes_logs_each_event_once_and_never_loops() {
     let Some(server) = NatsServer::start() else {

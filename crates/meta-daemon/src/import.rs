@@ -2,7 +2,8 @@
 //! the bridge, are logged by the daemon (the log's only writer) with a local `sequence`, once
 //! each: repeats are dropped by `(metaorigin, source, id)` across restarts, because the index is
 //! rebuilt from the log after each start. With the bridge on at start it is read on a thread of
-//! its own, so the bus does not wait while a log of hundreds of megabytes is read; otherwise on
+//! its own, and imports are answered "busy" (the bridge sends them again) until it is done, so
+//! the bus does not wait while a log of hundreds of megabytes is read; otherwise it is read on
 //! the first import.
 
 use std::borrow::Cow;
@@ -72,13 +73,18 @@ pub(crate) struct Accepted {
 
 impl Imports {
     /// Starts reading the log's imported events on a thread of its own (a daemon starting
-    /// with the bridge on), so the first import finds the index ready or nearly so. No import
-    /// is logged until that read is taken in, so the thread misses none.
+    /// with the bridge on); imports are answered "busy" until it is done ([`Imports::reading`]).
+    /// No import is logged until that read is taken in, so the thread misses none.
     pub(crate) fn read_ahead(log_dir: &Path) -> Self {
         let dir = log_dir.to_path_buf();
+        Self::read_by(move || read_index(&dir))
+    }
+
+    /// [`Imports::read_ahead`] with the index made by `read`.
+    fn read_by(read: impl FnOnce() -> HashSet<u64> + Send + 'static) -> Self {
         let index = match std::thread::Builder::new()
             .name("import-index".into())
-            .spawn(move || read_index(&dir))
+            .spawn(read)
         {
             Ok(reading) => Index::Reading(reading),
             Err(error) => {
@@ -90,6 +96,11 @@ impl Imports {
             seen: HashSet::new(),
             index,
         }
+    }
+
+    /// Whether the thread reading the index is still at it (an import now would wait for it).
+    pub(crate) fn reading(&self) -> bool {
+        matches!(&self.index, Index::Reading(reading) if !reading.is_finished())
     }
 
     /// The index of the whole log, read now or taken from the thread that read it.
@@ -235,6 +246,37 @@ mod tests {
     }
 
     #[test]
+    fn imports_wait_for_the_read_ahead_and_then_know_what_it_found() {
+        let (go, wait) = std::sync::mpsc::channel::<()>();
+        let mut imports = Imports::read_by(move || {
+            let _ = wait.recv();
+            HashSet::from([key("n", "/x", "1")])
+        });
+        assert!(imports.reading(), "the read has not finished");
+        go.send(()).unwrap();
+        wait_until_done(&imports);
+        let dir = tempfile::tempdir().unwrap();
+        let request = json!({"events": [imported("1"), imported("2")]});
+        let accepted = imports.accept(dir.path(), &request).unwrap();
+        assert_eq!((accepted.lines.len(), accepted.duplicates), (1, 1));
+        assert!(
+            !Imports::default().reading(),
+            "nothing is read ahead unless asked"
+        );
+    }
+
+    fn wait_until_done(imports: &Imports) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while imports.reading() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the read never finished"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
+    #[test]
     fn what_the_log_holds_is_a_repeat_whether_read_ahead_or_on_first_import() {
         let dir = tempfile::tempdir().unwrap();
         log_of(
@@ -283,7 +325,7 @@ mod measure {
             );
             lines.push(b'\n');
             if i % 4096 == 4095 || i + 1 == n {
-                log.append(&lines, 0).unwrap();
+                log.append(&lines, i % 4096 + 1).unwrap();
                 lines.clear();
             }
         }

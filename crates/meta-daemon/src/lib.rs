@@ -587,6 +587,14 @@ impl Daemon {
     /// new local `sequence` each) and answers once they are written, so the bridge acknowledges
     /// them to the server only then.
     fn import(&mut self, request: &Value) -> Value {
+        if self.imports.reading() {
+            // The bus does not wait for the index: the bridge sends the request again.
+            return json!({
+                "ok": false,
+                "busy": true,
+                "error": "the daemon is still reading its log for the events imported before; send again shortly",
+            });
+        }
         let log_dir = self.pipeline.log_dir().to_path_buf();
         let accepted = match self.imports.accept(&log_dir, request) {
             Ok(accepted) => accepted,

@@ -31,6 +31,10 @@ pub enum ClientError {
     BadReply { op: String, reason: String },
     #[error("the daemon refused `{op}`: {message}")]
     Refused { op: String, message: String },
+    /// The daemon cannot serve `op` yet (it answered `"busy": true`); the same request may be
+    /// sent again shortly.
+    #[error("the daemon cannot serve `{op}` yet: {message}")]
+    Busy { op: String, message: String },
 }
 
 /// A connection-less handle on one daemon's endpoints. Sockets are made per operation, so a
@@ -121,19 +125,7 @@ impl Client {
         else {
             return Ok(None);
         };
-        let value: Value = serde_json::from_slice(&reply).map_err(|e| ClientError::BadReply {
-            op: op.clone(),
-            reason: e.to_string(),
-        })?;
-        if value.get("ok") == Some(&Value::Bool(false)) {
-            let message = value
-                .get("error")
-                .and_then(Value::as_str)
-                .unwrap_or("no reason given")
-                .to_owned();
-            return Err(ClientError::Refused { op, message });
-        }
-        Ok(Some(value))
+        reply_of(op, &reply).map(Some)
     }
 
     /// `{"op": "ping"}`: true when the daemon answered within `timeout`.
@@ -363,4 +355,51 @@ fn append(workspace: &Workspace, json: &[u8], route: Route) -> Result<Emitted, E
         json: String::from_utf8_lossy(&line[..end]).into_owned(),
         route,
     })
+}
+
+/// A control reply as the caller gets it: a refusal (`"ok": false`) is an error, and one marked
+/// `"busy": true` the kind that asks to send again.
+fn reply_of(op: String, reply: &[u8]) -> Result<Value, ClientError> {
+    let value: Value = serde_json::from_slice(reply).map_err(|e| ClientError::BadReply {
+        op: op.clone(),
+        reason: e.to_string(),
+    })?;
+    if value.get("ok") == Some(&Value::Bool(false)) {
+        let message = value
+            .get("error")
+            .and_then(Value::as_str)
+            .unwrap_or("no reason given")
+            .to_owned();
+        if value.get("busy") == Some(&Value::Bool(true)) {
+            return Err(ClientError::Busy { op, message });
+        }
+        return Err(ClientError::Refused { op, message });
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_is_an_answer_a_refusal_or_busy() {
+        let op = || "import".to_owned();
+        let answer = reply_of(op(), br#"{"ok": true, "imported": 2}"#).unwrap();
+        assert_eq!(answer["imported"], 2);
+        assert!(matches!(
+            reply_of(op(), br#"{"ok": false, "error": "no"}"#),
+            Err(ClientError::Refused { message, .. }) if message == "no"
+        ));
+        assert!(matches!(
+            reply_of(op(), br#"{"ok": false, "busy": true, "error": "later"}"#),
+            Err(ClientError::Busy { message, .. }) if message == "later"
+        ));
+        // "busy" means nothing on an answer that is not a refusal.
+        assert!(reply_of(op(), br#"{"ok": true, "busy": true}"#).is_ok());
+        assert!(matches!(
+            reply_of(op(), b"not json"),
+            Err(ClientError::BadReply { .. })
+        ));
+    }
 }

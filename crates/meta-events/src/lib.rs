@@ -21,7 +21,7 @@ pub mod time;
 pub mod topic;
 pub mod transport;
 
-pub use client::{Client, EmitError, Emitted, Route, Subscription, emit};
+pub use client::{Client, ClientError, EmitError, Emitted, Route, Subscription, emit};
 pub use event::{DecodeError, Event, MetaValue, TypeError, validate_type};
 
 /// A sequence as the envelope carries it: a decimal string zero-padded to 20 digits.
