@@ -11,9 +11,9 @@ use crate::session::{SharedState, write_state};
 use crate::{BridgeError, PushReport, WINDOW};
 
 /// How often the cursor file is rewritten while events flow (and always when caught up).
+const CURSOR_EVERY: Duration = Duration::from_millis(250);
 /// Log lines the exporter reads between turns it gives the importer on the same thread.
 const YIELD_EVERY: u32 = 1024;
-const CURSOR_EVERY: Duration = Duration::from_millis(250);
 /// Looking at the log for new lines: quick right after traffic; when idle, only when the daemon
 /// publishes something (see [`wake_on_publish`]) or, for lines appended without a daemon, now
 /// and then.

@@ -62,30 +62,26 @@ fn judge(report: &BridgeReport) -> Outcome {
         _ => {}
     }
     // Both at once are both said: one must not hide the other.
-    let mut problems = Vec::new();
+    let mut said = Vec::new();
+    let mut fix = Vec::new();
     if report.gaps > 0 {
-        problems.push((
-            format!(
-                "{} gaps since the bridge started: the stream dropped events before this machine imported them (see `meta events tail meta:bridge:gap`)",
-                report.gaps
-            ),
-            "raise [bridge].stream_max_age, or run the daemon more often on this machine",
+        said.push(format!(
+            "{} gaps since the bridge started: the stream dropped events before this machine imported them (see `meta events tail meta:bridge:gap`)",
+            report.gaps
         ));
+        fix.push(
+            "raise [bridge].stream_max_age, or run the daemon more often on this machine"
+                .to_owned(),
+        );
     }
     if report.export_backlog > BACKLOG_WARN {
-        problems.push((
-            format!("{} events wait for export", report.export_backlog),
-            "`meta bridge status` shows why; `meta bridge push` exports now",
-        ));
+        said.push(format!("{} events wait for export", report.export_backlog));
+        fix.push("`meta bridge status` shows why; `meta bridge push` exports now".to_owned());
     }
-    if !problems.is_empty() {
-        let (messages, fix): (Vec<String>, Vec<String>) = problems
-            .into_iter()
-            .map(|(message, fix)| (message, fix.to_owned()))
-            .unzip();
+    if !said.is_empty() {
         return Outcome {
             level: Level::Warn,
-            message: messages.join("; "),
+            message: said.join("; "),
             fix,
         };
     }
