@@ -792,6 +792,20 @@ fn the_bridge_table_is_checked_like_every_other_key() {
         "{err}"
     );
 
+    // Credentials in the committed URL are refused without being repeated.
+    let dir = machine("a", "nats://bob:hunter2@127.0.0.1:4222", "");
+    let out = meta(dir.path())
+        .args(["bridge", "status"])
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    let err = stderr(&out);
+    assert!(
+        err.contains("`nats://***@127.0.0.1:4222` carries credentials"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+
     // Credentials files: one that is not there, and one that is not a `.creds` file. Both end
     // the push at once (no server needed to tell) with the file named.
     let dir = machine("a", "nats://127.0.0.1:9", "");

@@ -456,11 +456,14 @@ impl Config {
                     ),
                 );
             }
-            if url.contains('@') {
+            if let Some(at) = url.rfind('@') {
+                // The secret is not repeated into a terminal or a CI log.
+                let scheme_end = url.find("://").map_or(0, |i| i + 3);
+                let shown = format!("{}***{}", &url[..scheme_end], &url[at..]);
                 return fail(
                     "bridge.url",
                     format!(
-                        "`{url}` carries credentials; this file is committed. Use META_BRIDGE_USER and META_BRIDGE_PASSWORD, META_BRIDGE_TOKEN or META_BRIDGE_CREDS instead"
+                        "`{shown}` carries credentials; this file is committed. Use META_BRIDGE_USER and META_BRIDGE_PASSWORD, META_BRIDGE_TOKEN or META_BRIDGE_CREDS instead"
                     ),
                 );
             }
